@@ -1,0 +1,58 @@
+//! Errors for run-time checked operations (tensor construction, element access).
+
+use core::fmt;
+
+/// A flat buffer of the wrong length was offered for a tensor shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShapeError {
+    /// Dimensions of the requested shape.
+    pub dims: Vec<usize>,
+    /// Entries the shape holds.
+    pub expected: usize,
+    /// Entries that were supplied.
+    pub actual: usize,
+}
+
+impl fmt::Display for ShapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot build a tensor of shape {:?} from {} values: that shape holds exactly {} entries",
+            self.dims, self.actual, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ShapeError {}
+
+/// A multi-index that does not address an entry of a tensor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexError {
+    /// Dimensions of the tensor.
+    pub dims: Vec<usize>,
+    /// The offending multi-index.
+    pub index: Vec<usize>,
+}
+
+impl fmt::Display for IndexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.index.len() != self.dims.len() {
+            write!(
+                f,
+                "index {:?} has {} components, but a tensor of shape {:?} needs {}",
+                self.index,
+                self.index.len(),
+                self.dims,
+                self.dims.len()
+            )
+        } else {
+            write!(
+                f,
+                "index {:?} is out of bounds for a tensor of shape {:?}",
+                self.index, self.dims
+            )
+        }
+    }
+}
+
+impl std::error::Error for IndexError {}

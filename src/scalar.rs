@@ -1,0 +1,136 @@
+//! Scalar element types.
+//!
+//! Mathematically a tensor entry lives in a commutative ring with division where needed
+//! (ℚ or ℝ). [`Element`] is the scalar trait every tensor is generic over: it is implemented
+//! for `f32`, `f64` and the exact rational type [`Rational`] (arbitrary precision, so the
+//! algebraic laws of the crate can be checked with `==`). [`Real`] adds the transcendental
+//! functions (`exp`, `ln`, `tanh`, …) that only the floating-point types provide.
+
+use core::fmt::{Debug, Display};
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use num_traits::{One, Signed, Zero};
+
+/// Exact arbitrary-precision rational numbers (`num_rational::BigRational`).
+///
+/// Used as the scalar in exact law checks: `+` and `*` never round, so equalities such as
+/// `⟨x, y + z⟩ = ⟨x, y⟩ + ⟨x, z⟩` hold with `==`.
+pub type Rational = num_rational::BigRational;
+
+/// The scalar trait: the entries of every tensor.
+///
+/// An `Element` is a (computer model of a) field: `+ − × ÷`, negation, `0`, `1`, an order
+/// (for `relu`, `max`) and an exact embedding of small integers. Arithmetic is by value; for
+/// `f32`/`f64` cloning is free, for [`Rational`] it allocates.
+///
+/// ```
+/// use shapetape::Element;
+/// fn square_plus_one<A: Element>(x: A) -> A { x.clone() * x + A::one() }
+/// assert_eq!(square_plus_one(3.0_f32), 10.0);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tensor element type",
+    label = "tensors hold `f32`, `f64` or `shapetape::Rational` entries",
+    note = "implement `shapetape::Element` for your scalar type to use it in tensors"
+)]
+pub trait Element:
+    Clone
+    + PartialEq
+    + PartialOrd
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    /// The additive identity `0`.
+    fn zero() -> Self;
+    /// The multiplicative identity `1`.
+    fn one() -> Self;
+    /// The integer `n`, exactly when representable (always for [`Rational`]).
+    fn from_i64(n: i64) -> Self;
+    /// `|x|`.
+    fn abs(&self) -> Self;
+    /// A finite-precision approximation used for reporting (exact for `f32`/`f64`).
+    fn to_f64(&self) -> f64;
+}
+
+macro_rules! impl_element_float {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            #[inline]
+            fn zero() -> Self { 0.0 }
+            #[inline]
+            fn one() -> Self { 1.0 }
+            #[inline]
+            fn from_i64(n: i64) -> Self { n as $t }
+            #[inline]
+            fn abs(&self) -> Self { <$t>::abs(*self) }
+            #[inline]
+            fn to_f64(&self) -> f64 { *self as f64 }
+        }
+    )*};
+}
+impl_element_float!(f32, f64);
+
+impl Element for Rational {
+    fn zero() -> Self {
+        <Rational as Zero>::zero()
+    }
+    fn one() -> Self {
+        <Rational as One>::one()
+    }
+    fn from_i64(n: i64) -> Self {
+        Rational::from_integer(n.into())
+    }
+    fn abs(&self) -> Self {
+        Signed::abs(self)
+    }
+    fn to_f64(&self) -> f64 {
+        num_traits::ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
+    }
+}
+
+/// Floating-point scalars: an [`Element`] with the transcendental functions of ℝ.
+///
+/// Each method is the platform's `std` implementation (e.g. `f32::exp`); its accuracy is a
+/// platform property, not something this crate proves.
+pub trait Real: Element + Copy {
+    /// `eˣ`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Hyperbolic tangent.
+    fn tanh(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// The larger of two values (IEEE `maxNum`: a NaN operand loses).
+    fn max(self, other: Self) -> Self;
+    /// Whether the value is neither NaN nor ±∞.
+    fn is_finite(self) -> bool;
+    /// The nearest value of this type to `x` (round to nearest, ties to even).
+    fn from_f64(x: f64) -> Self;
+    /// Machine epsilon of the type (the gap between 1 and the next value).
+    const EPSILON: Self;
+}
+
+macro_rules! impl_real {
+    ($($t:ty),*) => {$(
+        impl Real for $t {
+            #[inline] fn exp(self) -> Self { <$t>::exp(self) }
+            #[inline] fn ln(self) -> Self { <$t>::ln(self) }
+            #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }
+            #[inline] fn sqrt(self) -> Self { <$t>::sqrt(self) }
+            #[inline] fn max(self, other: Self) -> Self { <$t>::max(self, other) }
+            #[inline] fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            #[inline] fn from_f64(x: f64) -> Self { x as $t }
+            const EPSILON: Self = <$t>::EPSILON;
+        }
+    )*};
+}
+impl_real!(f32, f64);

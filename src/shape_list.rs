@@ -1,0 +1,177 @@
+//! Type-level lists of shapes and their algebra.
+//!
+//! A context `Γ` is a frunk HList of shapes, written `HList![Scalar, Vector<3>]`, mirroring
+//! TorchLean's `List Shape`. This module holds the type-level functions on such lists, each a
+//! small trait with one impl for `HNil` and one for `HCons`:
+//!
+//! | Lean | Rust |
+//! |---|---|
+//! | `Γ ++ ss` | [`Cat<Γ, Ss>`] (the associated type [`ShapeList::Concat`]) |
+//! | `ss ++ [τ]` | [`Snoc<Ss, τ>`] |
+//! | `(init, last)` of a non-empty list | [`Init<Γ>`], [`Last<Γ>`] ([`NonEmpty`]) |
+//! | `Γ.length` | [`ShapeList::LEN`] |
+//! | `Γ.get i` | [`At<Γ, P>`] ([`Lookup`]) |
+//!
+//! ```
+//! use shapetape::prelude::*;
+//! type G = HList![Scalar, Vector<3>];
+//! type Ss = HList![Matrix<2, 2>];
+//! fn same<T>(_: core::marker::PhantomData<T>, _: core::marker::PhantomData<T>) {}
+//! same(
+//!     core::marker::PhantomData::<Cat<G, Ss>>,
+//!     core::marker::PhantomData::<HList![Scalar, Vector<3>, Matrix<2, 2>]>,
+//! );
+//! assert_eq!(<Cat<G, Ss>>::LEN, 3);
+//! ```
+
+use core::ops::Sub;
+
+use frunk::{HCons, HNil};
+use typenum::{B1, Sub1, UInt, UTerm};
+
+use crate::shape::Shape;
+
+/// Run-time description of one context slot: its dimensions and element count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotLayout {
+    /// Dimensions, outermost first.
+    pub dims: Vec<usize>,
+    /// Number of entries (`∏ dims`).
+    pub size: usize,
+}
+
+/// A type-level list of shapes (a context `Γ`): `HNil` or `HCons<S: Shape, Tail>`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of tensor shapes",
+    label = "expected a context such as `HList![Scalar, Vector<3>]`",
+    note = "every entry of a context must implement `shapetape::Shape`"
+)]
+pub trait ShapeList: Sized + Send + Sync + 'static {
+    /// `Self ++ R`: list concatenation.
+    type Concat<R: ShapeList>: ShapeList;
+    /// Length of the list.
+    const LEN: usize;
+    /// Appends the run-time layout of every slot, in order, to `out`.
+    fn write_layout(out: &mut Vec<SlotLayout>);
+    /// The run-time layout of every slot, in order.
+    fn layout() -> Vec<SlotLayout> {
+        let mut out = Vec::with_capacity(Self::LEN);
+        Self::write_layout(&mut out);
+        out
+    }
+}
+
+impl ShapeList for HNil {
+    type Concat<R: ShapeList> = R;
+    const LEN: usize = 0;
+    fn write_layout(_: &mut Vec<SlotLayout>) {}
+}
+
+impl<H: Shape, T: ShapeList> ShapeList for HCons<H, T> {
+    type Concat<R: ShapeList> = HCons<H, T::Concat<R>>;
+    const LEN: usize = 1 + T::LEN;
+    fn write_layout(out: &mut Vec<SlotLayout>) {
+        out.push(SlotLayout {
+            dims: H::dims().to_vec(),
+            size: H::SIZE,
+        });
+        T::write_layout(out);
+    }
+}
+
+/// `Γ ++ R`: the concatenation of two contexts.
+pub type Cat<G, R> = <G as ShapeList>::Concat<R>;
+/// `Γ ++ [τ]`: a context with one more shape at the end.
+pub type Snoc<G, S> = Cat<G, HCons<S, HNil>>;
+
+/// A non-empty context, split as `Init ++ [Last]` (Lean's `unsnoc` at the type level).
+#[diagnostic::on_unimplemented(
+    message = "cannot split the last shape off `{Self}`: the context is empty",
+    label = "`unsnoc` needs a non-empty context",
+    note = "only `HList![.., S]` with at least one shape has a last entry"
+)]
+pub trait NonEmpty: ShapeList {
+    /// Every shape but the last.
+    type Init: ShapeList;
+    /// The last shape.
+    type Last: Shape;
+}
+
+impl<H: Shape> NonEmpty for HCons<H, HNil> {
+    type Init = HNil;
+    type Last = H;
+}
+
+impl<H: Shape, H2: Shape, T: ShapeList> NonEmpty for HCons<H, HCons<H2, T>>
+where
+    HCons<H2, T>: NonEmpty,
+{
+    type Init = HCons<H, <HCons<H2, T> as NonEmpty>::Init>;
+    type Last = <HCons<H2, T> as NonEmpty>::Last;
+}
+
+/// All shapes of `G` but the last.
+pub type Init<G> = <G as NonEmpty>::Init;
+/// The last shape of `G`.
+pub type Last<G> = <G as NonEmpty>::Last;
+
+/// Marker returned by [`Lookup`] for a position past the end of a context. It is not a
+/// [`Shape`], so using it as one fails with a worded error.
+#[derive(Clone, Copy, Debug)]
+pub struct OutOfRange;
+
+/// Total type-level lookup: the shape at typenum position `P`, or [`OutOfRange`].
+///
+/// Being total (defined past the end) keeps errors flat: the failure is reported once, by
+/// [`InRange`], instead of as a cascade through the recursion.
+pub trait Lookup<P> {
+    /// The shape at position `P`, or [`OutOfRange`].
+    type Output;
+}
+
+impl<P> Lookup<P> for HNil {
+    type Output = OutOfRange;
+}
+impl<H, T> Lookup<UTerm> for HCons<H, T> {
+    type Output = H;
+}
+impl<H, T, P, B> Lookup<UInt<P, B>> for HCons<H, T>
+where
+    UInt<P, B>: Sub<B1>,
+    T: Lookup<Sub1<UInt<P, B>>>,
+{
+    type Output = <T as Lookup<Sub1<UInt<P, B>>>>::Output;
+}
+
+/// The shape at position `P` (a typenum unsigned) of `G`: Lean's `Γ.get i`.
+pub type At<G, P> = <G as Lookup<P>>::Output;
+
+/// Proof obligation "position `I` lies inside context `G`"; holds for every real shape.
+#[diagnostic::on_unimplemented(
+    message = "position {I} is past the end of the context `{G}`",
+    label = "no entry at position {I}",
+    note = "positions count from 0; the context has fewer than {I} + 1 entries"
+)]
+pub trait InRange<G, const I: usize> {}
+impl<S: Shape, G, const I: usize> InRange<G, I> for S {}
+
+/// Proof obligation "the context holds shape `S` at position `I`".
+#[diagnostic::on_unimplemented(
+    message = "the context holds a `{Self}` at position {I}, not a `{S}`",
+    label = "this index expects shape `{S}`",
+    note = "an `Idx<Γ, S>` may only point at a slot of shape `S`"
+)]
+pub trait ShapeAt<S, const I: usize> {}
+impl<S: Shape, const I: usize> ShapeAt<S, I> for S {}
+// Past the end, `InRange` already reports the error; don't report a second one.
+impl<S, const I: usize> ShapeAt<S, I> for OutOfRange {}
+
+/// `Self` is the context `Expected`: the equality of two contexts as a trait bound, so a
+/// mismatch (a node built for another context, a seed of the wrong context) is worded.
+#[diagnostic::on_unimplemented(
+    message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
+    label = "built for the context `{Self}`",
+    note = "a graph over inputs Γ with outputs Ss expects nodes and seeds over Γ ++ Ss"
+)]
+pub trait SameContext<Expected>: ShapeList {}
+impl<G: ShapeList> SameContext<G> for G {}

@@ -1,0 +1,482 @@
+//! Heterogeneous tensor contexts `TList<A, Γ>`.
+//!
+//! A `TList<A, Γ>` is TorchLean's `TList α Γ`: one tensor per shape of the context `Γ` (a frunk
+//! HList of shapes), in order. The shapes are only in the type; at run time a context is a flat
+//! vector of entry buffers, so the structural casts of the Lean development
+//! (`(Γ ++ ss) ++ [τ] = Γ ++ (ss ++ [τ])`, `Γ ++ [] = Γ`) are moves that never copy tensor
+//! data, and `snoc`/`unsnoc`/`append`/`split` are O(1) or O(moved entries).
+//!
+//! Entries are read through a typed index [`Idx<Γ, S>`] — Lean's
+//! `Idx Γ s = {i : Fin Γ.length, h : Γ.get i = s}` — whose constructor checks at compile time
+//! that position `i` exists and holds shape `S`.
+//!
+//! ```
+//! use shapetape::prelude::*;
+//! type G = HList![Scalar, Vector<2>];
+//! let x: TList<f64, G> = tlist![Tensor::new(3.0), Tensor::new([1.0, 2.0])];
+//! let v = Idx::<G, Vector<2>>::at::<1>();
+//! assert_eq!(x.get(v).as_slice(), &[1.0, 2.0]);
+//! assert_eq!(x.dot_list(&x), 9.0 + (1.0 + 4.0));
+//! let (init, last) = x.unsnoc();
+//! assert_eq!(last.sum(), 3.0);
+//! assert_eq!(init.len(), 1);
+//! ```
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use frunk::{HCons, HNil};
+use smallvec::SmallVec;
+use typenum::{Const, ToUInt, U};
+
+use crate::error::ShapeError;
+use crate::scalar::Element;
+use crate::shape::{AcceptsShape, Shape};
+use crate::shape_list::{
+    At, Cat, InRange, Init, Last, Lookup, NonEmpty, SameContext, ShapeAt, ShapeList, Snoc,
+};
+use crate::tensor::{Data, Owned, Tensor, TensorBase, TensorView, TensorViewMut, nested_dot};
+
+/// A typed position in the context `G` holding a tensor of shape `S` (Lean's `Idx Γ s`).
+///
+/// Built by [`Idx::at`], which proves at compile time that the position exists and has shape
+/// `S`; afterwards reading through it cannot fail.
+pub struct Idx<G, S> {
+    pos: usize,
+    marker: PhantomData<fn() -> (G, S)>,
+}
+
+impl<G, S> Clone for Idx<G, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<G, S> Copy for Idx<G, S> {}
+impl<G, S> PartialEq for Idx<G, S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.pos == other.pos
+    }
+}
+impl<G, S> Eq for Idx<G, S> {}
+impl<G, S: Shape> fmt::Debug for Idx<G, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Idx({} : {:?})", self.pos, S::dims().as_slice())
+    }
+}
+
+impl<G: ShapeList, S: Shape> Idx<G, S> {
+    /// The index of position `I` (from 0) of `G`; compiles only if that position exists and
+    /// holds shape `S`.
+    ///
+    /// ```
+    /// # use shapetape::prelude::*;
+    /// type G = HList![Scalar, Matrix<2, 3>];
+    /// let m = Idx::<G, Matrix<2, 3>>::at::<1>();
+    /// assert_eq!(m.pos(), 1);
+    /// let s: Idx<G, _> = Idx::at::<0>(); // the shape can be inferred
+    /// assert_eq!(s.pos(), 0);
+    /// ```
+    pub fn at<const I: usize>() -> Self
+    where
+        Const<I>: ToUInt,
+        G: Lookup<U<I>>,
+        At<G, U<I>>: InRange<G, I> + ShapeAt<S, I>,
+    {
+        Idx {
+            pos: I,
+            marker: PhantomData,
+        }
+    }
+
+    /// The same position seen in the larger context `G ++ R` (Lean's `Idx.weaken`).
+    pub fn weaken<R: ShapeList>(self) -> Idx<Cat<G, R>, S> {
+        Idx {
+            pos: self.pos,
+            marker: PhantomData,
+        }
+    }
+
+    /// The position as a number (0-based).
+    pub fn pos(self) -> usize {
+        self.pos
+    }
+
+    /// The index of the last slot of `G ++ [S]` (Lean's `Idx.last`).
+    pub fn last() -> Idx<Snoc<G, S>, S> {
+        Idx {
+            pos: G::LEN,
+            marker: PhantomData,
+        }
+    }
+
+    /// An index trusted to be valid (crate-internal: callers establish the invariant).
+    pub(crate) fn from_pos_unchecked(pos: usize) -> Self {
+        Idx {
+            pos,
+            marker: PhantomData,
+        }
+    }
+}
+
+/// A context: one tensor of each shape of `G`, in order (Lean's `TList α Γ`).
+pub struct TList<A, G> {
+    items: Vec<Owned<A>>,
+    ctx: PhantomData<fn() -> G>,
+}
+
+/// A frunk HList of tensors that fits the context `G` entry by entry.
+#[diagnostic::on_unimplemented(
+    message = "the tensors `{Self}` do not fit the context `{G}`",
+    label = "expected one tensor per shape of `{G}`, in order",
+    note = "a TList over Γ holds exactly one `Tensor<A, S>` for each shape S of Γ"
+)]
+pub trait TensorsFit<A, G> {
+    /// Moves the tensors' buffers, in order, into `out`.
+    fn push_items(self, out: &mut Vec<Owned<A>>);
+}
+impl<A> TensorsFit<A, HNil> for HNil {
+    fn push_items(self, _: &mut Vec<Owned<A>>) {}
+}
+impl<A, S: AcceptsShape<S2>, S2, T, GT> TensorsFit<A, HCons<S, GT>> for HCons<Tensor<A, S2>, T>
+where
+    T: TensorsFit<A, GT>,
+{
+    fn push_items(self, out: &mut Vec<Owned<A>>) {
+        out.push(self.head.into_data());
+        self.tail.push_items(out);
+    }
+}
+
+/// Contexts that can be taken apart into a frunk HList of typed tensors.
+pub trait IntoTensors: ShapeList {
+    /// `HList![Tensor<A, S1>, Tensor<A, S2>, …]` for `HList![S1, S2, …]`.
+    type Tensors<A>;
+    /// Builds the HList from the buffers, in order.
+    fn from_items<A>(items: &mut std::vec::IntoIter<Owned<A>>) -> Self::Tensors<A>;
+}
+impl IntoTensors for HNil {
+    type Tensors<A> = HNil;
+    fn from_items<A>(_: &mut std::vec::IntoIter<Owned<A>>) -> HNil {
+        HNil
+    }
+}
+impl<H: Shape, T: IntoTensors> IntoTensors for HCons<H, T> {
+    type Tensors<A> = HCons<Tensor<A, H>, T::Tensors<A>>;
+    fn from_items<A>(items: &mut std::vec::IntoIter<Owned<A>>) -> Self::Tensors<A> {
+        // The iterator has exactly one buffer per slot by the TList invariant.
+        let head = items.next().map(TensorBase::from_data_unchecked);
+        HCons {
+            head: head.expect("TList invariant: one buffer per slot"),
+            tail: T::from_items(items),
+        }
+    }
+}
+
+/// Builds a [`TList`] from tensors: `tlist![a, b, c]`.
+#[macro_export]
+macro_rules! tlist {
+    ($($t:expr),* $(,)?) => {
+        $crate::TList::from_tensors($crate::frunk::hlist![$($t),*])
+    };
+}
+
+impl<A> TList<A, HNil> {
+    /// The empty context (Lean's `TList.nil`).
+    pub fn new() -> Self {
+        TList {
+            items: Vec::new(),
+            ctx: PhantomData,
+        }
+    }
+}
+
+impl<A> Default for TList<A, HNil> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<A, G> TList<A, G> {
+    #[inline]
+    pub(crate) fn from_items(items: Vec<Owned<A>>) -> Self {
+        TList {
+            items,
+            ctx: PhantomData,
+        }
+    }
+    #[inline]
+    pub(crate) fn into_items(self) -> Vec<Owned<A>> {
+        self.items
+    }
+    #[inline]
+    pub(crate) fn items(&self) -> &[Owned<A>] {
+        &self.items
+    }
+    #[inline]
+    pub(crate) fn retag<H>(self) -> TList<A, H> {
+        TList {
+            items: self.items,
+            ctx: PhantomData,
+        }
+    }
+}
+
+impl<A, G: ShapeList> TList<A, G> {
+    /// Builds a context from a frunk HList of tensors whose shapes are those of `G`.
+    pub fn from_tensors<T: TensorsFit<A, G>>(tensors: T) -> Self {
+        let mut items = Vec::with_capacity(G::LEN);
+        tensors.push_items(&mut items);
+        Self::from_items(items)
+    }
+
+    /// Takes the context apart into a frunk HList of typed tensors (destructure it with
+    /// `hlist_pat!`).
+    pub fn into_tensors(self) -> G::Tensors<A>
+    where
+        G: IntoTensors,
+    {
+        G::from_items(&mut self.items.into_iter())
+    }
+
+    /// Builds a context from all entries of all slots concatenated (slot by slot, each in
+    /// row-major order); an error if the total length is wrong.
+    pub fn try_from_flat(values: Vec<A>) -> Result<Self, ShapeError> {
+        let layout = G::layout();
+        let total: usize = layout.iter().map(|l| l.size).sum();
+        if values.len() != total {
+            return Err(ShapeError {
+                dims: layout.iter().map(|l| l.size).collect(),
+                expected: total,
+                actual: values.len(),
+            });
+        }
+        let mut it = values.into_iter();
+        let items = layout
+            .iter()
+            .map(|l| Owned(it.by_ref().take(l.size).collect()))
+            .collect();
+        Ok(Self::from_items(items))
+    }
+
+    /// Number of entries, `Γ.length`.
+    pub fn len(&self) -> usize {
+        G::LEN
+    }
+
+    /// Whether the context has no entries.
+    pub fn is_empty(&self) -> bool {
+        G::LEN == 0
+    }
+
+    /// The tensor at `idx` (Lean's `getIdx`).
+    pub fn get<G2: SameContext<G>, S: Shape>(&self, idx: Idx<G2, S>) -> TensorView<'_, A, S> {
+        TensorBase::from_data_unchecked(self.items[idx.pos].as_slice())
+    }
+
+    /// The tensor at `idx`, mutably.
+    pub fn get_mut<G2: SameContext<G>, S: Shape>(
+        &mut self,
+        idx: Idx<G2, S>,
+    ) -> TensorViewMut<'_, A, S> {
+        TensorBase::from_data_unchecked(&mut self.items[idx.pos].0[..])
+    }
+
+    /// Replaces the tensor at `idx`, returning the old one.
+    pub fn replace<G2: SameContext<G>, S: Shape>(
+        &mut self,
+        idx: Idx<G2, S>,
+        value: Tensor<A, S>,
+    ) -> Tensor<A, S> {
+        let old = core::mem::replace(&mut self.items[idx.pos], value.into_data());
+        TensorBase::from_data_unchecked(old)
+    }
+
+    /// Appends a tensor at the end: `TList α (Γ ++ [τ])` (Lean's `snoc`).
+    pub fn snoc<S: Shape>(mut self, last: Tensor<A, S>) -> TList<A, Snoc<G, S>> {
+        self.items.push(last.into_data());
+        self.retag()
+    }
+
+    /// Splits off the last entry (Lean's `unsnoc`); compiles only for a non-empty context.
+    pub fn unsnoc(mut self) -> (TList<A, Init<G>>, Tensor<A, Last<G>>)
+    where
+        G: NonEmpty,
+    {
+        let last = self.items.pop().expect("non-empty by the NonEmpty bound");
+        (self.retag(), TensorBase::from_data_unchecked(last))
+    }
+
+    /// Lean's `unsnoc` for a context written `G ++ [S]` with `G` generic: the inverse of
+    /// [`TList::snoc`] at the type level (`unsnoc (snoc xs t) = (xs, t)`).
+    pub fn unsnoc_from<S: Shape>(xs: TList<A, Snoc<G, S>>) -> (Self, Tensor<A, S>) {
+        let mut items = xs.items;
+        let last = items
+            .pop()
+            .expect("a Snoc<G, S> context has at least one entry");
+        (
+            Self::from_items(items),
+            TensorBase::from_data_unchecked(last),
+        )
+    }
+
+    /// Concatenates two contexts: `TList α (Γ ++ R)`.
+    pub fn append<R: ShapeList>(mut self, rest: TList<A, R>) -> TList<A, Cat<G, R>> {
+        self.items.extend(rest.items);
+        self.retag()
+    }
+
+    /// Splits a context over `G ++ R` at the boundary (inverse of [`TList::append`]).
+    pub fn split<R: ShapeList>(xs: TList<A, Cat<G, R>>) -> (Self, TList<A, R>) {
+        let mut items = xs.items;
+        let rest = items.split_off(G::LEN);
+        (Self::from_items(items), TList::from_items(rest))
+    }
+
+    /// Transport along `(G ++ Ss) ++ T = G ++ (Ss ++ T)` (a move; no data is copied).
+    pub fn assoc<Ss: ShapeList, T: ShapeList>(
+        xs: TList<A, Cat<Cat<G, Ss>, T>>,
+    ) -> TList<A, Cat<G, Cat<Ss, T>>> {
+        xs.retag()
+    }
+
+    /// Transport along `G ++ (Ss ++ T) = (G ++ Ss) ++ T` (inverse of [`TList::assoc`]).
+    pub fn unassoc<Ss: ShapeList, T: ShapeList>(
+        xs: TList<A, Cat<G, Cat<Ss, T>>>,
+    ) -> TList<A, Cat<Cat<G, Ss>, T>> {
+        xs.retag()
+    }
+
+    /// Transport along `G = G ++ []`.
+    pub fn append_nil(self) -> TList<A, Cat<G, HNil>> {
+        self.retag()
+    }
+
+    /// Transport along `G ++ [] = G`.
+    pub fn drop_nil(xs: TList<A, Cat<G, HNil>>) -> Self {
+        xs.retag()
+    }
+
+    /// Lean's `TList.cast` along an equality of contexts, checked by the compiler (a move).
+    pub fn cast<H: ShapeList>(self) -> TList<A, H>
+    where
+        G: SameContext<H>,
+    {
+        self.retag()
+    }
+
+    /// Applies `f` to every entry of every tensor.
+    pub fn map<B>(&self, mut f: impl FnMut(&A) -> B) -> TList<B, G> {
+        TList::from_items(
+            self.items
+                .iter()
+                .map(|t| Owned(t.0.iter().map(&mut f).collect()))
+                .collect(),
+        )
+    }
+
+    /// Combines corresponding entries of two contexts.
+    pub fn zip_with<B, C, G2: SameContext<G>>(
+        &self,
+        rhs: &TList<B, G2>,
+        mut f: impl FnMut(&A, &B) -> C,
+    ) -> TList<C, G> {
+        let items = self
+            .items
+            .iter()
+            .zip(&rhs.items)
+            .map(|(x, y)| Owned(x.0.iter().zip(y.0.iter()).map(|(a, b)| f(a, b)).collect()))
+            .collect();
+        TList::from_items(items)
+    }
+}
+
+impl<A: Element, G: ShapeList> TList<A, G> {
+    /// Lean's `TList.zero`: `fill 0` in every slot.
+    pub fn zero() -> Self {
+        let items = G::layout()
+            .into_iter()
+            .map(|l| Owned(SmallVec::from_elem(A::zero(), l.size)))
+            .collect();
+        Self::from_items(items)
+    }
+
+    /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else.
+    pub fn single<S: Shape>(idx: Idx<G, S>, value: Tensor<A, S>) -> Self {
+        let mut z = Self::zero();
+        z.items[idx.pos] = value.into_data();
+        z
+    }
+
+    /// Entrywise sum of two contexts (Lean's `TList.add`, `self` on the left).
+    pub fn add<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self {
+        self.zip_with(rhs, |a, b| a.clone() + b.clone())
+    }
+
+    /// Entrywise difference of two contexts (Lean's `TList.sub`).
+    pub fn sub<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self {
+        self.zip_with(rhs, |a, b| a.clone() - b.clone())
+    }
+
+    /// Lean's `TList.scale c xs`: `x ↦ x · c` in every slot.
+    pub fn scale(&self, c: &A) -> Self {
+        self.map(|a| a.clone() * c.clone())
+    }
+
+    /// Lean's `dotList`: `Σⱼ dot(xⱼ, yⱼ)`, nested to the right:
+    /// `dot x₀ y₀ + (dot x₁ y₁ + (… + 0))`.
+    pub fn dot_list<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> A {
+        let layout = G::layout();
+        self.items
+            .iter()
+            .zip(&rhs.items)
+            .zip(&layout)
+            .rev()
+            .fold(A::zero(), |acc, ((x, y), l)| {
+                nested_dot(&x.0, &y.0, &l.dims) + acc
+            })
+    }
+}
+
+impl<A: Clone, G> Clone for TList<A, G> {
+    fn clone(&self) -> Self {
+        TList::from_items(self.items.clone())
+    }
+}
+
+impl<A: PartialEq, G> PartialEq for TList<A, G> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl<A: fmt::Display, G: ShapeList> fmt::Debug for TList<A, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let layout = G::layout();
+        let mut list = f.debug_list();
+        for (item, l) in self.items.iter().zip(&layout) {
+            list.entry(&SlotDebug {
+                data: &item.0,
+                dims: &l.dims,
+            });
+        }
+        list.finish()
+    }
+}
+
+impl<A: fmt::Display, G: ShapeList> fmt::Display for TList<A, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+struct SlotDebug<'a, A> {
+    data: &'a [A],
+    dims: &'a [usize],
+}
+
+impl<A: fmt::Display> fmt::Debug for SlotDebug<'_, A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} ", self.dims)?;
+        crate::tensor::write_nested(f, self.data, self.dims)
+    }
+}
