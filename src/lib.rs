@@ -40,6 +40,11 @@ pub use shape_list::{At, Cat, Init, Last, NonEmpty, SameContext, ShapeList, Snoc
 pub use tensor::{Tensor, TensorBase, TensorView, TensorViewMut};
 pub use tlist::{Idx, TList};
 
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// The names most programs need: `use shapetape::prelude::*;`.
 pub mod prelude {
     pub use crate::scalar::{Element, Rational, Real};
