@@ -23,7 +23,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod autograd;
 pub mod error;
+pub mod ops;
 pub mod scalar;
 pub mod shape;
 pub mod shape_list;

@@ -145,6 +145,12 @@ impl<A, S: Shape> Tensor<A, S> {
         Self::from_buffer(buf)
     }
 
+    /// Wraps a vector known to hold `S::SIZE` entries (crate-internal invariant).
+    #[inline]
+    pub(crate) fn from_vec_unchecked(values: Vec<A>) -> Self {
+        Self::from_buffer(SmallVec::from_vec(values))
+    }
+
     /// The tensor whose entries, in row-major order, are `values`; an error if
     /// `values.len() != S::SIZE`.
     pub fn try_from_vec(values: Vec<A>) -> Result<Self, ShapeError> {
@@ -458,6 +464,7 @@ pub(crate) fn write_nested<A: fmt::Display>(
 /// Shows the shape and the entries nested by dimension: `Tensor[2, 2] [[1, 2], [3, 4]]`.
 impl<A: fmt::Display, D: Data<Elem = A>, S: Shape> fmt::Display for TensorBase<D, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tensor{:?} ", S::dims().as_slice())?;
         write_nested(f, self.as_slice(), &S::dims())
     }
 }
@@ -466,5 +473,38 @@ impl<A: fmt::Display, D: Data<Elem = A>, S: Shape> fmt::Debug for TensorBase<D, 
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor{:?} ", S::dims().as_slice())?;
         write_nested(f, self.as_slice(), &S::dims())
+    }
+}
+
+impl<A: Element> Owned<A> {
+    /// `self ← self + rhs` entrywise, `self` on the left (Lean's accumulation order).
+    #[inline]
+    pub(crate) fn add_assign(&mut self, rhs: &Owned<A>) {
+        for (a, b) in self.0.iter_mut().zip(rhs.0.iter()) {
+            *a = a.clone() + b.clone();
+        }
+    }
+
+    /// `self ← self + 0` entrywise: the effect of adding a dense zero contribution
+    /// (for IEEE floats it turns `−0` into `+0`; otherwise the identity).
+    #[inline]
+    pub(crate) fn add_zero(&mut self) {
+        for a in self.0.iter_mut() {
+            *a = a.clone() + A::zero();
+        }
+    }
+
+    /// A zero buffer of `len` entries.
+    #[inline]
+    pub(crate) fn zeros(len: usize) -> Self {
+        Owned(SmallVec::from_elem(A::zero(), len))
+    }
+}
+
+impl<A> Owned<A> {
+    /// Number of entries.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }

@@ -33,7 +33,7 @@ use crate::error::ShapeError;
 use crate::scalar::Element;
 use crate::shape::{AcceptsShape, Shape};
 use crate::shape_list::{
-    At, Cat, InRange, Init, Last, Lookup, NonEmpty, SameContext, ShapeAt, ShapeList, Snoc,
+    At, Cat, InRange, Lookup, NonEmpty, SameContext, ShapeAt, ShapeList, Snoc,
 };
 use crate::tensor::{Data, Owned, Tensor, TensorBase, TensorView, TensorViewMut, nested_dot};
 
@@ -96,6 +96,15 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
         }
     }
 
+    /// The same index at a shape the compiler knows to be equal to `S` (a no-op that lets
+    /// generic code use an operand checked by [`SameShape`](crate::SameShape)).
+    pub fn as_shape<S3: Shape>(self) -> Idx<G, S3>
+    where
+        S: crate::shape::SameShape<S3>,
+    {
+        Idx { pos: self.pos, marker: PhantomData }
+    }
+
     /// The position as a number (0-based).
     pub fn pos(self) -> usize {
         self.pos
@@ -107,6 +116,23 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
             pos: G::LEN,
             marker: PhantomData,
         }
+    }
+
+    /// The index of position `pos`, checked at run time: `None` unless `pos < G::LEN` and the
+    /// slot's dimensions are those of `S` (dimensions determine a shape type uniquely, so this
+    /// is the same guarantee as [`Idx::at`], for positions chosen at run time).
+    ///
+    /// ```
+    /// # use shapetape::prelude::*;
+    /// type G = HList![Scalar, Vector<2>];
+    /// assert!(Idx::<G, Vector<2>>::try_at(1).is_some());
+    /// assert!(Idx::<G, Vector<2>>::try_at(0).is_none()); // slot 0 is a scalar
+    /// assert!(Idx::<G, Vector<2>>::try_at(2).is_none()); // past the end
+    /// ```
+    pub fn try_at(pos: usize) -> Option<Self> {
+        let layout = G::layout();
+        let slot = layout.get(pos)?;
+        (slot.dims.as_slice() == S::dims().as_slice()).then_some(Idx { pos, marker: PhantomData })
     }
 
     /// An index trusted to be valid (crate-internal: callers establish the invariant).
@@ -125,6 +151,10 @@ pub struct TList<A, G> {
 }
 
 /// A frunk HList of tensors that fits the context `G` entry by entry.
+///
+/// Implemented for every `T` such that `G:` [`HoldsTensors<A, T>`]; that trait, with the
+/// known context as `Self`, is the bound of [`TList::from_tensors`], so that a mismatch with
+/// an annotated context is reported in words instead of as a bare type mismatch.
 #[diagnostic::on_unimplemented(
     message = "the tensors `{Self}` do not fit the context `{G}`",
     label = "expected one tensor per shape of `{G}`, in order",
@@ -134,20 +164,79 @@ pub trait TensorsFit<A, G> {
     /// Moves the tensors' buffers, in order, into `out`.
     fn push_items(self, out: &mut Vec<Owned<A>>);
 }
-impl<A> TensorsFit<A, HNil> for HNil {
-    fn push_items(self, _: &mut Vec<Owned<A>>) {}
-}
-impl<A, S: AcceptsShape<S2>, S2, T, GT> TensorsFit<A, HCons<S, GT>> for HCons<Tensor<A, S2>, T>
-where
-    T: TensorsFit<A, GT>,
-{
+impl<A, G: HoldsTensors<A, T>, T> TensorsFit<A, G> for T {
     fn push_items(self, out: &mut Vec<Owned<A>>) {
-        out.push(self.head.into_data());
-        self.tail.push_items(out);
+        G::push_tensors(self, out);
     }
 }
 
+/// The context `Self` has one slot for each tensor of the frunk HList `T`, in order, of the
+/// tensor's shape: [`TensorsFit`] with the context as `Self`.
+///
+/// The context is the known side (the tensors' shapes are usually inferred from it), so the
+/// tensors can be checked against it slot by slot: a wrong shape, a missing tensor and a
+/// left-over tensor are each reported in words.
+#[diagnostic::on_unimplemented(
+    message = "the tensors `{T}` do not fit the context `{Self}`",
+    label = "expected one tensor per shape of `{Self}`, in order",
+    note = "a TList over Γ holds exactly one `Tensor<A, S>` for each shape S of Γ"
+)]
+pub trait HoldsTensors<A, T>: ShapeList {
+    /// Moves the tensors' buffers, in order, into `out`.
+    fn push_tensors(tensors: T, out: &mut Vec<Owned<A>>);
+}
+impl<A> HoldsTensors<A, HNil> for HNil {
+    fn push_tensors(_: HNil, _: &mut Vec<Owned<A>>) {}
+}
+impl<A, S: AcceptsShape<S2>, S2, GT, T> HoldsTensors<A, HCons<Tensor<A, S2>, T>> for HCons<S, GT>
+where
+    GT: HoldsTensors<A, T>,
+{
+    fn push_tensors(tensors: HCons<Tensor<A, S2>, T>, out: &mut Vec<Owned<A>>) {
+        out.push(tensors.head.into_data());
+        GT::push_tensors(tensors.tail, out);
+    }
+}
+// Too few tensors: reported by `MissingTensor` on the first shape left without one.
+impl<A, S: Shape + MissingTensor, GT: ShapeList> HoldsTensors<A, HNil> for HCons<S, GT> {
+    fn push_tensors(_: HNil, _: &mut Vec<Owned<A>>) {
+        unreachable!("`MissingTensor` has no implementations")
+    }
+}
+// Too many tensors: reported by `ExtraTensors` on the tensors left without a slot.
+impl<A, S2, T> HoldsTensors<A, HCons<Tensor<A, S2>, T>> for HNil
+where
+    HCons<Tensor<A, S2>, T>: ExtraTensors,
+{
+    fn push_tensors(_: HCons<Tensor<A, S2>, T>, _: &mut Vec<Owned<A>>) {
+        unreachable!("`ExtraTensors` has no implementations")
+    }
+}
+
+/// Never implemented: the obligation that reports a context slot of shape `Self` for which
+/// no tensor was given.
+#[diagnostic::on_unimplemented(
+    message = "too few tensors for the context: no tensor for its slot of shape `{Self}`",
+    label = "the context has more shapes than tensors were given",
+    note = "a TList over Γ holds exactly one `Tensor<A, S>` for each shape S of Γ"
+)]
+pub trait MissingTensor {}
+
+/// Never implemented: the obligation that reports tensors `Self` left over after every slot
+/// of the context has been filled.
+#[diagnostic::on_unimplemented(
+    message = "too many tensors for the context: no slot is left for the tensors `{Self}`",
+    label = "more tensors were given than the context has shapes",
+    note = "a TList over Γ holds exactly one `Tensor<A, S>` for each shape S of Γ"
+)]
+pub trait ExtraTensors {}
+
 /// Contexts that can be taken apart into a frunk HList of typed tensors.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a context of tensor shapes that can be taken apart",
+    label = "expected a context such as `HList![Scalar, Vector<3>]`",
+    note = "`into_tensors` works on every concrete context; in generic code add the bound `G: IntoTensors`"
+)]
 pub trait IntoTensors: ShapeList {
     /// `HList![Tensor<A, S1>, Tensor<A, S2>, …]` for `HList![S1, S2, …]`.
     type Tensors<A>;
@@ -223,9 +312,12 @@ impl<A, G> TList<A, G> {
 
 impl<A, G: ShapeList> TList<A, G> {
     /// Builds a context from a frunk HList of tensors whose shapes are those of `G`.
-    pub fn from_tensors<T: TensorsFit<A, G>>(tensors: T) -> Self {
+    pub fn from_tensors<T>(tensors: T) -> Self
+    where
+        G: HoldsTensors<A, T>,
+    {
         let mut items = Vec::with_capacity(G::LEN);
-        tensors.push_items(&mut items);
+        G::push_tensors(tensors, &mut items);
         Self::from_items(items)
     }
 
@@ -281,11 +373,12 @@ impl<A, G: ShapeList> TList<A, G> {
         TensorBase::from_data_unchecked(&mut self.items[idx.pos].0[..])
     }
 
-    /// Replaces the tensor at `idx`, returning the old one.
-    pub fn replace<G2: SameContext<G>, S: Shape>(
+    /// Replaces the tensor at `idx`, returning the old one. The new tensor must have the
+    /// slot's shape `S` (written as the bound `S: AcceptsShape<S2>` so a mismatch is worded).
+    pub fn replace<G2: SameContext<G>, S: AcceptsShape<S2>, S2>(
         &mut self,
         idx: Idx<G2, S>,
-        value: Tensor<A, S>,
+        value: Tensor<A, S2>,
     ) -> Tensor<A, S> {
         let old = core::mem::replace(&mut self.items[idx.pos], value.into_data());
         TensorBase::from_data_unchecked(old)
@@ -298,17 +391,25 @@ impl<A, G: ShapeList> TList<A, G> {
     }
 
     /// Splits off the last entry (Lean's `unsnoc`); compiles only for a non-empty context.
-    pub fn unsnoc(mut self) -> (TList<A, Init<G>>, Tensor<A, Last<G>>)
+    ///
+    /// The result is `(TList<A, Init<G>>, Tensor<A, Last<G>>)` (see
+    /// [`Init`](crate::shape_list::Init), [`Last`](crate::shape_list::Last)); `I` and `L` name
+    /// those two types so that an empty context is reported by the [`NonEmpty`] bound in
+    /// words.
+    pub fn unsnoc<I, L>(mut self) -> (TList<A, I>, Tensor<A, L>)
     where
-        G: NonEmpty,
+        G: NonEmpty<Init = I, Last = L>,
     {
         let last = self.items.pop().expect("non-empty by the NonEmpty bound");
         (self.retag(), TensorBase::from_data_unchecked(last))
     }
 
     /// Lean's `unsnoc` for a context written `G ++ [S]` with `G` generic: the inverse of
-    /// [`TList::snoc`] at the type level (`unsnoc (snoc xs t) = (xs, t)`).
-    pub fn unsnoc_from<S: Shape>(xs: TList<A, Snoc<G, S>>) -> (Self, Tensor<A, S>) {
+    /// [`TList::snoc`] at the type level (`unsnoc (snoc xs t) = (xs, t)`). The context of `xs`
+    /// must be `Snoc<G, S>` ([`SameContext`]).
+    pub fn unsnoc_from<S: Shape>(
+        xs: TList<A, impl SameContext<Snoc<G, S>>>,
+    ) -> (Self, Tensor<A, S>) {
         let mut items = xs.items;
         let last = items
             .pop()
@@ -325,8 +426,11 @@ impl<A, G: ShapeList> TList<A, G> {
         self.retag()
     }
 
-    /// Splits a context over `G ++ R` at the boundary (inverse of [`TList::append`]).
-    pub fn split<R: ShapeList>(xs: TList<A, Cat<G, R>>) -> (Self, TList<A, R>) {
+    /// Splits a context over `G ++ R` at the boundary (inverse of [`TList::append`]). The
+    /// context of `xs` must be `Cat<G, R>` ([`SameContext`]).
+    pub fn split<R: ShapeList>(
+        xs: TList<A, impl SameContext<Cat<G, R>>>,
+    ) -> (Self, TList<A, R>) {
         let mut items = xs.items;
         let rest = items.split_off(G::LEN);
         (Self::from_items(items), TList::from_items(rest))
@@ -334,14 +438,14 @@ impl<A, G: ShapeList> TList<A, G> {
 
     /// Transport along `(G ++ Ss) ++ T = G ++ (Ss ++ T)` (a move; no data is copied).
     pub fn assoc<Ss: ShapeList, T: ShapeList>(
-        xs: TList<A, Cat<Cat<G, Ss>, T>>,
+        xs: TList<A, impl SameContext<Cat<Cat<G, Ss>, T>>>,
     ) -> TList<A, Cat<G, Cat<Ss, T>>> {
         xs.retag()
     }
 
     /// Transport along `G ++ (Ss ++ T) = (G ++ Ss) ++ T` (inverse of [`TList::assoc`]).
     pub fn unassoc<Ss: ShapeList, T: ShapeList>(
-        xs: TList<A, Cat<G, Cat<Ss, T>>>,
+        xs: TList<A, impl SameContext<Cat<G, Cat<Ss, T>>>>,
     ) -> TList<A, Cat<Cat<G, Ss>, T>> {
         xs.retag()
     }
@@ -352,7 +456,7 @@ impl<A, G: ShapeList> TList<A, G> {
     }
 
     /// Transport along `G ++ [] = G`.
-    pub fn drop_nil(xs: TList<A, Cat<G, HNil>>) -> Self {
+    pub fn drop_nil(xs: TList<A, impl SameContext<Cat<G, HNil>>>) -> Self {
         xs.retag()
     }
 
@@ -390,9 +494,15 @@ impl<A, G: ShapeList> TList<A, G> {
     }
 }
 
-impl<A: Element, G: ShapeList> TList<A, G> {
+// The bounds are on the methods rather than on the impl, so that a non-element entry type or
+// a non-shape in the context is reported by the traits' own messages.
+impl<A, G> TList<A, G> {
     /// Lean's `TList.zero`: `fill 0` in every slot.
-    pub fn zero() -> Self {
+    pub fn zero() -> Self
+    where
+        A: Element,
+        G: ShapeList,
+    {
         let items = G::layout()
             .into_iter()
             .map(|l| Owned(SmallVec::from_elem(A::zero(), l.size)))
@@ -400,31 +510,55 @@ impl<A: Element, G: ShapeList> TList<A, G> {
         Self::from_items(items)
     }
 
-    /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else.
-    pub fn single<S: Shape>(idx: Idx<G, S>, value: Tensor<A, S>) -> Self {
+    /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else. The value must have the
+    /// slot's shape `S` (the bound `S: AcceptsShape<S2>`).
+    pub fn single<G2: SameContext<G>, S: AcceptsShape<S2>, S2>(
+        idx: Idx<G2, S>,
+        value: Tensor<A, S2>,
+    ) -> Self
+    where
+        A: Element,
+        G: ShapeList,
+    {
         let mut z = Self::zero();
         z.items[idx.pos] = value.into_data();
         z
     }
 
     /// Entrywise sum of two contexts (Lean's `TList.add`, `self` on the left).
-    pub fn add<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self {
+    pub fn add<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self
+    where
+        A: Element,
+        G: ShapeList,
+    {
         self.zip_with(rhs, |a, b| a.clone() + b.clone())
     }
 
     /// Entrywise difference of two contexts (Lean's `TList.sub`).
-    pub fn sub<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self {
+    pub fn sub<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> Self
+    where
+        A: Element,
+        G: ShapeList,
+    {
         self.zip_with(rhs, |a, b| a.clone() - b.clone())
     }
 
     /// Lean's `TList.scale c xs`: `x ↦ x · c` in every slot.
-    pub fn scale(&self, c: &A) -> Self {
+    pub fn scale(&self, c: &A) -> Self
+    where
+        A: Element,
+        G: ShapeList,
+    {
         self.map(|a| a.clone() * c.clone())
     }
 
     /// Lean's `dotList`: `Σⱼ dot(xⱼ, yⱼ)`, nested to the right:
     /// `dot x₀ y₀ + (dot x₁ y₁ + (… + 0))`.
-    pub fn dot_list<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> A {
+    pub fn dot_list<G2: SameContext<G>>(&self, rhs: &TList<A, G2>) -> A
+    where
+        A: Element,
+        G: ShapeList,
+    {
         let layout = G::layout();
         self.items
             .iter()

@@ -1,0 +1,118 @@
+//! Sparse cotangent contexts: what a node's VJP returns.
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use crate::scalar::Element;
+use crate::shape::Shape;
+use crate::shape_list::{SameContext, ShapeList};
+use crate::tensor::{Owned, Tensor, TensorBase, TensorView};
+use crate::tlist::{Idx, TList};
+
+/// A cotangent context over `G` given by the slots it touches: mathematically the dense
+/// `TList A G` that is `fill 0` on every slot not listed (Lean's `vjp` result).
+///
+/// Node VJPs return this instead of a dense context so that reverse mode can accumulate in
+/// place without materialising zeros. Adding twice at one slot combines the two tensors first
+/// (`t + t'`, Lean's `set2Idx` for aliased operands), so the dense meaning is always
+/// "zero, except these slot values".
+///
+/// ```
+/// # use shapetape::prelude::*;
+/// # use shapetape::autograd::Cotangent;
+/// type G = HList![Scalar, Vector<2>];
+/// let a = Idx::<G, Vector<2>>::at::<1>();
+/// let mut c = Cotangent::<f64, G>::zero();
+/// c.add_at(a, Tensor::new([1.0, 2.0]));
+/// c.add_at(a, Tensor::new([0.5, 0.5])); // the same slot twice: combined
+/// assert_eq!(c.to_dense(), tlist![Tensor::new(0.0), Tensor::new([1.5, 2.5])]);
+/// ```
+pub struct Cotangent<A, G> {
+    entries: Vec<(usize, Owned<A>)>,
+    ctx: PhantomData<fn() -> G>,
+}
+
+impl<A, G> Cotangent<A, G> {
+    /// The zero cotangent (no slot touched).
+    pub fn zero() -> Self {
+        Cotangent { entries: Vec::new(), ctx: PhantomData }
+    }
+
+    /// The touched slots and their values, in insertion order.
+    pub(crate) fn into_entries(self) -> Vec<(usize, Owned<A>)> {
+        self.entries
+    }
+
+    /// Records a raw entry (crate-internal; positions are distinct by construction).
+    pub(crate) fn push_raw(&mut self, pos: usize, value: Owned<A>) {
+        self.entries.push((pos, value));
+    }
+
+    /// Number of touched slots.
+    pub fn touched(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The value at `idx`, or `None` if the slot is (exactly) zero.
+    pub fn get<G2: SameContext<G>, S: Shape>(&self, idx: Idx<G2, S>) -> Option<TensorView<'_, A, S>> {
+        self.entries
+            .iter()
+            .find(|(p, _)| *p == idx.pos())
+            .map(|(_, t)| TensorBase::from_data_unchecked(crate::tensor::Data::as_slice(t)))
+    }
+}
+
+impl<A: Element, G> Cotangent<A, G> {
+    /// Adds `value` at `idx`: sets the slot if untouched, otherwise combines `old + value`.
+    pub fn add_at<G2: SameContext<G>, S: Shape>(&mut self, idx: Idx<G2, S>, value: Tensor<A, S>) {
+        let value = value.into_data();
+        match self.entries.iter_mut().find(|(p, _)| *p == idx.pos()) {
+            Some((_, old)) => old.add_assign(&value),
+            None => self.entries.push((idx.pos(), value)),
+        }
+    }
+
+    /// [`Cotangent::add_at`] in builder style.
+    pub fn with<G2: SameContext<G>, S: Shape>(mut self, idx: Idx<G2, S>, value: Tensor<A, S>) -> Self {
+        self.add_at(idx, value);
+        self
+    }
+
+    /// The cotangent `value` at `idx` and zero elsewhere (Lean's `single`).
+    pub fn single<G2: SameContext<G>, S: Shape>(idx: Idx<G2, S>, value: Tensor<A, S>) -> Self {
+        Self::zero().with(idx, value)
+    }
+
+    /// Dense entries given the sizes of the slots (crate-internal, untyped).
+    pub(crate) fn dense_items(&self, sizes: impl Iterator<Item = usize>) -> Vec<Owned<A>> {
+        let mut items: Vec<Owned<A>> = sizes.map(Owned::zeros).collect();
+        for (p, t) in &self.entries {
+            items[*p] = t.clone();
+        }
+        items
+    }
+}
+
+impl<A: Element, G: ShapeList> Cotangent<A, G> {
+    /// The dense context this cotangent stands for (Lean's `vjp` result).
+    pub fn to_dense(&self) -> TList<A, G> {
+        TList::from_items(self.dense_items(G::layout().into_iter().map(|l| l.size)))
+    }
+
+    /// Every slot of a dense context, as a cotangent.
+    pub fn from_dense(dense: TList<A, G>) -> Self {
+        Cotangent { entries: dense.into_items().into_iter().enumerate().collect(), ctx: PhantomData }
+    }
+}
+
+impl<A: Clone, G> Clone for Cotangent<A, G> {
+    fn clone(&self) -> Self {
+        Cotangent { entries: self.entries.clone(), ctx: PhantomData }
+    }
+}
+
+impl<A: fmt::Debug, G> fmt::Debug for Cotangent<A, G> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.entries.iter().map(|(p, t)| (p, t.0.as_slice()))).finish()
+    }
+}

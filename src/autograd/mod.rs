@@ -1,0 +1,21 @@
+//! The autograd algebra layer (Lean's `Proofs.Autograd.Tape.Algebra`).
+//!
+//! A [`NodeData<A, Δ, Γ, τ>`] is an executable node: `forward`, `jvp` and `vjp` closures over
+//! a context `Γ` and an environment `Δ` that is threaded through unchanged. A
+//! [`GraphData<A, Δ, Γ, Ss>`] is a snoc-list of nodes where node `k` reads `Γ ++ Ss[..k]`.
+//! Its semantics, exactly as in Lean:
+//!
+//! - `eval x d : TList A (Γ ++ Ss)` runs every node once, in order;
+//! - `jvp_ctx x dx d : TList A (Γ ++ Ss)` pushes the tangent `dx` forward;
+//! - `backprop_ctx x d seed : TList A Γ` pulls a seed over `Γ ++ Ss` back to the inputs.
+//!
+//! [`Node`] and [`Graph`] add the adjointness law `⟨jvp x dx d, δ⟩ = ⟨dx, vjp x d δ⟩`, under
+//! which `⟨jvp_ctx x dx d, seed⟩ = ⟨dx, backprop_ctx x d seed⟩` (Lean's `backprop_correct`).
+
+mod cotangent;
+mod graph;
+mod node;
+
+pub use cotangent::Cotangent;
+pub use graph::{Graph, GraphData};
+pub use node::{IntoNodeData, Node, NodeData};

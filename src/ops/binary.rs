@@ -1,0 +1,48 @@
+//! Entrywise ops on two operands of the same shape. Operands may alias (the same slot used
+//! twice); the VJP then adds both contributions to that slot, as in Lean.
+
+use crate::autograd::{Cotangent, Node, NodeData};
+use crate::scalar::Element;
+use crate::shape::{SameShape, Shape};
+use crate::shape_list::ShapeList;
+use crate::tlist::Idx;
+
+/// `y = xₐ + x_b`: JVP `dxₐ + dx_b`, VJP `a ↦ δ, b ↦ δ`.
+pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+    let b = b.as_shape::<S>();
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| ctx.get(a).add(&ctx.get(b)),
+            move |_, dctx, _| dctx.get(a).add(&dctx.get(b)),
+            move |_, _, seed| Cotangent::single(a, seed.clone()).with(b, seed.clone()),
+        )
+        .named("add"),
+    )
+}
+
+/// `y = xₐ − x_b`: JVP `dxₐ − dx_b`, VJP `a ↦ δ, b ↦ −δ`.
+pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+    let b = b.as_shape::<S>();
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| ctx.get(a).sub(&ctx.get(b)),
+            move |_, dctx, _| dctx.get(a).sub(&dctx.get(b)),
+            move |_, _, seed| Cotangent::single(a, seed.clone()).with(b, seed.neg()),
+        )
+        .named("sub"),
+    )
+}
+
+/// `y = xₐ ⊙ x_b` (Hadamard product): JVP `dxₐ ⊙ x_b + xₐ ⊙ dx_b`,
+/// VJP `a ↦ δ ⊙ x_b, b ↦ δ ⊙ xₐ`.
+pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+    let b = b.as_shape::<S>();
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| ctx.get(a).mul(&ctx.get(b)),
+            move |ctx, dctx, _| dctx.get(a).mul(&ctx.get(b)).add(&ctx.get(a).mul(&dctx.get(b))),
+            move |ctx, _, seed| Cotangent::single(a, seed.mul(&ctx.get(b))).with(b, seed.mul(&ctx.get(a))),
+        )
+        .named("mul"),
+    )
+}

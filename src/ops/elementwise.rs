@@ -1,0 +1,121 @@
+//! Entrywise ops `y = f(x)` on one operand: one constructor, many scalar functions.
+
+use std::sync::Arc;
+
+use crate::autograd::{Cotangent, Node, NodeData};
+use crate::scalar::{Element, Real};
+use crate::shape::Shape;
+use crate::shape_list::ShapeList;
+use crate::tlist::Idx;
+
+/// The node `y = f(x)` applied entrywise to the operand at `a`, with derivative `df`:
+/// JVP `dy = dx ⊙ f′(x)`, VJP `x̄ = δ ⊙ f′(x)` (the two are adjoint for any `f′`).
+///
+/// Every unary op of this module is this constructor with a different pair `(f, f′)`.
+///
+/// ```
+/// # use shapetape::prelude::*;
+/// # use shapetape::ops;
+/// type G = HList![Vector<2>];
+/// let cube = ops::elementwise::<f64, (), G, Vector<2>>(
+///     Idx::at::<0>(), "cube", |x| x * x * x, |x| 3.0 * x * x);
+/// let x: TList<f64, G> = tlist![Tensor::new([2.0, -1.0])];
+/// assert_eq!(cube.data().forward(&x, &()).as_slice(), &[8.0, -1.0]);
+/// ```
+pub fn elementwise<A, D, G, S>(
+    a: Idx<G, S>,
+    name: &'static str,
+    f: impl Fn(A) -> A + Send + Sync + 'static,
+    df: impl Fn(A) -> A + Send + Sync + 'static,
+) -> Node<A, D, G, S>
+where
+    A: Element,
+    G: ShapeList,
+    S: Shape,
+{
+    let f = Arc::new(f);
+    let df = Arc::new(df);
+    let df2 = Arc::clone(&df);
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| ctx.get(a).map(|x| f(x.clone())),
+            move |ctx, dctx, _| dctx.get(a).zip_with(&ctx.get(a), |dx, x| dx.clone() * df(x.clone())),
+            move |ctx, _, seed| Cotangent::single(a, seed.zip_with(&ctx.get(a), |d, x| d.clone() * df2(x.clone()))),
+        )
+        .named(name),
+    )
+}
+
+/// `y = −x`.
+pub fn neg<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(a, "neg", |x: A| -x, |_| -A::one())
+}
+
+/// `y = x · c` with the constant `c` on the right (Lean's `scaleSpec t c`).
+pub fn scale<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>, c: A) -> Node<A, D, G, S> {
+    let c2 = c.clone();
+    elementwise(a, "scale", move |x: A| x * c.clone(), move |_| c2.clone())
+}
+
+/// `y = max(x, 0)`, with derivative `1` where `x > 0` and `0` elsewhere (also at 0).
+pub fn relu<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(
+        a,
+        "relu",
+        |x: A| if x > A::zero() { x } else { A::zero() },
+        |x: A| if x > A::zero() { A::one() } else { A::zero() },
+    )
+}
+
+/// `y = eˣ`.
+pub fn exp<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(a, "exp", A::exp, A::exp)
+}
+
+/// `y = tanh x`, with `y′ = 1 − tanh² x`.
+pub fn tanh<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(a, "tanh", A::tanh, |x: A| {
+        let t = x.tanh();
+        A::one() - t * t
+    })
+}
+
+/// The logistic function `σ(x) = 1 / (1 + e⁻ˣ)`, with `σ′ = σ (1 − σ)`.
+pub fn sigmoid<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(a, "sigmoid", logistic, |x: A| {
+        let s = logistic(x);
+        s * (A::one() - s)
+    })
+}
+
+/// `y = log(1 + eˣ)`, with `y′ = σ(x)`; computed as `max(x, 0) + log(1 + e^{−|x|})` so it
+/// does not overflow for large `x`.
+pub fn softplus<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
+    elementwise(
+        a,
+        "softplus",
+        |x: A| x.max(A::zero()) + (A::one() + (-x.abs()).exp()).ln(),
+        logistic,
+    )
+}
+
+/// The safe logarithm `y = log(max(x, ε))` (Lean's `safeLog`), with derivative `1/x` where
+/// `x > ε` and `0` where the clamp is active. `ε > 0` keeps it finite at and below 0.
+pub fn safe_log<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>, eps: A) -> Node<A, D, G, S> {
+    elementwise(
+        a,
+        "safe_log",
+        move |x: A| x.max(eps).ln(),
+        move |x: A| if x > eps { A::one() / x } else { A::zero() },
+    )
+}
+
+/// `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for either sign of `x`.
+pub(crate) fn logistic<A: Real>(x: A) -> A {
+    if x >= A::zero() {
+        A::one() / (A::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (A::one() + e)
+    }
+}

@@ -1,0 +1,173 @@
+//! Matrix ops: matrix–vector and matrix–matrix products, transpose, affine layers.
+//!
+//! Every inner product is a left fold from 0 in index order (Lean's `dot`).
+
+use crate::autograd::{Cotangent, Node, NodeData};
+use crate::ops::kernels;
+use crate::scalar::Element;
+use crate::shape::{Matrix, Shape, Vector};
+use crate::shape_list::ShapeList;
+use crate::tensor::Tensor;
+use crate::tlist::Idx;
+
+/// `y = W x` for `W: M×N`, `x: N`: JVP `dW x + W dx`, VJP `W ↦ δ xᵀ, x ↦ Wᵀ δ`.
+pub fn matvec<A, D, G, const M: usize, const N: usize>(
+    w: Idx<G, Matrix<M, N>>,
+    x: Idx<G, Vector<N>>,
+) -> Node<A, D, G, Vector<M>>
+where
+    A: Element,
+    G: ShapeList,
+    Matrix<M, N>: Shape,
+    Vector<N>: Shape,
+    Vector<M>: Shape,
+{
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| Tensor::from_vec_unchecked(kernels::mat_vec(ctx.get(w).as_slice(), ctx.get(x).as_slice(), M, N)),
+            move |ctx, dctx, _| {
+                let dw_x = kernels::mat_vec(dctx.get(w).as_slice(), ctx.get(x).as_slice(), M, N);
+                let w_dx = kernels::mat_vec(ctx.get(w).as_slice(), dctx.get(x).as_slice(), M, N);
+                Tensor::from_vec_unchecked(kernels::add(&dw_x, &w_dx))
+            },
+            move |ctx, _, seed| {
+                let d = seed.as_slice();
+                Cotangent::single(w, Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())))
+                    .with(x, Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, M, N)))
+            },
+        )
+        .named("matvec"),
+    )
+}
+
+/// `C = A B` for `A: M×K`, `B: K×N`: JVP `dA B + A dB`, VJP `A ↦ δ Bᵀ, B ↦ Aᵀ δ` (both
+/// added to one slot when `A` and `B` are the same operand).
+pub fn matmul<A, D, G, const M: usize, const K: usize, const N: usize>(
+    a: Idx<G, Matrix<M, K>>,
+    b: Idx<G, Matrix<K, N>>,
+) -> Node<A, D, G, Matrix<M, N>>
+where
+    A: Element,
+    G: ShapeList,
+    Matrix<M, K>: Shape,
+    Matrix<K, N>: Shape,
+    Matrix<M, N>: Shape,
+{
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| Tensor::from_vec_unchecked(kernels::mat_mul(ctx.get(a).as_slice(), ctx.get(b).as_slice(), M, K, N)),
+            move |ctx, dctx, _| {
+                let da_b = kernels::mat_mul(dctx.get(a).as_slice(), ctx.get(b).as_slice(), M, K, N);
+                let a_db = kernels::mat_mul(ctx.get(a).as_slice(), dctx.get(b).as_slice(), M, K, N);
+                Tensor::from_vec_unchecked(kernels::add(&da_b, &a_db))
+            },
+            move |ctx, _, seed| {
+                let d = seed.as_slice();
+                let a_bar = kernels::mat_mul_nt(d, ctx.get(b).as_slice(), M, N, K);
+                let b_bar = kernels::mat_mul_tn(ctx.get(a).as_slice(), d, K, M, N);
+                Cotangent::single(a, Tensor::from_vec_unchecked(a_bar)).with(b, Tensor::from_vec_unchecked(b_bar))
+            },
+        )
+        .named("matmul"),
+    )
+}
+
+/// `Y = Xᵀ` for `X: M×N`: JVP `dXᵀ`, VJP `δᵀ`.
+pub fn transpose<A, D, G, const M: usize, const N: usize>(x: Idx<G, Matrix<M, N>>) -> Node<A, D, G, Matrix<N, M>>
+where
+    A: Element,
+    G: ShapeList,
+    Matrix<M, N>: Shape,
+    Matrix<N, M>: Shape,
+{
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| Tensor::from_vec_unchecked(kernels::transpose(ctx.get(x).as_slice(), M, N)),
+            move |_, dctx, _| Tensor::from_vec_unchecked(kernels::transpose(dctx.get(x).as_slice(), M, N)),
+            move |_, _, seed| Cotangent::single(x, Tensor::from_vec_unchecked(kernels::transpose(seed.as_slice(), N, M))),
+        )
+        .named("transpose"),
+    )
+}
+
+/// The affine layer `y = W x + b` for `W: O×I`, `x: I`, `b: O`:
+/// JVP `dW x + W dx + db`, VJP `W ↦ δ xᵀ, x ↦ Wᵀ δ, b ↦ δ`.
+pub fn linear<A, D, G, const O: usize, const I: usize>(
+    w: Idx<G, Matrix<O, I>>,
+    x: Idx<G, Vector<I>>,
+    b: Idx<G, Vector<O>>,
+) -> Node<A, D, G, Vector<O>>
+where
+    A: Element,
+    G: ShapeList,
+    Matrix<O, I>: Shape,
+    Vector<I>: Shape,
+    Vector<O>: Shape,
+{
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| {
+                let wx = kernels::mat_vec(ctx.get(w).as_slice(), ctx.get(x).as_slice(), O, I);
+                Tensor::from_vec_unchecked(kernels::add(&wx, ctx.get(b).as_slice()))
+            },
+            move |ctx, dctx, _| {
+                let dw_x = kernels::mat_vec(dctx.get(w).as_slice(), ctx.get(x).as_slice(), O, I);
+                let w_dx = kernels::mat_vec(ctx.get(w).as_slice(), dctx.get(x).as_slice(), O, I);
+                Tensor::from_vec_unchecked(kernels::add(&kernels::add(&dw_x, &w_dx), dctx.get(b).as_slice()))
+            },
+            move |ctx, _, seed| {
+                let d = seed.as_slice();
+                Cotangent::single(w, Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())))
+                    .with(x, Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, O, I)))
+                    .with(b, seed.clone())
+            },
+        )
+        .named("linear"),
+    )
+}
+
+/// The affine layer on a batch of rows, `Y = X Wᵀ + 1 bᵀ` for `W: O×I`, `X: B×I`, `b: O`
+/// (row `r` of `Y` is `W xᵣ + b`): VJP `W ↦ δᵀ X, X ↦ δ W, b ↦ Σᵣ δᵣ`.
+pub fn linear_batch<A, D, G, const B: usize, const O: usize, const I: usize>(
+    w: Idx<G, Matrix<O, I>>,
+    x: Idx<G, Matrix<B, I>>,
+    b: Idx<G, Vector<O>>,
+) -> Node<A, D, G, Matrix<B, O>>
+where
+    A: Element,
+    G: ShapeList,
+    Matrix<O, I>: Shape,
+    Matrix<B, I>: Shape,
+    Matrix<B, O>: Shape,
+    Vector<O>: Shape,
+{
+    let add_rows = |mut y: Vec<A>, bias: &[A]| {
+        for (k, v) in y.iter_mut().enumerate() {
+            *v = v.clone() + bias[k % O].clone();
+        }
+        y
+    };
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| {
+                let xw = kernels::mat_mul_nt(ctx.get(x).as_slice(), ctx.get(w).as_slice(), B, I, O);
+                Tensor::from_vec_unchecked(add_rows(xw, ctx.get(b).as_slice()))
+            },
+            move |ctx, dctx, _| {
+                let dx_w = kernels::mat_mul_nt(dctx.get(x).as_slice(), ctx.get(w).as_slice(), B, I, O);
+                let x_dw = kernels::mat_mul_nt(ctx.get(x).as_slice(), dctx.get(w).as_slice(), B, I, O);
+                Tensor::from_vec_unchecked(add_rows(kernels::add(&dx_w, &x_dw), dctx.get(b).as_slice()))
+            },
+            move |ctx, _, seed| {
+                let d = seed.as_slice();
+                let w_bar = kernels::mat_mul_tn(d, ctx.get(x).as_slice(), O, B, I);
+                let x_bar = kernels::mat_mul(d, ctx.get(w).as_slice(), B, O, I);
+                let b_bar = (0..O).map(|i| (0..B).fold(A::zero(), |acc, r| acc + d[r * O + i].clone())).collect();
+                Cotangent::single(w, Tensor::from_vec_unchecked(w_bar))
+                    .with(x, Tensor::from_vec_unchecked(x_bar))
+                    .with(b, Tensor::from_vec_unchecked(b_bar))
+            },
+        )
+        .named("linear_batch"),
+    )
+}

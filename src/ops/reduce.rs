@@ -1,0 +1,39 @@
+//! Reductions to a scalar.
+
+use typenum::NonZero;
+
+use crate::autograd::{Cotangent, Node, NodeData};
+use crate::scalar::Element;
+use crate::shape::{Scalar, Shape};
+use crate::shape_list::ShapeList;
+use crate::tensor::Tensor;
+use crate::tlist::Idx;
+
+/// `y = Σᵢ xᵢ` (Lean's `sumSpec`, a left fold from 0): JVP `Σ dx`, VJP `fill δ`.
+pub fn sum<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, Scalar> {
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| Tensor::new(ctx.get(a).sum()),
+            move |_, dctx, _| Tensor::new(dctx.get(a).sum()),
+            move |_, _, seed| Cotangent::single(a, Tensor::fill(seed.as_slice()[0].clone())),
+        )
+        .named("sum"),
+    )
+}
+
+/// `y = (Σᵢ xᵢ) / n` with `n = S::SIZE`; only for shapes with at least one entry (checked by
+/// the compiler). JVP `(Σ dx) / n`, VJP `fill (δ / n)`.
+pub fn mean<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, Scalar>
+where
+    S::Size: NonZero,
+{
+    let n = || A::from_i64(S::SIZE as i64);
+    Node::new_unchecked(
+        NodeData::<A, D, G, _>::new(
+            move |ctx, _| Tensor::new(ctx.get(a).sum() / n()),
+            move |_, dctx, _| Tensor::new(dctx.get(a).sum() / n()),
+            move |_, _, seed| Cotangent::single(a, Tensor::fill(seed.as_slice()[0].clone() / n())),
+        )
+        .named("mean"),
+    )
+}
