@@ -39,9 +39,10 @@ impl fmt::Display for IndexError {
         if self.index.len() != self.dims.len() {
             write!(
                 f,
-                "index {:?} has {} components, but a tensor of shape {:?} needs {}",
+                "index {:?} has {} component{}, but a tensor of shape {:?} needs {}",
                 self.index,
                 self.index.len(),
+                if self.index.len() == 1 { "" } else { "s" },
                 self.dims,
                 self.dims.len()
             )
@@ -56,3 +57,26 @@ impl fmt::Display for IndexError {
 }
 
 impl std::error::Error for IndexError {}
+
+/// A flat buffer of the wrong length was offered for a whole context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextError {
+    /// Dimensions of every slot of the context, in order.
+    pub slots: Vec<Vec<usize>>,
+    /// Entries the context holds (all slots together).
+    pub expected: usize,
+    /// Entries that were supplied.
+    pub actual: usize,
+}
+
+impl fmt::Display for ContextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "cannot build a context with slots of shapes {:?} from {} values: it holds exactly {} entries",
+            self.slots, self.actual, self.expected
+        )
+    }
+}
+
+impl std::error::Error for ContextError {}

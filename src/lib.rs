@@ -26,6 +26,7 @@
 pub mod autograd;
 pub mod error;
 pub mod ops;
+pub mod rng;
 pub mod scalar;
 pub mod shape;
 pub mod shape_list;
@@ -35,7 +36,7 @@ pub mod tlist;
 pub use frunk;
 pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 
-pub use error::{IndexError, ShapeError};
+pub use error::{ContextError, IndexError, ShapeError};
 pub use scalar::{Element, Rational, Real};
 pub use shape::{Dim, Matrix, SameShape, Scalar, Shape, Tensor3, Vector};
 pub use shape_list::{At, Cat, Init, Last, NonEmpty, SameContext, ShapeList, Snoc};

@@ -150,10 +150,20 @@ impl<A, S: Shape> Tensor<A, S> {
     pub(crate) fn from_vec_unchecked(values: Vec<A>) -> Self {
         Self::from_buffer(SmallVec::from_vec(values))
     }
+}
 
+// The constructors below carry their bounds on the method rather than on the impl, so that
+// `Tensor::<f32, u8>::zeros()` or `Tensor::<String, Scalar>::zeros()` is reported by the
+// `Shape`/`Element` messages ("`u8` is not a tensor shape") instead of as "the function
+// exists but its trait bounds were not satisfied". (`new` cannot: its signature mentions
+// `S::Array<A>`, which is only defined for a shape.)
+impl<A, S> Tensor<A, S> {
     /// The tensor whose entries, in row-major order, are `values`; an error if
     /// `values.len() != S::SIZE`.
-    pub fn try_from_vec(values: Vec<A>) -> Result<Self, ShapeError> {
+    pub fn try_from_vec(values: Vec<A>) -> Result<Self, ShapeError>
+    where
+        S: Shape,
+    {
         if values.len() != S::SIZE {
             return Err(shape_error::<S>(values.len()));
         }
@@ -161,7 +171,10 @@ impl<A, S: Shape> Tensor<A, S> {
     }
 
     /// Entry `i` (row-major) is `f(i)`.
-    pub fn from_flat_fn(f: impl FnMut(usize) -> A) -> Self {
+    pub fn from_flat_fn(f: impl FnMut(usize) -> A) -> Self
+    where
+        S: Shape,
+    {
         Self::from_buffer((0..S::SIZE).map(f).collect())
     }
 
@@ -172,7 +185,10 @@ impl<A, S: Shape> Tensor<A, S> {
     /// let eye = Tensor::<f64, Matrix<3, 3>>::from_fn(|ix| if ix[0] == ix[1] { 1.0 } else { 0.0 });
     /// assert_eq!(eye.sum(), 3.0);
     /// ```
-    pub fn from_fn(mut f: impl FnMut(&[usize]) -> A) -> Self {
+    pub fn from_fn(mut f: impl FnMut(&[usize]) -> A) -> Self
+    where
+        S: Shape,
+    {
         let dims = S::dims();
         let mut idx = vec![0usize; S::RANK];
         let mut buf = SmallVec::with_capacity(S::SIZE);
@@ -196,15 +212,23 @@ impl<A, S: Shape> Tensor<A, S> {
     }
 }
 
-impl<A: Clone, S: Shape> Tensor<A, S> {
+impl<A, S> Tensor<A, S> {
     /// Lean's `fill v s`: every entry is `v`.
-    pub fn fill(value: A) -> Self {
+    pub fn fill(value: A) -> Self
+    where
+        A: Clone,
+        S: Shape,
+    {
         Self::from_buffer(SmallVec::from_elem(value, S::SIZE))
     }
 
     /// The tensor whose entries, in row-major order, are a copy of `values`; an error if
     /// `values.len() != S::SIZE`.
-    pub fn try_from_slice(values: &[A]) -> Result<Self, ShapeError> {
+    pub fn try_from_slice(values: &[A]) -> Result<Self, ShapeError>
+    where
+        A: Clone,
+        S: Shape,
+    {
         if values.len() != S::SIZE {
             return Err(shape_error::<S>(values.len()));
         }
@@ -212,9 +236,13 @@ impl<A: Clone, S: Shape> Tensor<A, S> {
     }
 }
 
-impl<A: Element, S: Shape> Tensor<A, S> {
+impl<A, S> Tensor<A, S> {
     /// `fill 0 s`: the zero tensor.
-    pub fn zeros() -> Self {
+    pub fn zeros() -> Self
+    where
+        A: Element,
+        S: Shape,
+    {
         Self::fill(A::zero())
     }
 }
@@ -449,7 +477,7 @@ pub(crate) fn write_nested<A: fmt::Display>(
         None => write!(f, "{}", data[0]),
         Some((&n, inner)) => {
             f.write_str("[")?;
-            let chunk = if n == 0 { 0 } else { data.len() / n };
+            let chunk = data.len().checked_div(n).unwrap_or(0);
             for i in 0..n {
                 if i > 0 {
                     f.write_str(", ")?;

@@ -183,10 +183,8 @@ fn at_rejects_the_wrong_rank_with_a_clear_error() {
         let msg = err.to_string();
         assert!(msg.contains(&format!("{bad:?}")), "{msg}");
         assert!(msg.contains("[2, 3]"), "{msg}");
-        assert!(
-            msg.contains(&format!("has {} components", bad.len())),
-            "{msg}"
-        );
+        let noun = if bad.len() == 1 { "component" } else { "components" };
+        assert!(msg.contains(&format!("has {} {noun}", bad.len())), "{msg}");
         assert!(msg.contains("needs 2"), "{msg}");
         assert_eq!(m.at_mut(bad).unwrap_err(), err);
     }
@@ -194,7 +192,7 @@ fn at_rejects_the_wrong_rank_with_a_clear_error() {
     let msg = s.at(&[0]).unwrap_err().to_string();
     assert_eq!(
         msg,
-        "index [0] has 1 components, but a tensor of shape [] needs 0"
+        "index [0] has 1 component, but a tensor of shape [] needs 0"
     );
 }
 

@@ -407,6 +407,12 @@ fn try_from_flat_rejects_the_wrong_total_length() {
     assert_eq!(total_len::<G>(), 14);
     let err = TList::<f64, G>::try_from_flat(vec![0.0; 13]).unwrap_err();
     assert_eq!((err.expected, err.actual), (14, 13));
+    assert_eq!(err.slots, vec![vec![], vec![3], vec![2, 2], vec![2, 1, 3]]);
+    assert_eq!(
+        err.to_string(),
+        "cannot build a context with slots of shapes [[], [3], [2, 2], [2, 1, 3]] from 13 values: \
+         it holds exactly 14 entries"
+    );
     assert!(TList::<f64, G>::try_from_flat(vec![0.0; 15]).is_err());
 }
 

@@ -15,7 +15,7 @@ use crate::tlist::Idx;
 /// Length of the last axis of `S` (1 for a scalar) and the number of rows along it.
 fn rows_of<S: Shape>() -> (usize, usize) {
     let last = S::dims().last().copied().unwrap_or(1);
-    let rows = if last == 0 { 0 } else { S::SIZE / last };
+    let rows = S::SIZE.checked_div(last).unwrap_or(0);
     (rows, last)
 }
 
