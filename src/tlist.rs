@@ -29,7 +29,7 @@ use frunk::{HCons, HNil};
 use smallvec::SmallVec;
 use typenum::{Const, ToUInt, U};
 
-use crate::error::ShapeError;
+use crate::error::ContextError;
 use crate::scalar::Element;
 use crate::shape::{AcceptsShape, Shape};
 use crate::shape_list::{
@@ -298,10 +298,6 @@ impl<A, G> TList<A, G> {
         self.items
     }
     #[inline]
-    pub(crate) fn items(&self) -> &[Owned<A>] {
-        &self.items
-    }
-    #[inline]
     pub(crate) fn retag<H>(self) -> TList<A, H> {
         TList {
             items: self.items,
@@ -332,12 +328,12 @@ impl<A, G: ShapeList> TList<A, G> {
 
     /// Builds a context from all entries of all slots concatenated (slot by slot, each in
     /// row-major order); an error if the total length is wrong.
-    pub fn try_from_flat(values: Vec<A>) -> Result<Self, ShapeError> {
+    pub fn try_from_flat(values: Vec<A>) -> Result<Self, ContextError> {
         let layout = G::layout();
         let total: usize = layout.iter().map(|l| l.size).sum();
         if values.len() != total {
-            return Err(ShapeError {
-                dims: layout.iter().map(|l| l.size).collect(),
+            return Err(ContextError {
+                slots: layout.into_iter().map(|l| l.dims).collect(),
                 expected: total,
                 actual: values.len(),
             });
@@ -373,12 +369,11 @@ impl<A, G: ShapeList> TList<A, G> {
         TensorBase::from_data_unchecked(&mut self.items[idx.pos].0[..])
     }
 
-    /// Replaces the tensor at `idx`, returning the old one. The new tensor must have the
-    /// slot's shape `S` (written as the bound `S: AcceptsShape<S2>` so a mismatch is worded).
-    pub fn replace<G2: SameContext<G>, S: AcceptsShape<S2>, S2>(
+    /// Replaces the tensor at `idx`, returning the old one.
+    pub fn replace<G2: SameContext<G>, S: Shape>(
         &mut self,
         idx: Idx<G2, S>,
-        value: Tensor<A, S2>,
+        value: Tensor<A, S>,
     ) -> Tensor<A, S> {
         let old = core::mem::replace(&mut self.items[idx.pos], value.into_data());
         TensorBase::from_data_unchecked(old)
@@ -428,9 +423,7 @@ impl<A, G: ShapeList> TList<A, G> {
 
     /// Splits a context over `G ++ R` at the boundary (inverse of [`TList::append`]). The
     /// context of `xs` must be `Cat<G, R>` ([`SameContext`]).
-    pub fn split<R: ShapeList>(
-        xs: TList<A, impl SameContext<Cat<G, R>>>,
-    ) -> (Self, TList<A, R>) {
+    pub fn split<R: ShapeList>(xs: TList<A, impl SameContext<Cat<G, R>>>) -> (Self, TList<A, R>) {
         let mut items = xs.items;
         let rest = items.split_off(G::LEN);
         (Self::from_items(items), TList::from_items(rest))
@@ -510,12 +503,8 @@ impl<A, G> TList<A, G> {
         Self::from_items(items)
     }
 
-    /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else. The value must have the
-    /// slot's shape `S` (the bound `S: AcceptsShape<S2>`).
-    pub fn single<G2: SameContext<G>, S: AcceptsShape<S2>, S2>(
-        idx: Idx<G2, S>,
-        value: Tensor<A, S2>,
-    ) -> Self
+    /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else.
+    pub fn single<G2: SameContext<G>, S: Shape>(idx: Idx<G2, S>, value: Tensor<A, S>) -> Self
     where
         A: Element,
         G: ShapeList,
