@@ -56,5 +56,5 @@ pub mod prelude {
     pub use crate::tensor::{Tensor, TensorView};
     pub use crate::tlist;
     pub use crate::tlist::{Idx, TList};
-    pub use frunk::{HList, hlist, hlist_pat};
+    pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 }
