@@ -124,6 +124,11 @@ pub struct OutOfRange;
 ///
 /// Being total (defined past the end) keeps errors flat: the failure is reported once, by
 /// [`InRange`], instead of as a cascade through the recursion.
+#[diagnostic::on_unimplemented(
+    message = "cannot look up a position in `{Self}`: it is not a context written out as `HList![..]`",
+    label = "`Idx::at` needs the context spelled out, e.g. `HList![Scalar, Vector<3>]`",
+    note = "in generic code, take the `Idx` as a parameter, or check the position at run time with `Idx::try_at`"
+)]
 pub trait Lookup<P> {
     /// The shape at position `P`, or [`OutOfRange`].
     type Output;
@@ -171,7 +176,23 @@ impl<S, const I: usize> ShapeAt<S, I> for OutOfRange {}
 #[diagnostic::on_unimplemented(
     message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
     label = "built for the context `{Self}`",
-    note = "a graph over inputs Γ with outputs Ss expects nodes and seeds over Γ ++ Ss"
+    note = "contexts must agree shape by shape, in order (a graph over inputs Γ with outputs Ss expects nodes and seeds over Γ ++ Ss)"
 )]
 pub trait SameContext<Expected>: ShapeList {}
 impl<G: ShapeList> SameContext<G> for G {}
+
+/// `Self` is a context that a list over `From` can be cast to: `From: SameContext<Self>` with
+/// the *target* as `Self`.
+///
+/// This is the bound of `TList::cast`. With the target as `Self`, the obligation waits until
+/// the target is known (from a turbofish or from the expected type, as in
+/// `let y: TList<A, H> = x.cast();`), so a wrong target is reported by [`SameContext`] in
+/// words instead of as a bare type mismatch. Holds whenever `From: SameContext<Self>` does,
+/// including for generic contexts with that bound.
+#[diagnostic::on_unimplemented(
+    message = "cannot cast a list over the context `{From}` to the context `{Self}`",
+    label = "not the same context",
+    note = "`cast` only moves a list between two spellings of the same context"
+)]
+pub trait CastFrom<From>: ShapeList {}
+impl<From: SameContext<H>, H: ShapeList> CastFrom<From> for H {}

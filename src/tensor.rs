@@ -42,6 +42,11 @@ mod sealed {
 }
 
 /// Storage of a [`TensorBase`]: something that exposes its entries as a slice.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not tensor storage",
+    label = "tensors are stored as `Owned<A>`, `&[A]` or `&mut [A]`",
+    note = "use `Tensor<A, S>`, `TensorView<'_, A, S>` or `TensorViewMut<'_, A, S>`"
+)]
 pub trait Data: sealed::Sealed {
     /// The entry type.
     type Elem;
@@ -50,6 +55,11 @@ pub trait Data: sealed::Sealed {
 }
 
 /// Storage whose entries can be modified in place.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is read-only tensor storage: the entries of a `TensorView` cannot be modified",
+    label = "this tensor is a read-only view",
+    note = "modify an owned `Tensor` or a `TensorViewMut` (e.g. from `TList::get_mut`), or copy the view with `to_owned`"
+)]
 pub trait DataMut: Data {
     /// All entries in row-major order, mutably.
     fn as_mut_slice(&mut self) -> &mut [Self::Elem];
@@ -93,6 +103,27 @@ impl<A> DataMut for &mut [A] {
     #[inline]
     fn as_mut_slice(&mut self) -> &mut [A] {
         self
+    }
+}
+
+/// `Self` is the element type `Expected`: the equality of two element types as a trait bound.
+///
+/// Binary tensor operations take their right operand with entries of any type `B:
+/// SameElement<A>`, so that mixing, say, `f32` and `f64` tensors is reported in words instead
+/// of as a bare "type mismatch resolving `<Owned<f64> as Data>::Elem == f32`".
+#[diagnostic::on_unimplemented(
+    message = "element type mismatch: expected a tensor with `{Expected}` entries, found `{Self}` entries",
+    label = "this operand has `{Self}` entries",
+    note = "both operands must have the same element type; convert one first, e.g. with `map(|&x| x as f64)`"
+)]
+pub trait SameElement<Expected>: Sized {
+    /// The same entries at the type `Expected` (the identity).
+    fn same_slice(values: &[Self]) -> &[Expected];
+}
+impl<A> SameElement<A> for A {
+    #[inline]
+    fn same_slice(values: &[A]) -> &[A] {
+        values
     }
 }
 
@@ -350,28 +381,42 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
 }
 
 impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
-    /// Entrywise sum `self + rhs` (Lean's `addSpec`).
-    pub fn add<D2: Data<Elem = A>, S2: SameShape<S>>(
+    /// [`TensorBase::zip_with`] for a right operand checked by [`SameElement`] to have
+    /// entries of type `A`.
+    fn zip_same<D2: Data, S2: SameShape<S>>(
         &self,
         rhs: &TensorBase<D2, S2>,
-    ) -> Tensor<A, S> {
-        self.zip_with(rhs, |a, b| a.clone() + b.clone())
+        mut f: impl FnMut(&A, &A) -> A,
+    ) -> Tensor<A, S>
+    where
+        D2::Elem: SameElement<A>,
+    {
+        let rhs = <D2::Elem as SameElement<A>>::same_slice(rhs.as_slice());
+        Tensor::from_buffer(self.iter().zip(rhs).map(|(a, b)| f(a, b)).collect())
+    }
+
+    /// Entrywise sum `self + rhs` (Lean's `addSpec`).
+    pub fn add<D2: Data, S2: SameShape<S>>(&self, rhs: &TensorBase<D2, S2>) -> Tensor<A, S>
+    where
+        D2::Elem: SameElement<A>,
+    {
+        self.zip_same(rhs, |a, b| a.clone() + b.clone())
     }
 
     /// Entrywise difference `self − rhs` (Lean's `subSpec`).
-    pub fn sub<D2: Data<Elem = A>, S2: SameShape<S>>(
-        &self,
-        rhs: &TensorBase<D2, S2>,
-    ) -> Tensor<A, S> {
-        self.zip_with(rhs, |a, b| a.clone() - b.clone())
+    pub fn sub<D2: Data, S2: SameShape<S>>(&self, rhs: &TensorBase<D2, S2>) -> Tensor<A, S>
+    where
+        D2::Elem: SameElement<A>,
+    {
+        self.zip_same(rhs, |a, b| a.clone() - b.clone())
     }
 
     /// Entrywise (Hadamard) product `self ⊙ rhs` (Lean's `mulSpec`).
-    pub fn mul<D2: Data<Elem = A>, S2: SameShape<S>>(
-        &self,
-        rhs: &TensorBase<D2, S2>,
-    ) -> Tensor<A, S> {
-        self.zip_with(rhs, |a, b| a.clone() * b.clone())
+    pub fn mul<D2: Data, S2: SameShape<S>>(&self, rhs: &TensorBase<D2, S2>) -> Tensor<A, S>
+    where
+        D2::Elem: SameElement<A>,
+    {
+        self.zip_same(rhs, |a, b| a.clone() * b.clone())
     }
 
     /// `x ↦ x · c` on every entry, the scalar on the right (Lean's `scaleSpec t c`).
@@ -392,8 +437,12 @@ impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
 
     /// Lean's `TensorAlgebra.dot`: `a · b` at a scalar, and at `dim n s` the left fold
     /// `foldl (acc + dot (f i) (g i)) 0` over `i = 0..n−1` of the sub-tensor dots.
-    pub fn dot<D2: Data<Elem = A>, S2: SameShape<S>>(&self, rhs: &TensorBase<D2, S2>) -> A {
-        nested_dot(self.as_slice(), rhs.as_slice(), &S::dims())
+    pub fn dot<D2: Data, S2: SameShape<S>>(&self, rhs: &TensorBase<D2, S2>) -> A
+    where
+        D2::Elem: SameElement<A>,
+    {
+        let rhs = <D2::Elem as SameElement<A>>::same_slice(rhs.as_slice());
+        nested_dot(self.as_slice(), rhs, &S::dims())
     }
 
     /// Lean's `linfNorm`: `max(0, maxᵢ |xᵢ|)` (0 for an empty tensor).
@@ -426,15 +475,24 @@ pub(crate) fn nested_dot<A: Element>(a: &[A], b: &[A], dims: &[usize]) -> A {
     }
 }
 
-impl<D: DataMut, S: Shape> TensorBase<D, S> {
+// `DataMut` is bound on the methods, not on the impl, so that writing through a read-only
+// `TensorView` is reported by its message rather than as "the method exists but its trait
+// bounds were not satisfied".
+impl<D: Data, S: Shape> TensorBase<D, S> {
     /// All entries in row-major order, mutably.
     #[inline]
-    pub fn as_mut_slice(&mut self) -> &mut [D::Elem] {
+    pub fn as_mut_slice(&mut self) -> &mut [D::Elem]
+    where
+        D: DataMut,
+    {
         self.data.as_mut_slice()
     }
 
     /// The entry at multi-index `index`, mutably (see [`TensorBase::at`]).
-    pub fn at_mut(&mut self, index: &[usize]) -> Result<&mut D::Elem, IndexError> {
+    pub fn at_mut(&mut self, index: &[usize]) -> Result<&mut D::Elem, IndexError>
+    where
+        D: DataMut,
+    {
         let dims = S::dims();
         match flat_offset(&dims, index) {
             Some(o) => Ok(&mut self.as_mut_slice()[o]),

@@ -33,7 +33,7 @@ use crate::error::ContextError;
 use crate::scalar::Element;
 use crate::shape::{AcceptsShape, Shape};
 use crate::shape_list::{
-    At, Cat, InRange, Lookup, NonEmpty, SameContext, ShapeAt, ShapeList, Snoc,
+    At, CastFrom, Cat, InRange, Lookup, NonEmpty, SameContext, ShapeAt, ShapeList, Snoc,
 };
 use crate::tensor::{Data, Owned, Tensor, TensorBase, TensorView, TensorViewMut, nested_dot};
 
@@ -177,8 +177,8 @@ impl<A, G: HoldsTensors<A, T>, T> TensorsFit<A, G> for T {
 /// tensors can be checked against it slot by slot: a wrong shape, a missing tensor and a
 /// left-over tensor are each reported in words.
 #[diagnostic::on_unimplemented(
-    message = "the tensors `{T}` do not fit the context `{Self}`",
-    label = "expected one tensor per shape of `{Self}`, in order",
+    message = "the tensors `{T}` do not fit the context `{Self}`: each entry must be a `Tensor<{A}, S>`",
+    label = "expected one `Tensor<{A}, S>` per shape S of `{Self}`, in order",
     note = "a TList over Γ holds exactly one `Tensor<A, S>` for each shape S of Γ"
 )]
 pub trait HoldsTensors<A, T>: ShapeList {
@@ -262,6 +262,10 @@ impl<H: Shape, T: IntoTensors> IntoTensors for HCons<H, T> {
 }
 
 /// Builds a [`TList`] from tensors: `tlist![a, b, c]`.
+///
+/// The context comes from the expected type (`let x: TList<f32, G> = tlist![..];`, a return
+/// type, the other side of `==`), not from the tensors: the tensors' shapes are inferred from
+/// it, and a wrong shape, a missing tensor or a left-over tensor is reported in words.
 #[macro_export]
 macro_rules! tlist {
     ($($t:expr),* $(,)?) => {
@@ -308,6 +312,9 @@ impl<A, G> TList<A, G> {
 
 impl<A, G: ShapeList> TList<A, G> {
     /// Builds a context from a frunk HList of tensors whose shapes are those of `G`.
+    ///
+    /// `G` must be known from the surrounding code (it is not inferred from the tensors); the
+    /// tensors are then checked against it slot by slot ([`HoldsTensors`]).
     pub fn from_tensors<T>(tensors: T) -> Self
     where
         G: HoldsTensors<A, T>,
@@ -454,9 +461,12 @@ impl<A, G: ShapeList> TList<A, G> {
     }
 
     /// Lean's `TList.cast` along an equality of contexts, checked by the compiler (a move).
-    pub fn cast<H: ShapeList>(self) -> TList<A, H>
+    ///
+    /// The bound is `H: CastFrom<G>` (that is, `G: SameContext<H>`) with the target `H` as
+    /// `Self`, so that a target taken from the expected type is checked in words too.
+    pub fn cast<H>(self) -> TList<A, H>
     where
-        G: SameContext<H>,
+        H: CastFrom<G>,
     {
         self.retag()
     }
