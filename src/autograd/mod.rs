@@ -12,10 +12,12 @@
 //! [`Node`] and [`Graph`] add the adjointness law `⟨jvp x dx d, δ⟩ = ⟨dx, vjp x d δ⟩`, under
 //! which `⟨jvp_ctx x dx d, seed⟩ = ⟨dx, backprop_ctx x d seed⟩` (Lean's `backprop_correct`).
 
+mod builder;
 mod cotangent;
 mod graph;
 mod node;
 
+pub use builder::{Admits, DataGraph, GraphBuilder, GraphKind, InputVars, LawfulGraph, Scope, Var};
 pub use cotangent::Cotangent;
 pub use graph::{Graph, GraphData};
 pub use node::{IntoNodeData, Node, NodeData};

@@ -1,0 +1,368 @@
+//! The typed graph builder: a builder-built graph is the hand-built one (same `eval`, `jvp_ctx`
+//! and `backprop_ctx`, bit for bit), handles stay valid as the graph grows, and sharing and
+//! aliasing of handles give the accumulated gradients.
+
+use frunk::HNil;
+use proptest::prelude::*;
+use shapetape::autograd::{Cotangent, Graph, GraphBuilder, GraphData, LawfulGraph, NodeData, Var};
+use shapetape::ops;
+use shapetape::prelude::*;
+
+// ---------------------------------------------------------------- one graph, built twice
+
+/// Γ = [a, b, M, v].
+type G = HList![Scalar, Scalar, Matrix<2, 2>, Vector<2>];
+/// The node outputs [s, p, w, q, r, t].
+type Outs = HList![Scalar, Scalar, Vector<2>, Scalar, Scalar, Vector<2>];
+/// Γ ++ [s, p, w, q, r, t]: the context the graph evaluates to.
+type Full = HList![
+    Scalar, Scalar, Matrix<2, 2>, Vector<2>, // a b M v
+    Scalar, Scalar, Vector<2>, Scalar, Scalar, Vector<2> // s p w q r t
+];
+
+/// `s = a + b`, `p = s · a`, `w = M v`, `q = Σ w`, `r = p · q`, `t = tanh(w) − v`, by hand:
+/// every operand names its node's context and a position in it.
+fn by_hand() -> GraphData<f64, (), G, Outs> {
+    type C1 = Snoc<G, Scalar>;
+    type C2 = Snoc<C1, Scalar>;
+    type C3 = Snoc<C2, Vector<2>>;
+    type C4 = Snoc<C3, Scalar>;
+    type C5 = Snoc<C4, Scalar>;
+    // t = tanh(w) − v as one hand-written NodeData.
+    let tanh_minus = NodeData::<f64, (), C5, Vector<2>>::new(
+        |ctx, _| {
+            let w = ctx.get(Idx::<C5, Vector<2>>::at::<6>());
+            w.map(|x| x.tanh())
+                .sub(&ctx.get(Idx::<C5, Vector<2>>::at::<3>()))
+        },
+        |ctx, dctx, _| {
+            let w = ctx.get(Idx::<C5, Vector<2>>::at::<6>());
+            let dw = dctx.get(Idx::<C5, Vector<2>>::at::<6>());
+            dw.zip_with(&w, |d, x| d * (1.0 - x.tanh() * x.tanh()))
+                .sub(&dctx.get(Idx::<C5, Vector<2>>::at::<3>()))
+        },
+        |ctx, _, seed| {
+            let w = ctx.get(Idx::<C5, Vector<2>>::at::<6>());
+            Cotangent::single(
+                Idx::<C5, Vector<2>>::at::<6>(),
+                seed.zip_with(&w, |d, x| d * (1.0 - x.tanh() * x.tanh())),
+            )
+            .with(Idx::<C5, Vector<2>>::at::<3>(), seed.neg())
+        },
+    )
+    .named("tanh_minus");
+    GraphData::<f64, (), G, HNil>::nil()
+        .snoc(ops::add(Idx::<G, Scalar>::at::<0>(), Idx::at::<1>()))
+        .snoc(ops::mul(Idx::<C1, Scalar>::at::<4>(), Idx::at::<0>()))
+        .snoc(ops::matvec(Idx::<C2, _>::at::<2>(), Idx::at::<3>()))
+        .snoc(ops::sum(Idx::<C3, Vector<2>>::at::<6>()))
+        .snoc(ops::mul(Idx::<C4, Scalar>::at::<5>(), Idx::at::<7>()))
+        .snoc(tanh_minus)
+}
+
+/// The same graph with the builder, and the indices of `p`, `r` and `t` in its final context.
+#[allow(clippy::type_complexity)]
+fn built() -> (
+    GraphData<f64, (), G, Outs>,
+    (Idx<Full, Scalar>, Idx<Full, Scalar>, Idx<Full, Vector<2>>),
+) {
+    GraphData::<f64, (), G, _>::build_with(|g| {
+        let hlist_pat![a, b, m, v] = g.inputs();
+        let (g, s) = g.push(|c| ops::add(c.idx(a), c.idx(b)));
+        let (g, p) = g.push(|c| ops::mul(c.idx(s), c.idx(a)));
+        let (g, w) = g.push(|c| ops::matvec(c.idx(m), c.idx(v)));
+        let (g, q) = g.push(|c| ops::sum(c.idx(w)));
+        let (g, r) = g.push(|c| ops::mul(c.idx(p), c.idx(q)));
+        let (g, t) = g.push(|c| {
+            let (w, v) = (c.idx(w), c.idx(v));
+            NodeData::<f64, (), _, _>::new(
+                move |ctx, _| ctx.get(w).map(|x| x.tanh()).sub(&ctx.get(v)),
+                move |ctx, dctx, _| {
+                    dctx.get(w)
+                        .zip_with(&ctx.get(w), |d, x| d * (1.0 - x.tanh() * x.tanh()))
+                        .sub(&dctx.get(v))
+                },
+                move |ctx, _, seed| {
+                    Cotangent::single(
+                        w,
+                        seed.zip_with(&ctx.get(w), |d, x| d * (1.0 - x.tanh() * x.tanh())),
+                    )
+                    .with(v, seed.neg())
+                },
+            )
+            .named("tanh_minus")
+        });
+        let out = (g.idx(p), g.idx(r), g.idx(t));
+        (g, out)
+    })
+}
+
+fn flat<S: Shape>(range: core::ops::Range<f64>) -> impl Strategy<Value = Tensor<f64, S>> {
+    proptest::collection::vec(range, S::SIZE).prop_map(|v| Tensor::try_from_vec(v).unwrap())
+}
+
+fn context<C: ShapeList>() -> impl Strategy<Value = TList<f64, C>> {
+    let total: usize = C::layout().iter().map(|l| l.size).sum();
+    proptest::collection::vec(-3.0_f64..3.0, total)
+        .prop_map(|v| TList::try_from_flat(v).expect("generated with the context's length"))
+}
+
+proptest! {
+    #[test]
+    fn builder_equals_hand_built(x in context::<G>(), dx in context::<G>(), seed in context::<Full>()) {
+        let (hand, (g, _)) = (by_hand(), built());
+        prop_assert_eq!(g.node_names().collect::<Vec<_>>(), hand.node_names().collect::<Vec<_>>());
+        prop_assert_eq!(g.eval(x.clone(), &()), hand.eval(x.clone(), &()));
+        prop_assert_eq!(g.jvp_ctx(x.clone(), dx.clone(), &()), hand.jvp_ctx(x.clone(), dx, &()));
+        prop_assert_eq!(
+            g.backprop_ctx(x.clone(), &(), seed.clone()),
+            hand.backprop_ctx(x, &(), seed)
+        );
+    }
+
+    #[test]
+    fn lawful_builder_equals_data_builder(x in context::<HList![Vector<3>, Vector<3>]>(),
+                                          dx in context::<HList![Vector<3>, Vector<3>]>(),
+                                          d in flat::<Scalar>(-2.0..2.0)) {
+        type H = HList![Vector<3>, Vector<3>];
+        let lawful = Graph::<f64, (), H, _>::build(|g| {
+            let hlist_pat![x, y] = g.inputs();
+            let (g, z) = g.push(|c| ops::mul(c.idx(x), c.idx(y)));
+            let (g, _) = g.push(|c| ops::sum(c.idx(z)));
+            g
+        });
+        let data = GraphData::<f64, (), H, _>::build(|g| {
+            let hlist_pat![x, y] = g.inputs();
+            let (g, z) = g.push(|c| ops::mul(c.idx(x), c.idx(y)));
+            let (g, _) = g.push(|c| ops::sum(c.idx(z)));
+            g
+        });
+        let seed = TList::single(Idx::<Snoc<Snoc<H, Vector<3>>, Scalar>, Scalar>::at::<3>(), d);
+        prop_assert_eq!(lawful.eval(x.clone(), &()), data.eval(x.clone(), &()));
+        prop_assert_eq!(lawful.jvp_ctx(x.clone(), dx.clone(), &()), data.jvp_ctx(x.clone(), dx, &()));
+        prop_assert_eq!(
+            lawful.backprop_ctx(x.clone(), &(), seed.clone()),
+            data.backprop_ctx(x, &(), seed)
+        );
+    }
+}
+
+#[test]
+fn documented_example_values() {
+    let (g, (p, r, t)) = built();
+    let x: TList<f64, G> = tlist![
+        Tensor::new(3.0),
+        Tensor::new(2.0),
+        Tensor::new([[1.0, 2.0], [3.0, 4.0]]),
+        Tensor::new([5.0, 6.0])
+    ];
+    let y = g.eval(x.clone(), &());
+    assert_eq!(y.get(p).as_slice(), &[15.0]); // (a + b) a
+    assert_eq!(y.get(r).as_slice(), &[15.0 * 56.0]); // p · Σ M v
+    assert_eq!(
+        y.get(t).as_slice(),
+        &[17.0_f64.tanh() - 5.0, 39.0_f64.tanh() - 6.0]
+    );
+    // p̄ = 1 only: ā = 2a + b, b̄ = a, nothing reaches M and v.
+    let grad = g.backprop_ctx(x, &(), TList::single(p, Tensor::new(1.0)));
+    assert_eq!(
+        grad,
+        tlist![
+            Tensor::new(8.0),
+            Tensor::new(3.0),
+            Tensor::new([[0.0, 0.0], [0.0, 0.0]]),
+            Tensor::new([0.0, 0.0])
+        ]
+    );
+}
+
+// ---------------------------------------------------------------- handles stay valid
+
+#[test]
+fn early_handles_survive_many_pushes() {
+    type H = HList![Scalar, Vector<2>];
+    let (g, (last, first)) = GraphData::<f64, (), H, _>::build_with(|g| {
+        let hlist_pat![c, v] = g.inputs();
+        let (g, y0) = g.push(|s| ops::scale(s.idx(v), 2.0)); // y0 = 2v
+        // Twenty more nodes: y_{k+1} = y_k + v.
+        let (g, y1) = g.push(|s| ops::add(s.idx(y0), s.idx(v)));
+        let (g, y2) = g.push(|s| ops::add(s.idx(y1), s.idx(v)));
+        let (g, y3) = g.push(|s| ops::add(s.idx(y2), s.idx(v)));
+        let (g, y4) = g.push(|s| ops::add(s.idx(y3), s.idx(v)));
+        let (g, y5) = g.push(|s| ops::add(s.idx(y4), s.idx(v)));
+        let (g, y6) = g.push(|s| ops::add(s.idx(y5), s.idx(v)));
+        let (g, y7) = g.push(|s| ops::add(s.idx(y6), s.idx(v)));
+        let (g, y8) = g.push(|s| ops::add(s.idx(y7), s.idx(v)));
+        let (g, y9) = g.push(|s| ops::add(s.idx(y8), s.idx(v)));
+        let (g, y10) = g.push(|s| ops::add(s.idx(y9), s.idx(v)));
+        let (g, y11) = g.push(|s| ops::add(s.idx(y10), s.idx(v)));
+        let (g, y12) = g.push(|s| ops::add(s.idx(y11), s.idx(v)));
+        let (g, y13) = g.push(|s| ops::add(s.idx(y12), s.idx(v)));
+        let (g, y14) = g.push(|s| ops::add(s.idx(y13), s.idx(v)));
+        let (g, y15) = g.push(|s| ops::add(s.idx(y14), s.idx(v)));
+        let (g, y16) = g.push(|s| ops::add(s.idx(y15), s.idx(v)));
+        let (g, y17) = g.push(|s| ops::add(s.idx(y16), s.idx(v)));
+        let (g, y18) = g.push(|s| ops::add(s.idx(y17), s.idx(v)));
+        let (g, y19) = g.push(|s| ops::add(s.idx(y18), s.idx(v)));
+        let (g, y20) = g.push(|s| ops::add(s.idx(y19), s.idx(v)));
+        assert_eq!(g.len(), 21);
+        // The first node's and the inputs' handles, used after all of that.
+        let (g, z) = g.push(|s| ops::mul(s.idx(y20), s.idx(y0))); // (22 v) ⊙ (2 v)
+        let (g, e) = g.push(|s| ops::sum(s.idx(z)));
+        let (g, out) = g.push(|s| ops::mul(s.idx(e), s.idx(c)));
+        assert_eq!(
+            (c.pos(), v.pos(), y0.pos(), y20.pos(), out.pos()),
+            (0, 1, 2, 22, 25)
+        );
+        let idx = (g.idx(out), g.idx(y0));
+        (g, idx)
+    });
+    assert_eq!(g.len(), 24);
+    let x: TList<f64, H> = tlist![Tensor::new(0.5), Tensor::new([1.0, -2.0])];
+    let y = g.eval(x.clone(), &());
+    // out = c · Σ 44 v² = 0.5 · 44 · 5
+    assert_eq!(y.get(last).as_slice(), &[110.0]);
+    assert_eq!(y.get(first).as_slice(), &[2.0, -4.0]);
+    // ∂out/∂c = 44 Σ v² = 220, ∂out/∂v = c · 88 v = [44, −88].
+    let grad = g.backprop_ctx(x, &(), TList::single(last, Tensor::new(1.0)));
+    assert_eq!(grad, tlist![Tensor::new(220.0), Tensor::new([44.0, -88.0])]);
+}
+
+#[test]
+fn inputs_agree_with_input() {
+    type H = HList![Scalar, Matrix<2, 3>, Vector<4>];
+    let _ = GraphData::<f32, (), H, _>::build(|g| {
+        let hlist_pat![a, m, v] = g.inputs();
+        assert_eq!(a, g.input::<0>());
+        assert_eq!(m, g.input::<1>());
+        assert_eq!(v, g.input::<2>());
+        assert_eq!(format!("{m:?}"), "Var(1 : [2, 3])");
+        assert!(g.is_empty());
+        assert_eq!(g.idx(v), Idx::<H, Vector<4>>::at::<2>());
+        let (g, s) = g.push(|c| ops::sum(c.idx(v)));
+        assert_eq!(format!("{s:?}"), "Var(3 : [])");
+        assert_eq!(g.graph().node_names().collect::<Vec<_>>(), ["sum"]);
+        g
+    });
+}
+
+// ---------------------------------------------------------------- sharing and aliasing
+
+#[test]
+fn fan_out_accumulates() {
+    // h = x ⊙ y is read by three nodes; f = Σ h + Σ (h ⊙ h) + Σ (h ⊙ x).
+    type H = HList![Vector<3>, Vector<3>];
+    let (g, f) = GraphData::<f64, (), H, _>::build_with(|g| {
+        let hlist_pat![x, y] = g.inputs();
+        let (g, h) = g.push(|c| ops::mul(c.idx(x), c.idx(y)));
+        let (g, s1) = g.push(|c| ops::sum(c.idx(h)));
+        let (g, hh) = g.push(|c| ops::mul(c.idx(h), c.idx(h)));
+        let (g, s2) = g.push(|c| ops::sum(c.idx(hh)));
+        let (g, hx) = g.push(|c| ops::mul(c.idx(h), c.idx(x)));
+        let (g, s3) = g.push(|c| ops::sum(c.idx(hx)));
+        let (g, s12) = g.push(|c| ops::add(c.idx(s1), c.idx(s2)));
+        let (g, f) = g.push(|c| ops::add(c.idx(s12), c.idx(s3)));
+        let f = g.idx(f);
+        (g, f)
+    });
+    let (xv, yv) = ([1.0, 2.0, -1.0], [3.0, -0.5, 2.0]);
+    let x: TList<f64, H> = tlist![Tensor::new(xv), Tensor::new(yv)];
+    let grad = g.backprop_ctx(x, &(), TList::single(f, Tensor::new(1.0)));
+    // f = Σ (x y + x² y² + x² y): ∂f/∂x = y + 2 x y² + 2 x y, ∂f/∂y = x + 2 x² y + x².
+    let gx: Vec<f64> = (0..3)
+        .map(|i| yv[i] + 2.0 * xv[i] * yv[i] * yv[i] + 2.0 * xv[i] * yv[i])
+        .collect();
+    let gy: Vec<f64> = (0..3)
+        .map(|i| xv[i] + 2.0 * xv[i] * xv[i] * yv[i] + xv[i] * xv[i])
+        .collect();
+    let (gx_got, gy_got) = {
+        let hlist_pat![a, b] = grad.into_tensors();
+        (a.into_vec(), b.into_vec())
+    };
+    for (got, want) in gx_got.iter().zip(&gx).chain(gy_got.iter().zip(&gy)) {
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    }
+}
+
+#[test]
+fn aliased_handle_doubles_the_gradient() {
+    // y = x ⊙ x with the same handle twice: x̄ = 2 x ⊙ δ, ẏ = 2 x ⊙ ẋ.
+    type H = HList![Vector<3>];
+    let (g, y) = Graph::<f64, (), H, _>::build_with(|g| {
+        let x = g.input::<0>();
+        let (g, y) = g.push(|c| ops::mul(c.idx(x), c.idx(x)));
+        let y = g.idx(y);
+        (g, y)
+    });
+    let x = || -> TList<f64, H> { tlist![Tensor::new([1.5, -2.0, 0.25])] };
+    let delta = Tensor::new([1.0, 3.0, -4.0]);
+    let grad = g.backprop_ctx(x(), &(), TList::single(y, delta));
+    assert_eq!(grad, tlist![Tensor::new([3.0, -12.0, -2.0])]);
+    let dx: TList<f64, H> = tlist![Tensor::new([2.0, 1.0, 4.0])];
+    let tangents = g.jvp_ctx(x(), dx, &());
+    assert_eq!(tangents.get(y).as_slice(), &[6.0, -4.0, 2.0]);
+}
+
+// ---------------------------------------------------------------- composition
+
+/// A reusable layer over any graph state: generic in the outputs `Ss` built so far.
+#[allow(clippy::type_complexity)]
+fn affine_tanh<'id, Ss: ShapeList>(
+    g: GraphBuilder<'id, f64, (), Mlp, Ss, LawfulGraph>,
+    w: Var<'id, Matrix<2, 2>>,
+    x: Var<'id, Vector<2>>,
+    b: Var<'id, Vector<2>>,
+) -> (
+    GraphBuilder<'id, f64, (), Mlp, Snoc<Snoc<Ss, Vector<2>>, Vector<2>>, LawfulGraph>,
+    Var<'id, Vector<2>>,
+) {
+    let (g, z) = g.push(|c| ops::linear(c.idx(w), c.idx(x), c.idx(b)));
+    g.push(|c| ops::tanh(c.idx(z)))
+}
+
+type Mlp = HList![Vector<2>, Matrix<2, 2>, Vector<2>, Matrix<2, 2>, Vector<2>];
+
+#[test]
+fn generic_layers_compose() {
+    let (g, out) = Graph::<f64, (), Mlp, _>::build_with(|g| {
+        let hlist_pat![x, w1, b1, w2, b2] = g.inputs();
+        let (g, h) = affine_tanh(g, w1, x, b1);
+        let (g, y) = affine_tanh(g, w2, h, b2);
+        let (g, l) = g.push(|c| ops::sum(c.idx(y)));
+        let l = g.idx(l);
+        (g, l)
+    });
+    assert_eq!(
+        g.node_names().collect::<Vec<_>>(),
+        ["linear", "tanh", "linear", "tanh", "sum"]
+    );
+    let x: TList<f64, Mlp> = tlist![
+        Tensor::new([0.5, -1.0]),
+        Tensor::new([[0.1, 0.2], [-0.3, 0.4]]),
+        Tensor::new([0.0, 0.1]),
+        Tensor::new([[1.0, -1.0], [0.5, 0.5]]),
+        Tensor::new([0.2, -0.2])
+    ];
+    let y = g.eval(x.clone(), &());
+    let h: Vec<f64> = [0.1 * 0.5 - 0.2 + 0.0, -0.3 * 0.5 - 0.4 + 0.1]
+        .iter()
+        .map(|z: &f64| z.tanh())
+        .collect();
+    let o = [
+        (h[0] - h[1] + 0.2).tanh(),
+        (0.5 * h[0] + 0.5 * h[1] - 0.2).tanh(),
+    ];
+    assert!((y.get(out).as_slice()[0] - (o[0] + o[1])).abs() < 1e-12);
+    // Reverse mode reaches every parameter.
+    let grad = g.backprop_ctx(x, &(), TList::single(out, Tensor::new(1.0)));
+    let hlist_pat![gx, gw1, gb1, gw2, gb2] = grad.into_tensors();
+    for t in [
+        gx.into_vec(),
+        gw1.into_vec(),
+        gb1.into_vec(),
+        gw2.into_vec(),
+        gb2.into_vec(),
+    ] {
+        assert!(t.iter().any(|v| *v != 0.0));
+    }
+}
