@@ -23,8 +23,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod approx;
 pub mod autograd;
 pub mod error;
+pub mod link;
 pub mod ops;
 pub mod rng;
 pub mod scalar;
@@ -39,7 +41,7 @@ pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 pub use error::{ContextError, IndexError, ShapeError};
 pub use scalar::{Element, Rational, Real};
 pub use shape::{Dim, Matrix, SameShape, Scalar, Shape, Tensor3, Vector};
-pub use shape_list::{At, Cat, Init, Last, NonEmpty, SameContext, ShapeList, Snoc};
+pub use shape_list::{At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, ShapeList, Snoc};
 pub use tensor::{Tensor, TensorBase, TensorView, TensorViewMut};
 pub use tlist::{Idx, TList};
 

@@ -58,6 +58,26 @@ pub trait Element:
     fn abs(&self) -> Self;
     /// A finite-precision approximation used for reporting (exact for `f32`/`f64`).
     fn to_f64(&self) -> f64;
+
+    /// `max(self, other)`. Ops use this instead of branching on `>` so that set-valued scalars
+    /// (intervals, used for error bounds) take both branches into account.
+    fn elem_max(&self, other: &Self) -> Self {
+        if other > self {
+            other.clone()
+        } else {
+            self.clone()
+        }
+    }
+
+    /// The Heaviside step `H(x) = 1` for `x > 0` and `0` otherwise (so `H(0) = 0`): the
+    /// derivative of `max(x, 0)` as the ops use it.
+    fn heaviside(&self) -> Self {
+        if *self > Self::zero() {
+            Self::one()
+        } else {
+            Self::zero()
+        }
+    }
 }
 
 macro_rules! impl_element_float {

@@ -160,6 +160,17 @@ pub type At<G, P> = <G as Lookup<P>>::Output;
 pub trait InRange<G, const I: usize> {}
 impl<S: Shape, G, const I: usize> InRange<G, I> for S {}
 
+/// The context `Self` accepts a value built for the context `Found`: the equality of
+/// [`SameContext`] with the *known* context as `Self`, so that `Found` can be inferred from it
+/// (e.g. the context of `Idx::at::<0>()` inside `graph.snoc(ops::add(..))`).
+#[diagnostic::on_unimplemented(
+    message = "context mismatch: expected the context `{Self}`, found `{Found}`",
+    label = "this was built for the context `{Found}`",
+    note = "a graph over inputs Γ with outputs Ss takes inputs over Γ and nodes and seeds over Γ ++ Ss"
+)]
+pub trait ExpectsContext<Found>: ShapeList {}
+impl<G: ShapeList> ExpectsContext<G> for G {}
+
 /// Proof obligation "the context holds shape `S` at position `I`".
 #[diagnostic::on_unimplemented(
     message = "the context holds a `{Self}` at position {I}, not a `{S}`",

@@ -102,7 +102,10 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     where
         S: crate::shape::SameShape<S3>,
     {
-        Idx { pos: self.pos, marker: PhantomData }
+        Idx {
+            pos: self.pos,
+            marker: PhantomData,
+        }
     }
 
     /// The position as a number (0-based).
@@ -132,7 +135,10 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     pub fn try_at(pos: usize) -> Option<Self> {
         let layout = G::layout();
         let slot = layout.get(pos)?;
-        (slot.dims.as_slice() == S::dims().as_slice()).then_some(Idx { pos, marker: PhantomData })
+        (slot.dims.as_slice() == S::dims().as_slice()).then_some(Idx {
+            pos,
+            marker: PhantomData,
+        })
     }
 
     /// An index trusted to be valid (crate-internal: callers establish the invariant).
@@ -301,6 +307,11 @@ impl<A, G> TList<A, G> {
     pub(crate) fn into_items(self) -> Vec<Owned<A>> {
         self.items
     }
+    /// The entries of every slot, in order, each as a flat row-major slice.
+    pub fn slot_slices(&self) -> impl ExactSizeIterator<Item = &[A]> + '_ {
+        self.items.iter().map(|t| &t.0[..])
+    }
+
     #[inline]
     pub(crate) fn retag<H>(self) -> TList<A, H> {
         TList {

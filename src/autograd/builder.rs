@@ -11,7 +11,7 @@ use typenum::{Const, ToUInt, U};
 use crate::autograd::graph::{Graph, GraphData};
 use crate::autograd::node::{IntoNodeData, Node};
 use crate::shape::Shape;
-use crate::shape_list::{At, Cat, InRange, Lookup, SameContext, ShapeList, Snoc};
+use crate::shape_list::{At, Cat, ExpectsContext, InRange, Lookup, ShapeList, Snoc};
 use crate::tlist::Idx;
 
 /// The brand: a lifetime in an invariant position, so `'id` can be neither shortened nor
@@ -143,17 +143,17 @@ pub trait Admits<N: IntoNodeData, A, D, G: ShapeList, Ss: ShapeList>: GraphKind 
 impl<N, A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Admits<N, A, D, G, Ss> for DataGraph
 where
     N: IntoNodeData<Elem = A, Env = D>,
-    N::Ctx: SameContext<Cat<G, Ss>>,
+    Cat<G, Ss>: ExpectsContext<N::Ctx>,
 {
     fn snoc(graph: GraphData<A, D, G, Ss>, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>> {
         graph.snoc(node)
     }
 }
 
-impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList, G2, T: Shape>
+impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList, G2: ShapeList, T: Shape>
     Admits<Node<A, D, G2, T>, A, D, G, Ss> for LawfulGraph
 where
-    G2: SameContext<Cat<G, Ss>>,
+    Cat<G, Ss>: ExpectsContext<G2>,
 {
     fn snoc(graph: Graph<A, D, G, Ss>, node: Node<A, D, G2, T>) -> Graph<A, D, G, Snoc<Ss, T>> {
         graph.snoc(node)
@@ -340,7 +340,7 @@ impl<'id, A, D, G: ShapeList, Ss: ShapeList, K: GraphKind> GraphBuilder<'id, A, 
     where
         F: FnOnce(&Scope<'id, Cat<G, Ss>>) -> N,
         N: IntoNodeData<Elem = A, Env = D>,
-        N::Ctx: SameContext<Cat<G, Ss>>,
+        Cat<G, Ss>: ExpectsContext<N::Ctx>,
         K: Admits<N, A, D, G, Ss>,
     {
         let node = node(&Scope {

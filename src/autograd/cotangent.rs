@@ -3,6 +3,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
+use crate::autograd::engine::densify;
 use crate::scalar::Element;
 use crate::shape::Shape;
 use crate::shape_list::{SameContext, ShapeList};
@@ -35,17 +36,15 @@ pub struct Cotangent<A, G> {
 impl<A, G> Cotangent<A, G> {
     /// The zero cotangent (no slot touched).
     pub fn zero() -> Self {
-        Cotangent { entries: Vec::new(), ctx: PhantomData }
+        Cotangent {
+            entries: Vec::new(),
+            ctx: PhantomData,
+        }
     }
 
     /// The touched slots and their values, in insertion order.
     pub(crate) fn into_entries(self) -> Vec<(usize, Owned<A>)> {
         self.entries
-    }
-
-    /// Records a raw entry (crate-internal; positions are distinct by construction).
-    pub(crate) fn push_raw(&mut self, pos: usize, value: Owned<A>) {
-        self.entries.push((pos, value));
     }
 
     /// Number of touched slots.
@@ -54,7 +53,10 @@ impl<A, G> Cotangent<A, G> {
     }
 
     /// The value at `idx`, or `None` if the slot is (exactly) zero.
-    pub fn get<G2: SameContext<G>, S: Shape>(&self, idx: Idx<G2, S>) -> Option<TensorView<'_, A, S>> {
+    pub fn get<G2: SameContext<G>, S: Shape>(
+        &self,
+        idx: Idx<G2, S>,
+    ) -> Option<TensorView<'_, A, S>> {
         self.entries
             .iter()
             .find(|(p, _)| *p == idx.pos())
@@ -73,7 +75,11 @@ impl<A: Element, G> Cotangent<A, G> {
     }
 
     /// [`Cotangent::add_at`] in builder style.
-    pub fn with<G2: SameContext<G>, S: Shape>(mut self, idx: Idx<G2, S>, value: Tensor<A, S>) -> Self {
+    pub fn with<G2: SameContext<G>, S: Shape>(
+        mut self,
+        idx: Idx<G2, S>,
+        value: Tensor<A, S>,
+    ) -> Self {
         self.add_at(idx, value);
         self
     }
@@ -82,37 +88,39 @@ impl<A: Element, G> Cotangent<A, G> {
     pub fn single<G2: SameContext<G>, S: Shape>(idx: Idx<G2, S>, value: Tensor<A, S>) -> Self {
         Self::zero().with(idx, value)
     }
-
-    /// Dense entries given the sizes of the slots (crate-internal, untyped).
-    pub(crate) fn dense_items(&self, sizes: impl Iterator<Item = usize>) -> Vec<Owned<A>> {
-        let mut items: Vec<Owned<A>> = sizes.map(Owned::zeros).collect();
-        for (p, t) in &self.entries {
-            items[*p] = t.clone();
-        }
-        items
-    }
 }
 
 impl<A: Element, G: ShapeList> Cotangent<A, G> {
     /// The dense context this cotangent stands for (Lean's `vjp` result).
     pub fn to_dense(&self) -> TList<A, G> {
-        TList::from_items(self.dense_items(G::layout().into_iter().map(|l| l.size)))
+        TList::from_items(densify(
+            G::layout().into_iter().map(|l| l.size),
+            self.entries.clone(),
+        ))
     }
 
     /// Every slot of a dense context, as a cotangent.
     pub fn from_dense(dense: TList<A, G>) -> Self {
-        Cotangent { entries: dense.into_items().into_iter().enumerate().collect(), ctx: PhantomData }
+        Cotangent {
+            entries: dense.into_items().into_iter().enumerate().collect(),
+            ctx: PhantomData,
+        }
     }
 }
 
 impl<A: Clone, G> Clone for Cotangent<A, G> {
     fn clone(&self) -> Self {
-        Cotangent { entries: self.entries.clone(), ctx: PhantomData }
+        Cotangent {
+            entries: self.entries.clone(),
+            ctx: PhantomData,
+        }
     }
 }
 
 impl<A: fmt::Debug, G> fmt::Debug for Cotangent<A, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.entries.iter().map(|(p, t)| (p, t.0.as_slice()))).finish()
+        f.debug_map()
+            .entries(self.entries.iter().map(|(p, t)| (p, t.0.as_slice())))
+            .finish()
     }
 }

@@ -6,12 +6,11 @@ use core::ops::Deref;
 
 use frunk::HNil;
 
-use crate::autograd::cotangent::Cotangent;
+use crate::autograd::engine;
 use crate::autograd::node::{ErasedNode, IntoNodeData, Node};
 use crate::scalar::Element;
 use crate::shape::Shape;
-use crate::shape_list::{Cat, SameContext, ShapeList, Snoc};
-use crate::tensor::Owned;
+use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
 use crate::tlist::TList;
 
 /// A graph over inputs `G` whose nodes output the shapes `Ss`, in order (Lean's
@@ -28,13 +27,28 @@ pub struct GraphData<A, D, G, Ss> {
 
 impl<A, D, G, Ss> Clone for GraphData<A, D, G, Ss> {
     fn clone(&self) -> Self {
-        GraphData { nodes: self.nodes.clone(), marker: PhantomData }
+        GraphData {
+            nodes: self.nodes.clone(),
+            marker: PhantomData,
+        }
     }
 }
 
 impl<A, D, G, Ss> fmt::Debug for GraphData<A, D, G, Ss> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.nodes.iter().map(|n| &n.name)).finish()
+        f.debug_list()
+            .entries(self.nodes.iter().map(|n| &n.name))
+            .finish()
+    }
+}
+
+impl<A, D, G, Ss> GraphData<A, D, G, Ss> {
+    /// A graph from erased nodes whose contexts are `G ++ Ss[..k]` (crate-internal).
+    pub(crate) fn from_erased(nodes: Vec<ErasedNode<A, D>>) -> Self {
+        GraphData {
+            nodes,
+            marker: PhantomData,
+        }
     }
 }
 
@@ -44,7 +58,10 @@ impl<A, D, G: ShapeList> GraphData<A, D, G, HNil> {
     /// Name the types at the root, `GraphData::<f32, (), G>::nil()`, or use
     /// [`GraphBuilder`](crate::autograd::GraphBuilder), which requires them.
     pub fn nil() -> Self {
-        GraphData { nodes: Vec::new(), marker: PhantomData }
+        GraphData {
+            nodes: Vec::new(),
+            marker: PhantomData,
+        }
     }
 }
 
@@ -54,10 +71,13 @@ impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss>
     pub fn snoc<N>(mut self, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>>
     where
         N: IntoNodeData<Elem = A, Env = D>,
-        N::Ctx: SameContext<Cat<G, Ss>>,
+        Cat<G, Ss>: ExpectsContext<N::Ctx>,
     {
         self.nodes.push(node.into_node_data().erase());
-        GraphData { nodes: self.nodes, marker: PhantomData }
+        GraphData {
+            nodes: self.nodes,
+            marker: PhantomData,
+        }
     }
 }
 
@@ -79,33 +99,28 @@ impl<A, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
 
     /// Lean's `eval`: the input context followed by every node's output,
     /// `eval (snoc g n) x d = snoc ctx (n.forward ctx d)` with `ctx = eval g x d`.
-    pub fn eval<G1: SameContext<G>>(&self, x: TList<A, G1>, d: &D) -> TList<A, Cat<G, Ss>> {
-        let mut vals = x.into_items();
-        vals.reserve(self.nodes.len());
-        for node in &self.nodes {
-            let out = (node.forward)(&mut vals, d);
-            vals.push(out);
-        }
-        TList::from_items(vals)
+    pub fn eval<G1>(&self, x: TList<A, G1>, d: &D) -> TList<A, Cat<G, Ss>>
+    where
+        G: ExpectsContext<G1>,
+    {
+        TList::from_items(engine::eval(x.into_items(), self.nodes.len(), |k, vals| {
+            (self.nodes[k].forward)(vals, d)
+        }))
     }
 
     /// Lean's `jvpCtx`: the tangent of every slot of `eval` for the input tangent `dx`,
     /// `jvpCtx (snoc g n) x dx d = snoc dctx (n.jvp ctx dctx d)`.
-    pub fn jvp_ctx<G1: SameContext<G>, G2: SameContext<G>>(
-        &self,
-        x: TList<A, G1>,
-        dx: TList<A, G2>,
-        d: &D,
-    ) -> TList<A, Cat<G, Ss>> {
-        let mut vals = x.into_items();
-        let mut tans = dx.into_items();
-        for node in &self.nodes {
-            let t = (node.jvp)(&mut vals, &mut tans, d);
-            let y = (node.forward)(&mut vals, d);
-            vals.push(y);
-            tans.push(t);
-        }
-        TList::from_items(tans)
+    pub fn jvp_ctx<G1, G2>(&self, x: TList<A, G1>, dx: TList<A, G2>, d: &D) -> TList<A, Cat<G, Ss>>
+    where
+        G: ExpectsContext<G1> + ExpectsContext<G2>,
+    {
+        TList::from_items(engine::jvp(
+            x.into_items(),
+            dx.into_items(),
+            self.nodes.len(),
+            |k, vals| (self.nodes[k].forward)(vals, d),
+            |k, vals, tans| (self.nodes[k].jvp)(vals, tans, d),
+        ))
     }
 }
 
@@ -120,77 +135,40 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     /// place (linear in the number of nodes); it is bit-for-bit equal to the literal
     /// recursion [`GraphData::backprop_ctx_literal`], including the dense addition of zeros
     /// (which for IEEE floats turns `−0` into `+0`).
-    pub fn backprop_ctx<G1: SameContext<G>, G2: SameContext<Cat<G, Ss>>>(
-        &self,
-        x: TList<A, G1>,
-        d: &D,
-        seed: TList<A, G2>,
-    ) -> TList<A, G> {
-        let n = self.nodes.len();
-        let mut vals = self.eval(x, d).into_items();
-        let mut acc = seed.into_items();
-        // `last[j]`: the node that last added a real contribution to slot `j` (`n`: none yet).
-        // Every node between then and now saw slot `j` and added a dense zero to it.
-        let mut last = vec![n; acc.len()];
-        for k in (0..n).rev() {
-            vals.pop();
-            let mut seed_out = acc.pop().expect("seed covers every slot");
-            if last[acc.len()] > k + 1 {
-                seed_out.add_zero();
-            }
-            let contrib = (self.nodes[k].vjp)(&mut vals, d, seed_out);
-            for (j, c) in contrib {
-                if last[j] > k + 1 {
-                    acc[j].add_zero();
-                }
-                acc[j].add_assign(&c);
-                last[j] = k;
-            }
-        }
-        for (slot, &l) in acc.iter_mut().zip(&last) {
-            if l > 0 {
-                slot.add_zero();
-            }
-        }
-        TList::from_items(acc)
+    pub fn backprop_ctx<G1, G2>(&self, x: TList<A, G1>, d: &D, seed: TList<A, G2>) -> TList<A, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        let vals = self.eval(x, d).into_items();
+        TList::from_items(engine::backprop_linear(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, vals, s| (self.nodes[k].vjp)(vals, d, s),
+        ))
     }
 
     /// Lean's `backpropCtx`, following the recursion literally: at every node the prefix
     /// graph is evaluated again and the VJP's dense cotangent is added to the whole seed.
     /// Quadratic in the number of nodes; kept as the reference for [`GraphData::backprop_ctx`].
-    pub fn backprop_ctx_literal<G1: SameContext<G>, G2: SameContext<Cat<G, Ss>>>(
+    pub fn backprop_ctx_literal<G1, G2>(
         &self,
         x: TList<A, G1>,
         d: &D,
         seed: TList<A, G2>,
-    ) -> TList<A, G> {
-        let x = x.into_items();
-        let mut seed = seed.into_items();
-        for k in (0..self.nodes.len()).rev() {
-            // (seedPrev, seedOut) = unsnoc seed
-            let seed_out = seed.pop().expect("seed covers every slot");
-            // ctx = eval g x d, for the prefix graph of k nodes
-            let mut ctx = x.clone();
-            for node in &self.nodes[..k] {
-                let y = (node.forward)(&mut ctx, d);
-                ctx.push(y);
-            }
-            // contrib = n.vjp ctx d seedOut, as a dense context
-            let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
-            let entries = (self.nodes[k].vjp)(&mut ctx, d, seed_out);
-            let mut sparse = Cotangent::<A, ()>::zero();
-            let dense = {
-                for (p, t) in entries {
-                    sparse.push_raw(p, t);
-                }
-                sparse.dense_items(sizes.into_iter())
-            };
-            // seedPrev' = TList.add seedPrev contrib
-            for (s, c) in seed.iter_mut().zip(&dense) {
-                s.add_assign(c);
-            }
-        }
-        TList::from_items(seed)
+    ) -> TList<A, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        TList::from_items(engine::backprop_literal(
+            x.into_items(),
+            seed.into_items(),
+            self.nodes.len(),
+            |k, vals| (self.nodes[k].forward)(vals, d),
+            |k, vals, s| (self.nodes[k].vjp)(vals, d, s),
+        ))
     }
 }
 
@@ -205,7 +183,9 @@ pub struct Graph<A, D, G, Ss> {
 
 impl<A, D, G, Ss> Clone for Graph<A, D, G, Ss> {
     fn clone(&self) -> Self {
-        Graph { data: self.data.clone() }
+        Graph {
+            data: self.data.clone(),
+        }
     }
 }
 
@@ -218,14 +198,24 @@ impl<A, D, G, Ss> fmt::Debug for Graph<A, D, G, Ss> {
 impl<A, D, G: ShapeList> Graph<A, D, G, HNil> {
     /// The empty graph over the inputs `G` (Lean's `Graph.nil`).
     pub fn nil() -> Self {
-        Graph { data: GraphData::nil() }
+        Graph {
+            data: GraphData::nil(),
+        }
     }
 }
 
 impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
     /// Appends a lawful node reading the context `G ++ Ss` (Lean's `Graph.snoc`).
-    pub fn snoc<G2: SameContext<Cat<G, Ss>>, T: Shape>(self, node: Node<A, D, G2, T>) -> Graph<A, D, G, Snoc<Ss, T>> {
-        Graph { data: self.data.snoc(node) }
+    pub fn snoc<G2: ShapeList, T: Shape>(
+        self,
+        node: Node<A, D, G2, T>,
+    ) -> Graph<A, D, G, Snoc<Ss, T>>
+    where
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        Graph {
+            data: self.data.snoc(node),
+        }
     }
 }
 

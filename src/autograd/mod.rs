@@ -11,13 +11,25 @@
 //!
 //! [`Node`] and [`Graph`] add the adjointness law `⟨jvp x dx d, δ⟩ = ⟨dx, vjp x d δ⟩`, under
 //! which `⟨jvp_ctx x dx d, seed⟩ = ⟨dx, backprop_ctx x d seed⟩` (Lean's `backprop_correct`).
+//!
+//! Checking derivatives: [`check_adjoint`] evaluates both sides of a node's law at one point
+//! (exactly over [`Rational`](crate::Rational)), [`check_backprop`] both sides of
+//! `backprop_correct` for a graph, and [`gradcheck`] compares forward and reverse mode with a
+//! central finite difference in a random direction, with documented `f64` tolerances
+//! ([`GradcheckOptions`]).
 
 mod builder;
+mod check;
 mod cotangent;
+pub(crate) mod engine;
 mod graph;
-mod node;
+pub(crate) mod node;
 
 pub use builder::{Admits, DataGraph, GraphBuilder, GraphKind, InputVars, LawfulGraph, Scope, Var};
+pub use check::{
+    AdjointCheck, GradcheckComparison, GradcheckError, GradcheckOptions, GradcheckReport,
+    check_adjoint, check_backprop, gradcheck, gradcheck_with,
+};
 pub use cotangent::Cotangent;
 pub use graph::{Graph, GraphData};
 pub use node::{IntoNodeData, Node, NodeData};

@@ -55,7 +55,12 @@ impl<A, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
         jvp: impl Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         vjp: impl Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync + 'static,
     ) -> Self {
-        NodeData { name: Cow::Borrowed("node"), forward: Arc::new(forward), jvp: Arc::new(jvp), vjp: Arc::new(vjp) }
+        NodeData {
+            name: Cow::Borrowed("node"),
+            forward: Arc::new(forward),
+            jvp: Arc::new(jvp),
+            vjp: Arc::new(vjp),
+        }
     }
 
     /// The same node with a display name (used in `Debug` output and graph export).
@@ -91,7 +96,12 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// Each erased closure moves the buffer into a `TList<A, G>` for the call and back out
     /// afterwards (a move of three words), so the typed closure sees exactly its context.
     pub(crate) fn erase(self) -> ErasedNode<A, D> {
-        let NodeData { name, forward, jvp, vjp } = self;
+        let NodeData {
+            name,
+            forward,
+            jvp,
+            vjp,
+        } = self;
         ErasedNode {
             name,
             out_dims: T::dims().to_vec(),
@@ -101,14 +111,16 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
                 *vals = ctx.into_items();
                 out
             }),
-            jvp: Arc::new(move |vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D| {
-                let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-                let dctx = TList::<A, G>::from_items(core::mem::take(tans));
-                let out = jvp(&ctx, &dctx, d).into_data();
-                *vals = ctx.into_items();
-                *tans = dctx.into_items();
-                out
-            }),
+            jvp: Arc::new(
+                move |vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D| {
+                    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
+                    let dctx = TList::<A, G>::from_items(core::mem::take(tans));
+                    let out = jvp(&ctx, &dctx, d).into_data();
+                    *vals = ctx.into_items();
+                    *tans = dctx.into_items();
+                    out
+                },
+            ),
             vjp: Arc::new(move |vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>| {
                 let ctx = TList::<A, G>::from_items(core::mem::take(vals));
                 let seed = Tensor::<A, T>::from_data_unchecked(seed);
@@ -122,7 +134,8 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
 
 type ErasedForward<A, D> = dyn Fn(&mut Vec<Owned<A>>, &D) -> Owned<A> + Send + Sync;
 type ErasedJvp<A, D> = dyn Fn(&mut Vec<Owned<A>>, &mut Vec<Owned<A>>, &D) -> Owned<A> + Send + Sync;
-type ErasedVjp<A, D> = dyn Fn(&mut Vec<Owned<A>>, &D, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
+type ErasedVjp<A, D> =
+    dyn Fn(&mut Vec<Owned<A>>, &D, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
 
 /// A node with its context type forgotten, as stored in a graph. The graph's phantom types
 /// guarantee it is only ever called on a context of the right layout.
@@ -158,7 +171,9 @@ pub struct Node<A, D, G, T> {
 
 impl<A, D, G, T> Clone for Node<A, D, G, T> {
     fn clone(&self) -> Self {
-        Node { data: self.data.clone() }
+        Node {
+            data: self.data.clone(),
+        }
     }
 }
 

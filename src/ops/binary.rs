@@ -8,7 +8,10 @@ use crate::shape_list::ShapeList;
 use crate::tlist::Idx;
 
 /// `y = xₐ + x_b`: JVP `dxₐ + dx_b`, VJP `a ↦ δ, b ↦ δ`.
-pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> Node<A, D, G, S> {
     let b = b.as_shape::<S>();
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
@@ -21,7 +24,10 @@ pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>
 }
 
 /// `y = xₐ − x_b`: JVP `dxₐ − dx_b`, VJP `a ↦ δ, b ↦ −δ`.
-pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> Node<A, D, G, S> {
     let b = b.as_shape::<S>();
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
@@ -35,13 +41,22 @@ pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>
 
 /// `y = xₐ ⊙ x_b` (Hadamard product): JVP `dxₐ ⊙ x_b + xₐ ⊙ dx_b`,
 /// VJP `a ↦ δ ⊙ x_b, b ↦ δ ⊙ xₐ`.
-pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(a: Idx<G, S>, b: Idx<G, S2>) -> Node<A, D, G, S> {
+pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> Node<A, D, G, S> {
     let b = b.as_shape::<S>();
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
             move |ctx, _| ctx.get(a).mul(&ctx.get(b)),
-            move |ctx, dctx, _| dctx.get(a).mul(&ctx.get(b)).add(&ctx.get(a).mul(&dctx.get(b))),
-            move |ctx, _, seed| Cotangent::single(a, seed.mul(&ctx.get(b))).with(b, seed.mul(&ctx.get(a))),
+            move |ctx, dctx, _| {
+                dctx.get(a)
+                    .mul(&ctx.get(b))
+                    .add(&ctx.get(a).mul(&dctx.get(b)))
+            },
+            move |ctx, _, seed| {
+                Cotangent::single(a, seed.mul(&ctx.get(b))).with(b, seed.mul(&ctx.get(a)))
+            },
         )
         .named("mul"),
     )

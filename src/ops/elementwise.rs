@@ -39,8 +39,16 @@ where
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
             move |ctx, _| ctx.get(a).map(|x| f(x.clone())),
-            move |ctx, dctx, _| dctx.get(a).zip_with(&ctx.get(a), |dx, x| dx.clone() * df(x.clone())),
-            move |ctx, _, seed| Cotangent::single(a, seed.zip_with(&ctx.get(a), |d, x| d.clone() * df2(x.clone()))),
+            move |ctx, dctx, _| {
+                dctx.get(a)
+                    .zip_with(&ctx.get(a), |dx, x| dx.clone() * df(x.clone()))
+            },
+            move |ctx, _, seed| {
+                Cotangent::single(
+                    a,
+                    seed.zip_with(&ctx.get(a), |d, x| d.clone() * df2(x.clone())),
+                )
+            },
         )
         .named(name),
     )
@@ -62,8 +70,8 @@ pub fn relu<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
     elementwise(
         a,
         "relu",
-        |x: A| if x > A::zero() { x } else { A::zero() },
-        |x: A| if x > A::zero() { A::one() } else { A::zero() },
+        |x: A| x.elem_max(&A::zero()),
+        |x: A| x.heaviside(),
     )
 }
 
@@ -105,8 +113,8 @@ pub fn safe_log<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>, eps: A) -> Nod
     elementwise(
         a,
         "safe_log",
-        move |x: A| x.max(eps).ln(),
-        move |x: A| if x > eps { A::one() / x } else { A::zero() },
+        move |x: A| x.elem_max(&eps).ln(),
+        move |x: A| (x - eps).heaviside() / x.elem_max(&eps),
     )
 }
 

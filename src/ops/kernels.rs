@@ -13,17 +13,23 @@ fn fold_dot<A: Element>(len: usize, a: impl Fn(usize) -> A, b: impl Fn(usize) ->
 
 /// `y = W x` for `W: m×n`: `yᵢ = Σⱼ Wᵢⱼ xⱼ`.
 pub(crate) fn mat_vec<A: Element>(w: &[A], x: &[A], m: usize, n: usize) -> Vec<A> {
-    (0..m).map(|i| fold_dot(n, |j| w[i * n + j].clone(), |j| x[j].clone())).collect()
+    (0..m)
+        .map(|i| fold_dot(n, |j| w[i * n + j].clone(), |j| x[j].clone()))
+        .collect()
 }
 
 /// `x̄ = Wᵀ δ` for `W: m×n`: `x̄ⱼ = Σᵢ Wᵢⱼ δᵢ`.
 pub(crate) fn mat_t_vec<A: Element>(w: &[A], d: &[A], m: usize, n: usize) -> Vec<A> {
-    (0..n).map(|j| fold_dot(m, |i| w[i * n + j].clone(), |i| d[i].clone())).collect()
+    (0..n)
+        .map(|j| fold_dot(m, |i| w[i * n + j].clone(), |i| d[i].clone()))
+        .collect()
 }
 
 /// Outer product `δ xᵀ`: entry `(i, j)` is `δᵢ xⱼ`.
 pub(crate) fn outer<A: Element>(d: &[A], x: &[A]) -> Vec<A> {
-    d.iter().flat_map(|di| x.iter().map(move |xj| di.clone() * xj.clone())).collect()
+    d.iter()
+        .flat_map(|di| x.iter().map(move |xj| di.clone() * xj.clone()))
+        .collect()
 }
 
 /// `C = A B` for `A: m×k`, `B: k×n`: `Cᵢⱼ = Σₗ Aᵢₗ Bₗⱼ`.
@@ -31,7 +37,11 @@ pub(crate) fn mat_mul<A: Element>(a: &[A], b: &[A], m: usize, k: usize, n: usize
     let mut c = Vec::with_capacity(m * n);
     for i in 0..m {
         for j in 0..n {
-            c.push(fold_dot(k, |l| a[i * k + l].clone(), |l| b[l * n + j].clone()));
+            c.push(fold_dot(
+                k,
+                |l| a[i * k + l].clone(),
+                |l| b[l * n + j].clone(),
+            ));
         }
     }
     c
@@ -42,7 +52,11 @@ pub(crate) fn mat_mul_nt<A: Element>(a: &[A], b: &[A], m: usize, k: usize, n: us
     let mut c = Vec::with_capacity(m * n);
     for i in 0..m {
         for j in 0..n {
-            c.push(fold_dot(k, |l| a[i * k + l].clone(), |l| b[j * k + l].clone()));
+            c.push(fold_dot(
+                k,
+                |l| a[i * k + l].clone(),
+                |l| b[j * k + l].clone(),
+            ));
         }
     }
     c
@@ -53,7 +67,11 @@ pub(crate) fn mat_mul_tn<A: Element>(a: &[A], b: &[A], m: usize, k: usize, n: us
     let mut c = Vec::with_capacity(m * n);
     for i in 0..m {
         for j in 0..n {
-            c.push(fold_dot(k, |l| a[l * m + i].clone(), |l| b[l * n + j].clone()));
+            c.push(fold_dot(
+                k,
+                |l| a[l * m + i].clone(),
+                |l| b[l * n + j].clone(),
+            ));
         }
     }
     c
@@ -61,10 +79,15 @@ pub(crate) fn mat_mul_tn<A: Element>(a: &[A], b: &[A], m: usize, k: usize, n: us
 
 /// `Aᵀ` for `A: m×n`.
 pub(crate) fn transpose<A: Clone>(a: &[A], m: usize, n: usize) -> Vec<A> {
-    (0..n).flat_map(|j| (0..m).map(move |i| a[i * n + j].clone())).collect()
+    (0..n)
+        .flat_map(|j| (0..m).map(move |i| a[i * n + j].clone()))
+        .collect()
 }
 
 /// Entrywise `a + b`.
 pub(crate) fn add<A: Element>(a: &[A], b: &[A]) -> Vec<A> {
-    a.iter().zip(b).map(|(x, y)| x.clone() + y.clone()).collect()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.clone() + y.clone())
+        .collect()
 }

@@ -24,7 +24,14 @@ where
 {
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
-            move |ctx, _| Tensor::from_vec_unchecked(kernels::mat_vec(ctx.get(w).as_slice(), ctx.get(x).as_slice(), M, N)),
+            move |ctx, _| {
+                Tensor::from_vec_unchecked(kernels::mat_vec(
+                    ctx.get(w).as_slice(),
+                    ctx.get(x).as_slice(),
+                    M,
+                    N,
+                ))
+            },
             move |ctx, dctx, _| {
                 let dw_x = kernels::mat_vec(dctx.get(w).as_slice(), ctx.get(x).as_slice(), M, N);
                 let w_dx = kernels::mat_vec(ctx.get(w).as_slice(), dctx.get(x).as_slice(), M, N);
@@ -32,8 +39,14 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Cotangent::single(w, Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())))
-                    .with(x, Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, M, N)))
+                Cotangent::single(
+                    w,
+                    Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
+                )
+                .with(
+                    x,
+                    Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, M, N)),
+                )
             },
         )
         .named("matvec"),
@@ -55,7 +68,15 @@ where
 {
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
-            move |ctx, _| Tensor::from_vec_unchecked(kernels::mat_mul(ctx.get(a).as_slice(), ctx.get(b).as_slice(), M, K, N)),
+            move |ctx, _| {
+                Tensor::from_vec_unchecked(kernels::mat_mul(
+                    ctx.get(a).as_slice(),
+                    ctx.get(b).as_slice(),
+                    M,
+                    K,
+                    N,
+                ))
+            },
             move |ctx, dctx, _| {
                 let da_b = kernels::mat_mul(dctx.get(a).as_slice(), ctx.get(b).as_slice(), M, K, N);
                 let a_db = kernels::mat_mul(ctx.get(a).as_slice(), dctx.get(b).as_slice(), M, K, N);
@@ -65,7 +86,8 @@ where
                 let d = seed.as_slice();
                 let a_bar = kernels::mat_mul_nt(d, ctx.get(b).as_slice(), M, N, K);
                 let b_bar = kernels::mat_mul_tn(ctx.get(a).as_slice(), d, K, M, N);
-                Cotangent::single(a, Tensor::from_vec_unchecked(a_bar)).with(b, Tensor::from_vec_unchecked(b_bar))
+                Cotangent::single(a, Tensor::from_vec_unchecked(a_bar))
+                    .with(b, Tensor::from_vec_unchecked(b_bar))
             },
         )
         .named("matmul"),
@@ -73,7 +95,9 @@ where
 }
 
 /// `Y = Xᵀ` for `X: M×N`: JVP `dXᵀ`, VJP `δᵀ`.
-pub fn transpose<A, D, G, const M: usize, const N: usize>(x: Idx<G, Matrix<M, N>>) -> Node<A, D, G, Matrix<N, M>>
+pub fn transpose<A, D, G, const M: usize, const N: usize>(
+    x: Idx<G, Matrix<M, N>>,
+) -> Node<A, D, G, Matrix<N, M>>
 where
     A: Element,
     G: ShapeList,
@@ -82,9 +106,18 @@ where
 {
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
-            move |ctx, _| Tensor::from_vec_unchecked(kernels::transpose(ctx.get(x).as_slice(), M, N)),
-            move |_, dctx, _| Tensor::from_vec_unchecked(kernels::transpose(dctx.get(x).as_slice(), M, N)),
-            move |_, _, seed| Cotangent::single(x, Tensor::from_vec_unchecked(kernels::transpose(seed.as_slice(), N, M))),
+            move |ctx, _| {
+                Tensor::from_vec_unchecked(kernels::transpose(ctx.get(x).as_slice(), M, N))
+            },
+            move |_, dctx, _| {
+                Tensor::from_vec_unchecked(kernels::transpose(dctx.get(x).as_slice(), M, N))
+            },
+            move |_, _, seed| {
+                Cotangent::single(
+                    x,
+                    Tensor::from_vec_unchecked(kernels::transpose(seed.as_slice(), N, M)),
+                )
+            },
         )
         .named("transpose"),
     )
@@ -113,13 +146,22 @@ where
             move |ctx, dctx, _| {
                 let dw_x = kernels::mat_vec(dctx.get(w).as_slice(), ctx.get(x).as_slice(), O, I);
                 let w_dx = kernels::mat_vec(ctx.get(w).as_slice(), dctx.get(x).as_slice(), O, I);
-                Tensor::from_vec_unchecked(kernels::add(&kernels::add(&dw_x, &w_dx), dctx.get(b).as_slice()))
+                Tensor::from_vec_unchecked(kernels::add(
+                    &kernels::add(&dw_x, &w_dx),
+                    dctx.get(b).as_slice(),
+                ))
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Cotangent::single(w, Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())))
-                    .with(x, Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, O, I)))
-                    .with(b, seed.clone())
+                Cotangent::single(
+                    w,
+                    Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
+                )
+                .with(
+                    x,
+                    Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, O, I)),
+                )
+                .with(b, seed.clone())
             },
         )
         .named("linear"),
@@ -154,15 +196,22 @@ where
                 Tensor::from_vec_unchecked(add_rows(xw, ctx.get(b).as_slice()))
             },
             move |ctx, dctx, _| {
-                let dx_w = kernels::mat_mul_nt(dctx.get(x).as_slice(), ctx.get(w).as_slice(), B, I, O);
-                let x_dw = kernels::mat_mul_nt(ctx.get(x).as_slice(), dctx.get(w).as_slice(), B, I, O);
-                Tensor::from_vec_unchecked(add_rows(kernels::add(&dx_w, &x_dw), dctx.get(b).as_slice()))
+                let dx_w =
+                    kernels::mat_mul_nt(dctx.get(x).as_slice(), ctx.get(w).as_slice(), B, I, O);
+                let x_dw =
+                    kernels::mat_mul_nt(ctx.get(x).as_slice(), dctx.get(w).as_slice(), B, I, O);
+                Tensor::from_vec_unchecked(add_rows(
+                    kernels::add(&dx_w, &x_dw),
+                    dctx.get(b).as_slice(),
+                ))
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
                 let w_bar = kernels::mat_mul_tn(d, ctx.get(x).as_slice(), O, B, I);
                 let x_bar = kernels::mat_mul(d, ctx.get(w).as_slice(), B, O, I);
-                let b_bar = (0..O).map(|i| (0..B).fold(A::zero(), |acc, r| acc + d[r * O + i].clone())).collect();
+                let b_bar = (0..O)
+                    .map(|i| (0..B).fold(A::zero(), |acc, r| acc + d[r * O + i].clone()))
+                    .collect();
                 Cotangent::single(w, Tensor::from_vec_unchecked(w_bar))
                     .with(x, Tensor::from_vec_unchecked(x_bar))
                     .with(b, Tensor::from_vec_unchecked(b_bar))

@@ -36,7 +36,10 @@ fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(x.len());
     for row in x.chunks(last.max(1)) {
         let m = row.iter().fold(row[0], |m, &v| m.max(v));
-        let lse = row.iter().fold(A::zero(), |acc, &v| acc + (v - m).exp()).ln();
+        let lse = row
+            .iter()
+            .fold(A::zero(), |acc, &v| acc + (v - m).exp())
+            .ln();
         out.extend(row.iter().map(|&v| v - m - lse));
     }
     out
@@ -46,7 +49,10 @@ fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
 fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(p.len());
     for (pr, vr) in p.chunks(last.max(1)).zip(v.chunks(last.max(1))) {
-        let dot = pr.iter().zip(vr).fold(A::zero(), |acc, (&a, &b)| acc + a * b);
+        let dot = pr
+            .iter()
+            .zip(vr)
+            .fold(A::zero(), |acc, (&a, &b)| acc + a * b);
         out.extend(pr.iter().zip(vr).map(|(&a, &b)| a * (b - dot)));
     }
     out
@@ -65,7 +71,10 @@ pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             },
             move |ctx, _, seed| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Cotangent::single(a, Tensor::from_vec_unchecked(softmax_pullback(&p, seed.as_slice(), last)))
+                Cotangent::single(
+                    a,
+                    Tensor::from_vec_unchecked(softmax_pullback(&p, seed.as_slice(), last)),
+                )
             },
         )
         .named("softmax"),
@@ -85,7 +94,10 @@ fn log_softmax_vjp<A: Real>(p: &[A], d: &[A], last: usize) -> Vec<A> {
 fn log_softmax_jvp<A: Real>(p: &[A], dx: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(p.len());
     for (pr, dr) in p.chunks(last.max(1)).zip(dx.chunks(last.max(1))) {
-        let dot = pr.iter().zip(dr).fold(A::zero(), |acc, (&a, &b)| acc + a * b);
+        let dot = pr
+            .iter()
+            .zip(dr)
+            .fold(A::zero(), |acc, (&a, &b)| acc + a * b);
         out.extend(dr.iter().map(|&v| v - dot));
     }
     out
@@ -104,7 +116,10 @@ pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, 
             },
             move |ctx, _, seed| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Cotangent::single(a, Tensor::from_vec_unchecked(log_softmax_vjp(&p, seed.as_slice(), last)))
+                Cotangent::single(
+                    a,
+                    Tensor::from_vec_unchecked(log_softmax_vjp(&p, seed.as_slice(), last)),
+                )
             },
         )
         .named("log_softmax"),
@@ -113,7 +128,10 @@ pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, 
 
 /// Mean squared error `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (Lean's `mseLoss`):
 /// with `g = (2/n)(p − t)`, JVP `⟨g, dp − dt⟩`, VJP `p ↦ δ g, t ↦ −δ g`.
-pub fn mse<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(pred: Idx<G, S>, target: Idx<G, S2>) -> Node<A, D, G, Scalar>
+pub fn mse<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    pred: Idx<G, S>,
+    target: Idx<G, S2>,
+) -> Node<A, D, G, Scalar>
 where
     S::Size: NonZero,
 {
@@ -121,22 +139,36 @@ where
     let n = || A::from_i64(S::SIZE as i64);
     let grad = move |p: &[A], t: &[A]| -> Vec<A> {
         let two_over_n = A::from_i64(2) / n();
-        p.iter().zip(t).map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone())).collect()
+        p.iter()
+            .zip(t)
+            .map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone()))
+            .collect()
     };
     Node::new_unchecked(
         NodeData::<A, D, G, _>::new(
             move |ctx, _| {
                 let r = ctx.get(pred).sub(&ctx.get(target));
-                Tensor::new(r.iter().fold(A::zero(), |acc, v: &A| acc + v.clone() * v.clone()) / n())
+                Tensor::new(
+                    r.iter()
+                        .fold(A::zero(), |acc, v: &A| acc + v.clone() * v.clone())
+                        / n(),
+                )
             },
             move |ctx, dctx, _| {
                 let g = grad(ctx.get(pred).as_slice(), ctx.get(target).as_slice());
                 let dr = dctx.get(pred).sub(&dctx.get(target));
-                Tensor::new(g.iter().zip(dr.iter()).fold(A::zero(), |acc, (a, b)| acc + a.clone() * b.clone()))
+                Tensor::new(
+                    g.iter()
+                        .zip(dr.iter())
+                        .fold(A::zero(), |acc, (a, b)| acc + a.clone() * b.clone()),
+                )
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice()[0].clone();
-                let g = Tensor::<A, S>::from_vec_unchecked(grad(ctx.get(pred).as_slice(), ctx.get(target).as_slice()));
+                let g = Tensor::<A, S>::from_vec_unchecked(grad(
+                    ctx.get(pred).as_slice(),
+                    ctx.get(target).as_slice(),
+                ));
                 let gp = g.scale(&d);
                 Cotangent::single(pred, gp.clone()).with(target, gp.neg())
             },
@@ -167,7 +199,11 @@ where
         let mut gz = Vec::with_capacity(z.len());
         for (pr, tr) in p.chunks(last).zip(t.chunks(last)) {
             let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
-            gz.extend(pr.iter().zip(tr).map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()));
+            gz.extend(
+                pr.iter()
+                    .zip(tr)
+                    .map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()),
+            );
         }
         let gt = ls.iter().map(|&v| -v * inv_rows()).collect();
         (gz, gt)
@@ -176,22 +212,37 @@ where
         NodeData::<A, D, G, _>::new(
             move |ctx, _| {
                 let ls = log_softmax_rows(ctx.get(logits).as_slice(), last);
-                let s = ls.iter().zip(ctx.get(target).iter()).fold(A::zero(), |acc, (&l, &t)| acc + t * l);
+                let s = ls
+                    .iter()
+                    .zip(ctx.get(target).iter())
+                    .fold(A::zero(), |acc, (&l, &t)| acc + t * l);
                 Tensor::new(-s * inv_rows())
             },
             move |ctx, dctx, _| {
                 let (gz, gt) = grads(ctx.get(logits).as_slice(), ctx.get(target).as_slice());
                 let dz = dctx.get(logits);
                 let dt = dctx.get(target);
-                let a = gz.iter().zip(dz.iter()).fold(A::zero(), |acc, (&g, &v)| acc + g * v);
-                let b = gt.iter().zip(dt.iter()).fold(A::zero(), |acc, (&g, &v)| acc + g * v);
+                let a = gz
+                    .iter()
+                    .zip(dz.iter())
+                    .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
+                let b = gt
+                    .iter()
+                    .zip(dt.iter())
+                    .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
                 Tensor::new(a + b)
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice()[0];
                 let (gz, gt) = grads(ctx.get(logits).as_slice(), ctx.get(target).as_slice());
-                Cotangent::single(logits, Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect()))
-                    .with(target, Tensor::from_vec_unchecked(gt.into_iter().map(|g| g * d).collect()))
+                Cotangent::single(
+                    logits,
+                    Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect()),
+                )
+                .with(
+                    target,
+                    Tensor::from_vec_unchecked(gt.into_iter().map(|g| g * d).collect()),
+                )
             },
         )
         .named("cross_entropy"),

@@ -1,0 +1,99 @@
+//! Bounds for the context additions of reverse mode (Lean's `addBound` parameter).
+
+use crate::approx::round::{RuntimeFloat, add_up, half_ulp, norm_max};
+
+/// An error bound for the runtime addition `x ⊕ y` of two slot tensors, given bounds `ex`,
+/// `ey` of their distances to spec values `xS`, `yS`: Lean's
+/// `addBound : EList Δ → EList Δ → TList α Δ → TList α Δ → EList Δ`, one slot at a time.
+///
+/// Soundness (Lean's `addSound`): if `‖xS − x‖∞ ≤ ex` and `‖yS − y‖∞ ≤ ey` then
+/// `‖(xS + yS) − (x ⊕ y)‖∞ ≤ add(ex, ey, x, y)`.
+pub trait AddBound<R>: Sync {
+    /// The bound for one slot.
+    fn add(&self, ex: f64, ey: f64, x: &[R], y: &[R]) -> f64;
+
+    /// The bound after `times` additions of an exactly-zero contribution with bound 0,
+    /// i.e. `add` applied `times` times with `ey = 0`, `y = 0` (the dense zero additions of
+    /// Lean's recursion). The default replays them; implementations for which adding an exact
+    /// zero is free override it so that reverse mode stays linear.
+    fn add_zeros(&self, ex: f64, x: &[R], times: usize) -> f64
+    where
+        R: RuntimeFloat,
+    {
+        if times == 0 {
+            return ex;
+        }
+        let zeros = vec![R::from_f64(0.0); x.len()];
+        let mut e = self.add(ex, 0.0, x, &zeros);
+        let x_after: Vec<R> = x.iter().map(|&v| v + R::from_f64(0.0)).collect();
+        for _ in 1..times {
+            e = self.add(e, 0.0, &x_after, &zeros);
+        }
+        e
+    }
+}
+
+/// Lean's `ctxAddBound` for the runtime format `R`, refined: entry `i` is charged
+/// `ex + ey + u(xᵢ + yᵢ)` with `u = ulp/2` of `R` (digest §6), except that an addition with an
+/// exactly-zero operand (`xᵢ = 0` or `yᵢ = 0`) is exact and charged `ex + ey`. The slot bound is
+/// the maximum over entries, clamped at 0 (an empty slot gets 0).
+///
+/// The refinement is sound (IEEE `x + 0` is exact) and makes the dense zero additions of
+/// Lean's recursion free, which is what lets `backprop_bounds` run in linear time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CtxAddBound;
+
+impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
+    fn add(&self, ex: f64, ey: f64, x: &[R], y: &[R]) -> f64 {
+        let base = add_up(ex, ey);
+        norm_max(x.iter().zip(y).map(|(&a, &b)| {
+            let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
+            if a == 0.0 || b == 0.0 {
+                base
+            } else {
+                add_up(base, half_ulp::<R>(upper_abs_sum(a, b)))
+            }
+        }))
+    }
+
+    fn add_zeros(&self, ex: f64, x: &[R], times: usize) -> f64
+    where
+        R: RuntimeFloat,
+    {
+        // add(e, 0, x, 0) = max(0, maxᵢ (e + 0)) = e for a non-empty slot (e ≥ 0), 0 otherwise.
+        if times == 0 || !x.is_empty() { ex } else { 0.0 }
+    }
+}
+
+/// Lean's `ctxAddBound` exactly as in the digest: every entry is charged
+/// `ex + ey + u(xᵢ + yᵢ)`, also when an operand is zero. Sound but looser than [`CtxAddBound`];
+/// with it, `backprop_bounds` replays the dense zero additions (quadratic scalar work).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LeanCtxAddBound;
+
+impl<R: RuntimeFloat> AddBound<R> for LeanCtxAddBound {
+    fn add(&self, ex: f64, ey: f64, x: &[R], y: &[R]) -> f64 {
+        let base = add_up(ex, ey);
+        norm_max(x.iter().zip(y).map(|(&a, &b)| {
+            add_up(
+                base,
+                half_ulp::<R>(upper_abs_sum(a.to_f64_exact(), b.to_f64_exact())),
+            )
+        }))
+    }
+}
+
+/// An upper bound of `|a + b|` (exact real sum) from the rounded `f64` sum.
+fn upper_abs_sum(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return f64::INFINITY;
+    }
+    let bb = s - a;
+    let err = (a - (s - bb)) + (b - bb);
+    if err == 0.0 {
+        s.abs()
+    } else {
+        s.abs().next_up()
+    }
+}

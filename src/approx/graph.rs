@@ -1,0 +1,655 @@
+//! Forward and reverse runtime-approximation graphs and their semantics.
+
+use core::fmt;
+use core::marker::PhantomData;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use frunk::HNil;
+
+use crate::approx::add_bound::{AddBound, CtxAddBound};
+use crate::approx::elist::EList;
+use crate::approx::node::{EContrib, FwdNode, RevNode};
+use crate::approx::round::RuntimeFloat;
+use crate::approx::spec::SpecScalar;
+use crate::autograd::engine::{self, ReverseAccumulator, Slots};
+use crate::shape::Shape;
+use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
+use crate::tensor::{Owned, Tensor};
+use crate::tlist::TList;
+
+type ErasedSpec<P> = dyn Fn(&mut Slots<P>) -> Owned<P> + Send + Sync;
+type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
+type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>) -> f64 + Send + Sync;
+type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
+type ErasedVjp<A> = dyn Fn(&mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
+type ErasedVjpBound<R> =
+    dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, Owned<R>) -> Vec<(usize, f64)> + Send + Sync;
+
+/// Runs `f` on `vals` viewed as a `TList<A, G>` (moved in and back out).
+fn with_ctx<A, G, O>(vals: &mut Slots<A>, f: impl FnOnce(&TList<A, G>) -> O) -> O {
+    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
+    let out = f(&ctx);
+    *vals = ctx.into_items();
+    out
+}
+
+/// Runs `f` on `eps` viewed as an `EList<G>` (moved in and back out).
+fn with_eps<G, O>(eps: &mut Vec<f64>, f: impl FnOnce(&EList<G>) -> O) -> O {
+    let e = EList::<G>::from_vec_unchecked(core::mem::take(eps));
+    let out = f(&e);
+    *eps = e.into_vec();
+    out
+}
+
+pub(crate) struct ErasedFwd<R, P> {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) out_dims: Vec<usize>,
+    forward_spec: Arc<ErasedSpec<P>>,
+    pub(crate) forward_runtime: Arc<ErasedRt<R>>,
+    bound: Arc<ErasedBound<R>>,
+}
+
+impl<R, P> Clone for ErasedFwd<R, P> {
+    fn clone(&self) -> Self {
+        ErasedFwd {
+            name: self.name.clone(),
+            out_dims: self.out_dims.clone(),
+            forward_spec: Arc::clone(&self.forward_spec),
+            forward_runtime: Arc::clone(&self.forward_runtime),
+            bound: Arc::clone(&self.bound),
+        }
+    }
+}
+
+impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
+    fn erase(self) -> ErasedFwd<R, P> {
+        let FwdNode {
+            name,
+            forward_spec,
+            forward_runtime,
+            bound,
+        } = self;
+        ErasedFwd {
+            name,
+            out_dims: T::dims().to_vec(),
+            forward_spec: Arc::new(move |vals| {
+                with_ctx::<P, G, _>(vals, |c| forward_spec(c).into_data())
+            }),
+            forward_runtime: Arc::new(move |vals| {
+                with_ctx::<R, G, _>(vals, |c| forward_runtime(c).into_data())
+            }),
+            bound: Arc::new(move |eps, vals| {
+                with_eps::<G, _>(eps, |e| with_ctx::<R, G, _>(vals, |c| bound(e, c)))
+            }),
+        }
+    }
+}
+
+pub(crate) struct ErasedRev<R, P> {
+    pub(crate) fwd: ErasedFwd<R, P>,
+    pub(crate) jvp_runtime: Arc<ErasedJvp<R>>,
+    vjp_spec: Arc<ErasedVjp<P>>,
+    pub(crate) vjp_runtime: Arc<ErasedVjp<R>>,
+    vjp_bound: Arc<ErasedVjpBound<R>>,
+}
+
+impl<R, P> Clone for ErasedRev<R, P> {
+    fn clone(&self) -> Self {
+        ErasedRev {
+            fwd: self.fwd.clone(),
+            jvp_runtime: Arc::clone(&self.jvp_runtime),
+            vjp_spec: Arc::clone(&self.vjp_spec),
+            vjp_runtime: Arc::clone(&self.vjp_runtime),
+            vjp_bound: Arc::clone(&self.vjp_bound),
+        }
+    }
+}
+
+impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
+    fn erase(self) -> ErasedRev<R, P> {
+        let RevNode {
+            fwd,
+            jvp_runtime,
+            vjp_spec,
+            vjp_runtime,
+            vjp_bound,
+        } = self;
+        ErasedRev {
+            fwd: fwd.erase(),
+            jvp_runtime: Arc::new(move |vals, tans| {
+                with_ctx::<R, G, _>(vals, |c| {
+                    with_ctx::<R, G, _>(tans, |t| jvp_runtime(c, t).into_data())
+                })
+            }),
+            vjp_spec: Arc::new(move |vals, seed| {
+                with_ctx::<P, G, _>(vals, |c| {
+                    vjp_spec(c, &Tensor::<P, T>::from_data_unchecked(seed)).into_entries()
+                })
+            }),
+            vjp_runtime: Arc::new(move |vals, seed| {
+                with_ctx::<R, G, _>(vals, |c| {
+                    vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
+                })
+            }),
+            vjp_bound: Arc::new(move |eps, vals, e_seed, seed| {
+                with_eps::<G, _>(eps, |e| {
+                    with_ctx::<R, G, _>(vals, |c| {
+                        let s = Tensor::<R, T>::from_data_unchecked(seed);
+                        EContrib::into_entries(vjp_bound(e, c, e_seed, &s))
+                    })
+                })
+            }),
+        }
+    }
+}
+
+/// `evalBounds` in one pass: the runtime context and its bounds, slot by slot.
+fn eval_certified_raw<R, P>(
+    nodes: &[&ErasedFwd<R, P>],
+    mut vals: Slots<R>,
+    mut eps: Vec<f64>,
+) -> (Slots<R>, Vec<f64>) {
+    for node in nodes {
+        let e = (node.bound)(&mut eps, &mut vals);
+        let y = (node.forward_runtime)(&mut vals);
+        eps.push(e);
+        vals.push(y);
+    }
+    (vals, eps)
+}
+
+/// `evalBounds` following the Lean recursion: the bound of node `k` is computed from the
+/// bounds of the prefix (recursively) and the runtime context of the prefix, evaluated again.
+fn eval_bounds_literal_raw<R: Clone, P>(
+    nodes: &[&ErasedFwd<R, P>],
+    x: &Slots<R>,
+    eps_in: Vec<f64>,
+) -> Vec<f64> {
+    match nodes.split_last() {
+        None => eps_in,
+        Some((last, init)) => {
+            let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in);
+            let mut ctx = engine::eval(x.clone(), init.len(), |k, v| (init[k].forward_runtime)(v));
+            let e = (last.bound)(&mut eps_prev, &mut ctx);
+            eps_prev.push(e);
+            eps_prev
+        }
+    }
+}
+
+/// Access to the forward part of a stored node.
+trait AsFwd<R, P> {
+    fn as_fwd(&self) -> &ErasedFwd<R, P>;
+}
+impl<R, P> AsFwd<R, P> for ErasedFwd<R, P> {
+    fn as_fwd(&self) -> &ErasedFwd<R, P> {
+        self
+    }
+}
+impl<R, P> AsFwd<R, P> for ErasedRev<R, P> {
+    fn as_fwd(&self) -> &ErasedFwd<R, P> {
+        &self.fwd
+    }
+}
+
+macro_rules! forward_semantics {
+    ($ty:ident) => {
+        impl<R, P, G: ShapeList, Ss: ShapeList> $ty<R, P, G, Ss>
+        where
+            R: RuntimeFloat,
+            P: SpecScalar,
+        {
+            fn fwd_nodes(&self) -> Vec<&ErasedFwd<R, P>> {
+                self.nodes.iter().map(AsFwd::as_fwd).collect()
+            }
+
+            /// Number of nodes.
+            pub fn len(&self) -> usize {
+                Ss::LEN
+            }
+
+            /// Whether the graph has no nodes.
+            pub fn is_empty(&self) -> bool {
+                Ss::LEN == 0
+            }
+
+            /// Lean's `evalSpec`: the spec context, every node run on the spec scalar.
+            pub fn eval_spec<G1>(&self, x: TList<P, G1>) -> TList<P, Cat<G, Ss>>
+            where
+                G: ExpectsContext<G1>,
+            {
+                let nodes = self.fwd_nodes();
+                TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
+                    (nodes[k].forward_spec)(v)
+                }))
+            }
+
+            /// Lean's `evalRuntime`: the runtime context, every node run on the runtime scalar.
+            pub fn eval_runtime<G1>(&self, x: TList<R, G1>) -> TList<R, Cat<G, Ss>>
+            where
+                G: ExpectsContext<G1>,
+            {
+                let nodes = self.fwd_nodes();
+                TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
+                    (nodes[k].forward_runtime)(v)
+                }))
+            }
+
+            /// Lean's `evalBounds`: a bound for every slot of the evaluated context, given
+            /// bounds `eps_in` on the inputs. By `eval_approx`, if the spec inputs are within
+            /// `eps_in` of `x` then every slot of `eval_spec` is within its bound of
+            /// `eval_runtime`. One forward pass (linear); equal bit for bit to
+            /// [`Self::eval_bounds_literal`].
+            pub fn eval_bounds<G1>(&self, eps_in: EList<G>, x: TList<R, G1>) -> EList<Cat<G, Ss>>
+            where
+                G: ExpectsContext<G1>,
+            {
+                EList::from_vec_unchecked(
+                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec()).1,
+                )
+            }
+
+            /// Lean's `evalBounds` following its recursion literally (the runtime prefix is
+            /// evaluated again for every node: quadratic). The reference for `eval_bounds`.
+            pub fn eval_bounds_literal<G1>(
+                &self,
+                eps_in: EList<G>,
+                x: TList<R, G1>,
+            ) -> EList<Cat<G, Ss>>
+            where
+                G: ExpectsContext<G1>,
+            {
+                EList::from_vec_unchecked(eval_bounds_literal_raw(
+                    &self.fwd_nodes(),
+                    &x.into_items(),
+                    eps_in.into_vec(),
+                ))
+            }
+
+            /// `eval_runtime` and `eval_bounds` together, in one pass.
+            pub fn eval_certified<G1>(
+                &self,
+                eps_in: EList<G>,
+                x: TList<R, G1>,
+            ) -> (TList<R, Cat<G, Ss>>, EList<Cat<G, Ss>>)
+            where
+                G: ExpectsContext<G1>,
+            {
+                let (v, e) =
+                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec());
+                (TList::from_items(v), EList::from_vec_unchecked(e))
+            }
+
+            /// The display names of the nodes, in order.
+            pub fn node_names(&self) -> impl Iterator<Item = &str> {
+                self.nodes.iter().map(|n| &*n.as_fwd().name)
+            }
+        }
+    };
+}
+
+/// A forward runtime-approximation graph (Lean's `FwdGraph toSpec Γ ss`): a snoc-list of
+/// [`FwdNode`]s where node `k` reads `G ++ Ss[..k]`; runtime scalar `R`, spec scalar `P`.
+pub struct FwdGraph<R, P, G, Ss> {
+    nodes: Vec<ErasedFwd<R, P>>,
+    marker: PhantomData<fn() -> (G, Ss)>,
+}
+
+impl<R, P, G, Ss> Clone for FwdGraph<R, P, G, Ss> {
+    fn clone(&self) -> Self {
+        FwdGraph {
+            nodes: self.nodes.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<R, P, G, Ss> fmt::Debug for FwdGraph<R, P, G, Ss> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.nodes.iter().map(|n| &n.name))
+            .finish()
+    }
+}
+
+impl<R, P, G: ShapeList> FwdGraph<R, P, G, HNil> {
+    /// The empty graph over the inputs `G`.
+    pub fn nil() -> Self {
+        FwdGraph {
+            nodes: Vec::new(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> FwdGraph<R, P, G, Ss> {
+    /// Appends a node reading the context `G ++ Ss` (Lean's `FwdGraph.snoc`).
+    pub fn snoc<G2: ShapeList, T: Shape>(
+        mut self,
+        node: impl Into<FwdNode<R, P, G2, T>>,
+    ) -> FwdGraph<R, P, G, Snoc<Ss, T>>
+    where
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        self.nodes.push(node.into().erase());
+        FwdGraph {
+            nodes: self.nodes,
+            marker: PhantomData,
+        }
+    }
+}
+
+forward_semantics!(FwdGraph);
+
+/// A reverse runtime-approximation graph (Lean's `RevGraph toSpec Γ ss`): a snoc-list of
+/// [`RevNode`]s where node `k` reads `G ++ Ss[..k]`; runtime scalar `R`, spec scalar `P`.
+///
+/// Besides the forward semantics of [`FwdGraph`] it has `backprop_spec`, `backprop_runtime`
+/// and `backprop_bounds`, related by `backprop_approx`, and it erases to an executable
+/// [`GraphData`](crate::autograd::GraphData) (see [`crate::link`]).
+pub struct RevGraph<R, P, G, Ss> {
+    pub(crate) nodes: Vec<ErasedRev<R, P>>,
+    marker: PhantomData<fn() -> (G, Ss)>,
+}
+
+impl<R, P, G, Ss> Clone for RevGraph<R, P, G, Ss> {
+    fn clone(&self) -> Self {
+        RevGraph {
+            nodes: self.nodes.clone(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<R, P, G, Ss> fmt::Debug for RevGraph<R, P, G, Ss> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.nodes.iter().map(|n| &n.fwd.name))
+            .finish()
+    }
+}
+
+impl<R, P, G: ShapeList> RevGraph<R, P, G, HNil> {
+    /// The empty graph over the inputs `G` (name the types: `RevGraph::<f32, f64, G, HNil>::nil()`).
+    pub fn nil() -> Self {
+        RevGraph {
+            nodes: Vec::new(),
+            marker: PhantomData,
+        }
+    }
+}
+
+impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> {
+    /// Appends a node reading the context `G ++ Ss` (Lean's `RevGraph.snoc`).
+    pub fn snoc<G2: ShapeList, T: Shape>(
+        mut self,
+        node: RevNode<R, P, G2, T>,
+    ) -> RevGraph<R, P, G, Snoc<Ss, T>>
+    where
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        self.nodes.push(node.erase());
+        RevGraph {
+            nodes: self.nodes,
+            marker: PhantomData,
+        }
+    }
+
+    /// Forgets the VJP parts (Lean's `RevGraph.toFwdGraph`).
+    pub fn to_fwd_graph(&self) -> FwdGraph<R, P, G, Ss> {
+        FwdGraph {
+            nodes: self.nodes.iter().map(|n| n.fwd.clone()).collect(),
+            marker: PhantomData,
+        }
+    }
+}
+
+forward_semantics!(RevGraph);
+
+/// Seeds and their bounds, for `backpropBounds`.
+struct BoundAccumulator<'a, R, P, B> {
+    nodes: &'a [ErasedRev<R, P>],
+    vals: Slots<R>,
+    eps: Vec<f64>,
+    seed: Slots<R>,
+    seed_eps: Vec<f64>,
+    add_bound: &'a B,
+}
+
+impl<R, P, B> ReverseAccumulator for BoundAccumulator<'_, R, P, B>
+where
+    R: RuntimeFloat,
+    B: AddBound<R>,
+{
+    type Contribution = (Option<Owned<R>>, f64);
+    fn len(&self) -> usize {
+        self.seed.len()
+    }
+    fn add_zeros(&mut self, slot: usize, times: usize) {
+        if times > 0 {
+            self.seed_eps[slot] =
+                self.add_bound
+                    .add_zeros(self.seed_eps[slot], &self.seed[slot].0, times);
+            self.seed[slot].add_zero();
+        }
+    }
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)> {
+        self.vals.pop();
+        self.eps.pop();
+        let seed_out = self.seed.pop().expect("the seed covers every slot");
+        let e_out = self
+            .seed_eps
+            .pop()
+            .expect("the seed bounds cover every slot");
+        let node = &self.nodes[k];
+        let values = (node.vjp_runtime)(&mut self.vals, seed_out.clone());
+        let bounds = (node.vjp_bound)(&mut self.eps, &mut self.vals, e_out, seed_out);
+        merge_contributions(values, bounds)
+    }
+    fn add(&mut self, slot: usize, (c, e): Self::Contribution) {
+        let c = c.unwrap_or_else(|| Owned::zeros(self.seed[slot].len()));
+        self.seed_eps[slot] = self
+            .add_bound
+            .add(self.seed_eps[slot], e, &self.seed[slot].0, &c.0);
+        self.seed[slot].add_assign(&c);
+    }
+}
+
+/// Pairs the runtime contributions with their bounds; a slot in only one list gets a zero
+/// tensor or a zero bound for the other.
+fn merge_contributions<R>(
+    values: Vec<(usize, Owned<R>)>,
+    bounds: Vec<(usize, f64)>,
+) -> Vec<(usize, (Option<Owned<R>>, f64))> {
+    let mut out: Vec<(usize, (Option<Owned<R>>, f64))> = values
+        .into_iter()
+        .map(|(p, v)| (p, (Some(v), 0.0)))
+        .collect();
+    for (p, e) in bounds {
+        match out.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, (_, old))) => *old = e,
+            None => out.push((p, (None, e))),
+        }
+    }
+    out
+}
+
+impl<R, P, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+{
+    /// Lean's `backpropSpec`: reverse mode on the spec side (linear-time sweep).
+    pub fn backprop_spec<G1, G2>(&self, x: TList<P, G1>, seed: TList<P, G2>) -> TList<P, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        let vals = self.eval_spec(x).into_items();
+        TList::from_items(engine::backprop_linear(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+        ))
+    }
+
+    /// Lean's `backpropSpec` following the recursion literally (quadratic).
+    pub fn backprop_spec_literal<G1, G2>(&self, x: TList<P, G1>, seed: TList<P, G2>) -> TList<P, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        TList::from_items(engine::backprop_literal(
+            x.into_items(),
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v| (self.nodes[k].fwd.forward_spec)(v),
+            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+        ))
+    }
+
+    /// Lean's `backpropRuntime`: reverse mode on the runtime side (linear-time sweep, equal bit
+    /// for bit to [`Self::backprop_runtime_literal`]).
+    pub fn backprop_runtime<G1, G2>(&self, x: TList<R, G1>, seed: TList<R, G2>) -> TList<R, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        let vals = self.eval_runtime(x).into_items();
+        TList::from_items(engine::backprop_linear(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+        ))
+    }
+
+    /// Lean's `backpropRuntime` following the recursion literally (quadratic).
+    pub fn backprop_runtime_literal<G1, G2>(
+        &self,
+        x: TList<R, G1>,
+        seed: TList<R, G2>,
+    ) -> TList<R, G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        TList::from_items(engine::backprop_literal(
+            x.into_items(),
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v| (self.nodes[k].fwd.forward_runtime)(v),
+            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+        ))
+    }
+
+    /// Lean's `backpropBounds` with the default context-add bound [`CtxAddBound`]: by
+    /// `backprop_approx`, if the spec inputs are within `eps_in` of `x` and the spec seed within
+    /// `eps_seed` of `seed`, every input slot of `backprop_spec` is within its bound of
+    /// `backprop_runtime`.
+    pub fn backprop_bounds<G1, G2>(
+        &self,
+        eps_in: EList<G>,
+        x: TList<R, G1>,
+        eps_seed: EList<Cat<G, Ss>>,
+        seed: TList<R, G2>,
+    ) -> EList<G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        self.backprop_certified_with(eps_in, x, eps_seed, seed, &CtxAddBound)
+            .1
+    }
+
+    /// `backprop_runtime` and `backprop_bounds` in one linear-time sweep, with a pluggable
+    /// add bound (Lean's `addBound` parameter).
+    pub fn backprop_certified_with<G1, G2, B: AddBound<R>>(
+        &self,
+        eps_in: EList<G>,
+        x: TList<R, G1>,
+        eps_seed: EList<Cat<G, Ss>>,
+        seed: TList<R, G2>,
+        add_bound: &B,
+    ) -> (TList<R, G>, EList<G>)
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        let fwd: Vec<&ErasedFwd<R, P>> = self.nodes.iter().map(|n| &n.fwd).collect();
+        let (vals, eps) = eval_certified_raw(&fwd, x.into_items(), eps_in.into_vec());
+        let mut acc = BoundAccumulator {
+            nodes: &self.nodes,
+            vals,
+            eps,
+            seed: seed.into_items(),
+            seed_eps: eps_seed.into_vec(),
+            add_bound,
+        };
+        engine::reverse_sweep(self.nodes.len(), &mut acc);
+        (
+            TList::from_items(acc.seed),
+            EList::from_vec_unchecked(acc.seed_eps),
+        )
+    }
+
+    /// `backprop_runtime` and `backprop_bounds` with the default add bound.
+    pub fn backprop_certified<G1, G2>(
+        &self,
+        eps_in: EList<G>,
+        x: TList<R, G1>,
+        eps_seed: EList<Cat<G, Ss>>,
+        seed: TList<R, G2>,
+    ) -> (TList<R, G>, EList<G>)
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        self.backprop_certified_with(eps_in, x, eps_seed, seed, &CtxAddBound)
+    }
+
+    /// Lean's `backpropBounds g epsIn xR epsSeed seedR addBound` following the recursion
+    /// literally: for every node the runtime prefix and its bounds are evaluated again
+    /// (`eval_bounds_literal`, itself quadratic: cubic in all), and the add bound is applied to
+    /// every slot with the dense contribution. The reference for `backprop_certified_with`.
+    pub fn backprop_bounds_literal<G1, G2, B: AddBound<R>>(
+        &self,
+        eps_in: EList<G>,
+        x: TList<R, G1>,
+        eps_seed: EList<Cat<G, Ss>>,
+        seed: TList<R, G2>,
+        add_bound: &B,
+    ) -> EList<G>
+    where
+        G: ExpectsContext<G1>,
+        Cat<G, Ss>: ExpectsContext<G2>,
+    {
+        let x = x.into_items();
+        let eps_in = eps_in.into_vec();
+        let mut seed = seed.into_items();
+        let mut eps_seed = eps_seed.into_vec();
+        for k in (0..self.nodes.len()).rev() {
+            let seed_out = seed.pop().expect("the seed covers every slot");
+            let e_out = eps_seed.pop().expect("the seed bounds cover every slot");
+            let fwd: Vec<&ErasedFwd<R, P>> = self.nodes[..k].iter().map(|n| &n.fwd).collect();
+            let mut ctx = engine::eval(x.clone(), k, |j, v| (fwd[j].forward_runtime)(v));
+            let mut eps_ctx = eval_bounds_literal_raw(&fwd, &x, eps_in.clone());
+            let node = &self.nodes[k];
+            let values = (node.vjp_runtime)(&mut ctx, seed_out.clone());
+            let bounds = (node.vjp_bound)(&mut eps_ctx, &mut ctx, e_out, seed_out);
+            let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
+            let dense = engine::densify(sizes.into_iter(), values);
+            let mut dense_eps = vec![0.0; ctx.len()];
+            for (p, e) in bounds {
+                dense_eps[p] = e;
+            }
+            for j in 0..seed.len() {
+                eps_seed[j] = add_bound.add(eps_seed[j], dense_eps[j], &seed[j].0, &dense[j].0);
+                seed[j].add_assign(&dense[j]);
+            }
+        }
+        EList::from_vec_unchecked(eps_seed)
+    }
+}

@@ -1,0 +1,362 @@
+//! Closed intervals of reals with outward-rounded `f64` endpoints.
+//!
+//! An [`Interval`] `[lo, hi]` stands for every real number between its endpoints. Every
+//! operation returns an interval that contains the exact real result of the operation for
+//! *every* choice of operands inside the operand intervals (inclusion isotonicity), with
+//! endpoints rounded outward. A NaN endpoint is replaced by the infinite one on its side, so an
+//! interval never under-states what it contains.
+//!
+//! Because `Interval` implements [`Element`] and [`Real`], the generic op library runs on it
+//! unchanged: evaluating a node at `A = Interval` on the boxes `[x̂ᵢ − εᵢ, x̂ᵢ + εᵢ]` encloses the
+//! real-number value of the node at every spec input that is `ε`-close to the runtime input.
+//! That is how the error bounds of [`RevNode::lift`](crate::approx::RevNode::lift) are made.
+//!
+//! The transcendental endpoints assume the platform's `f64` `exp`, `ln`, `ln_1p` and `tanh`
+//! are within 1 ulp of the exact value; each is widened by 2 ulps (see TRUST.md).
+
+use core::cmp::Ordering;
+use core::fmt;
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+use crate::approx::round::{add_up, div_up, mul_up};
+use crate::scalar::{Element, Real};
+
+/// The closed interval `[lo, hi]` of real numbers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    lo: f64,
+    hi: f64,
+}
+
+#[inline]
+fn add_down(a: f64, b: f64) -> f64 {
+    -add_up(-a, -b)
+}
+#[inline]
+fn mul_down(a: f64, b: f64) -> f64 {
+    -mul_up(-a, b)
+}
+#[inline]
+fn div_down(a: f64, b: f64) -> f64 {
+    // for b > 0; the sign of b is handled by the caller through candidates
+    -div_up(-a, b)
+}
+#[inline]
+fn lo_of(x: f64) -> f64 {
+    if x.is_nan() { f64::NEG_INFINITY } else { x }
+}
+#[inline]
+fn hi_of(x: f64) -> f64 {
+    if x.is_nan() { f64::INFINITY } else { x }
+}
+/// Product of two endpoints, rounded in direction `up`, with `0 · ∞ = 0` (an exact zero times
+/// an unbounded endpoint contributes 0).
+#[inline]
+fn endpoint_mul(a: f64, b: f64, up: bool) -> f64 {
+    if a == 0.0 || b == 0.0 {
+        0.0
+    } else if up {
+        mul_up(a, b)
+    } else {
+        mul_down(a, b)
+    }
+}
+/// Quotient of two endpoints rounded in direction `up` (`b ≠ 0`).
+#[inline]
+fn endpoint_div(a: f64, b: f64, up: bool) -> f64 {
+    let (a, b) = if b < 0.0 { (-a, -b) } else { (a, b) };
+    if up { div_up(a, b) } else { div_down(a, b) }
+}
+/// Widens a libm result by two ulps in each direction.
+#[inline]
+fn widen(v: f64) -> (f64, f64) {
+    (v.next_down().next_down(), v.next_up().next_up())
+}
+
+impl Interval {
+    /// `[lo, hi]`; NaN endpoints widen to `∓∞`, and `lo > hi` is widened to the whole line.
+    pub fn new(lo: f64, hi: f64) -> Self {
+        let (lo, hi) = (lo_of(lo), hi_of(hi));
+        if lo <= hi {
+            Interval { lo, hi }
+        } else {
+            Interval::ENTIRE
+        }
+    }
+
+    /// The single point `x` (a NaN point becomes the whole real line).
+    pub fn point(x: f64) -> Self {
+        Interval::new(x, x)
+    }
+
+    /// `[x − e, x + e]` rounded outward (exact when `e = 0`); the whole line if either is not
+    /// finite or `e` is NaN.
+    pub fn around(x: f64, e: f64) -> Self {
+        if !x.is_finite() || e.is_nan() || e == f64::INFINITY {
+            return Interval::ENTIRE;
+        }
+        Interval::new(add_down(x, -e), add_up(x, e))
+    }
+
+    /// The whole real line `[−∞, ∞]`.
+    pub const ENTIRE: Interval = Interval {
+        lo: f64::NEG_INFINITY,
+        hi: f64::INFINITY,
+    };
+
+    /// Lower endpoint.
+    pub fn lo(self) -> f64 {
+        self.lo
+    }
+
+    /// Upper endpoint.
+    pub fn hi(self) -> f64 {
+        self.hi
+    }
+
+    /// Whether `x` lies in the interval.
+    pub fn contains(self, x: f64) -> bool {
+        self.lo <= x && x <= self.hi
+    }
+
+    /// `sup { |y − x| : y ∈ self }`, rounded upward: how far the point `x` can be from a
+    /// value in the interval. `+∞` if `x` is NaN or infinite or the interval is unbounded.
+    pub fn max_distance_from(self, x: f64) -> f64 {
+        if !x.is_finite() {
+            return f64::INFINITY;
+        }
+        let below = add_up(x, -self.lo); // x − lo
+        let above = add_up(self.hi, -x); // hi − x
+        hi_of(below.max(above).max(0.0))
+    }
+
+    fn from_candidates(c: [f64; 4], d: [f64; 4]) -> Self {
+        let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Interval::new(lo, hi)
+    }
+
+    fn monotone(self, f: impl Fn(f64) -> f64) -> Self {
+        let (lo, _) = widen(f(self.lo));
+        let (_, hi) = widen(f(self.hi));
+        Interval::new(lo, hi)
+    }
+}
+
+impl fmt::Display for Interval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}, {}]", self.lo, self.hi)
+    }
+}
+
+impl PartialOrd for Interval {
+    /// Certainly less / greater when the intervals are disjoint; equal only for one point.
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        if self.hi < other.lo {
+            Some(Ordering::Less)
+        } else if self.lo > other.hi {
+            Some(Ordering::Greater)
+        } else if self.lo == self.hi && other.lo == other.hi && self.lo == other.lo {
+            Some(Ordering::Equal)
+        } else {
+            None
+        }
+    }
+}
+
+impl Add for Interval {
+    type Output = Interval;
+    fn add(self, r: Interval) -> Interval {
+        Interval::new(add_down(self.lo, r.lo), add_up(self.hi, r.hi))
+    }
+}
+
+impl Sub for Interval {
+    type Output = Interval;
+    fn sub(self, r: Interval) -> Interval {
+        Interval::new(add_down(self.lo, -r.hi), add_up(self.hi, -r.lo))
+    }
+}
+
+impl Neg for Interval {
+    type Output = Interval;
+    fn neg(self) -> Interval {
+        Interval::new(-self.hi, -self.lo)
+    }
+}
+
+impl Mul for Interval {
+    type Output = Interval;
+    fn mul(self, r: Interval) -> Interval {
+        let (a, b, c, d) = (self.lo, self.hi, r.lo, r.hi);
+        Interval::from_candidates(
+            [
+                endpoint_mul(a, c, false),
+                endpoint_mul(a, d, false),
+                endpoint_mul(b, c, false),
+                endpoint_mul(b, d, false),
+            ],
+            [
+                endpoint_mul(a, c, true),
+                endpoint_mul(a, d, true),
+                endpoint_mul(b, c, true),
+                endpoint_mul(b, d, true),
+            ],
+        )
+    }
+}
+
+impl Div for Interval {
+    type Output = Interval;
+    fn div(self, r: Interval) -> Interval {
+        if r.lo <= 0.0 && r.hi >= 0.0 {
+            return Interval::ENTIRE;
+        }
+        let (a, b, c, d) = (self.lo, self.hi, r.lo, r.hi);
+        Interval::from_candidates(
+            [
+                endpoint_div(a, c, false),
+                endpoint_div(a, d, false),
+                endpoint_div(b, c, false),
+                endpoint_div(b, d, false),
+            ],
+            [
+                endpoint_div(a, c, true),
+                endpoint_div(a, d, true),
+                endpoint_div(b, c, true),
+                endpoint_div(b, d, true),
+            ],
+        )
+    }
+}
+
+impl Element for Interval {
+    fn zero() -> Self {
+        Interval::point(0.0)
+    }
+    fn one() -> Self {
+        Interval::point(1.0)
+    }
+    fn from_i64(n: i64) -> Self {
+        let x = n as f64;
+        if x.abs() <= 9_007_199_254_740_992.0 {
+            Interval::point(x)
+        } else {
+            Interval::new(x.next_down(), x.next_up())
+        }
+    }
+    fn abs(&self) -> Self {
+        if self.lo >= 0.0 {
+            *self
+        } else if self.hi <= 0.0 {
+            -*self
+        } else {
+            Interval::new(0.0, (-self.lo).max(self.hi))
+        }
+    }
+    fn to_f64(&self) -> f64 {
+        if self.lo.is_finite() && self.hi.is_finite() {
+            self.lo / 2.0 + self.hi / 2.0
+        } else {
+            f64::NAN
+        }
+    }
+    fn elem_max(&self, other: &Self) -> Self {
+        Interval::new(self.lo.max(other.lo), self.hi.max(other.hi))
+    }
+    fn heaviside(&self) -> Self {
+        if self.lo > 0.0 {
+            Interval::one()
+        } else if self.hi <= 0.0 {
+            Interval::zero()
+        } else {
+            Interval::new(0.0, 1.0)
+        }
+    }
+}
+
+impl Real for Interval {
+    fn exp(self) -> Self {
+        let lo = self.lo.exp().next_down().next_down().max(0.0);
+        Interval::new(lo, self.hi.exp().next_up().next_up())
+    }
+    fn ln(self) -> Self {
+        if self.hi < 0.0 {
+            return Interval::ENTIRE; // the real logarithm is undefined here
+        }
+        let lo = if self.lo <= 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            widen(self.lo.ln()).0
+        };
+        let hi = if self.hi == 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            widen(self.hi.ln()).1
+        };
+        Interval::new(lo, hi)
+    }
+    fn tanh(self) -> Self {
+        let r = self.monotone(f64::tanh);
+        Interval::new(r.lo.max(-1.0), r.hi.min(1.0))
+    }
+    fn sqrt(self) -> Self {
+        if self.hi < 0.0 {
+            return Interval::ENTIRE;
+        }
+        let lo = if self.lo <= 0.0 {
+            0.0
+        } else {
+            self.lo.sqrt().next_down()
+        };
+        Interval::new(lo, self.hi.sqrt().next_up())
+    }
+    fn max(self, other: Self) -> Self {
+        self.elem_max(&other)
+    }
+    fn is_finite(self) -> bool {
+        self.lo.is_finite() && self.hi.is_finite()
+    }
+    fn from_f64(x: f64) -> Self {
+        Interval::point(x)
+    }
+    const EPSILON: Self = Interval {
+        lo: f64::EPSILON,
+        hi: f64::EPSILON,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_encloses_the_exact_result() {
+        let a = Interval::new(1.0, 2.0);
+        let b = Interval::new(-3.0, 0.5);
+        assert_eq!(a + b, Interval::new(-2.0, 2.5));
+        assert_eq!(a * b, Interval::new(-6.0, 1.0));
+        assert_eq!(
+            Interval::point(1.0) / Interval::point(4.0),
+            Interval::point(0.25)
+        );
+        let third = Interval::point(1.0) / Interval::point(3.0);
+        assert!(third.lo() < third.hi() && third.lo() <= 1.0 / 3.0 && 1.0 / 3.0 <= third.hi());
+        assert_eq!((a / b), Interval::ENTIRE);
+        assert_eq!(Interval::new(-1.0, 2.0).abs(), Interval::new(0.0, 2.0));
+        assert_eq!(
+            Interval::new(-1.0, 2.0).heaviside(),
+            Interval::new(0.0, 1.0)
+        );
+        assert_eq!(Interval::point(0.0).heaviside(), Interval::point(0.0));
+        assert_eq!(Interval::point(f64::NAN), Interval::ENTIRE);
+        assert_eq!(
+            Interval::point(0.0) * Interval::ENTIRE,
+            Interval::point(0.0)
+        );
+        let e = Interval::point(1.0).exp();
+        assert!(e.contains(core::f64::consts::E));
+        assert_eq!(Interval::new(0.0, 3.0).max_distance_from(1.0), 2.0);
+        assert_eq!(Interval::ENTIRE.max_distance_from(1.0), f64::INFINITY);
+    }
+}

@@ -1,0 +1,339 @@
+//! Forward and reverse nodes of the runtime-approximation layer.
+
+use core::fmt;
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::approx::elist::EList;
+use crate::approx::interval::Interval;
+use crate::approx::round::{RuntimeFloat, norm_max};
+use crate::approx::spec::SpecScalar;
+use crate::autograd::{Cotangent, Node};
+use crate::shape::Shape;
+use crate::shape_list::ShapeList;
+use crate::tensor::{Owned, Tensor};
+use crate::tlist::TList;
+
+type SpecForward<P, G, T> = dyn Fn(&TList<P, G>) -> Tensor<P, T> + Send + Sync;
+type RtForward<R, G, T> = dyn Fn(&TList<R, G>) -> Tensor<R, T> + Send + Sync;
+type Bound<R, G> = dyn Fn(&EList<G>, &TList<R, G>) -> f64 + Send + Sync;
+type RtJvp<R, G, T> = dyn Fn(&TList<R, G>, &TList<R, G>) -> Tensor<R, T> + Send + Sync;
+type SpecVjp<P, G, T> = dyn Fn(&TList<P, G>, &Tensor<P, T>) -> Cotangent<P, G> + Send + Sync;
+type RtVjp<R, G, T> = dyn Fn(&TList<R, G>, &Tensor<R, T>) -> Cotangent<R, G> + Send + Sync;
+type VjpBound<R, G, T> =
+    dyn Fn(&EList<G>, &TList<R, G>, f64, &Tensor<R, T>) -> EContrib<G> + Send + Sync;
+
+/// Bounds for a VJP's contributions, slot by slot: 0 on every slot not listed (Lean's sparse
+/// `EList` setters).
+pub struct EContrib<G> {
+    entries: Vec<(usize, f64)>,
+    ctx: core::marker::PhantomData<fn() -> G>,
+}
+
+impl<G> EContrib<G> {
+    /// No slot touched: every bound 0.
+    pub fn zero() -> Self {
+        EContrib {
+            entries: Vec::new(),
+            ctx: core::marker::PhantomData,
+        }
+    }
+
+    /// Sets the bound of the contribution to the slot at `idx` (replacing an earlier one).
+    pub fn with<G2: crate::shape_list::SameContext<G>, S: Shape>(
+        mut self,
+        idx: crate::tlist::Idx<G2, S>,
+        e: f64,
+    ) -> Self {
+        let e = if e.is_nan() {
+            f64::INFINITY
+        } else {
+            e.max(0.0)
+        };
+        match self.entries.iter_mut().find(|(p, _)| *p == idx.pos()) {
+            Some((_, old)) => *old = e,
+            None => self.entries.push((idx.pos(), e)),
+        }
+        self
+    }
+
+    pub(crate) fn into_entries(self) -> Vec<(usize, f64)> {
+        self.entries
+    }
+
+    pub(crate) fn from_entries(entries: Vec<(usize, f64)>) -> Self {
+        EContrib {
+            entries,
+            ctx: core::marker::PhantomData,
+        }
+    }
+}
+
+/// A forward node with a certified error bound (Lean's `FwdNode toSpec Γ τ`):
+///
+/// - `forward_spec : TList P Γ → Tensor P τ`, the high-precision semantics;
+/// - `forward_runtime : TList R Γ → Tensor R τ`, what runs;
+/// - `bound : EList Γ → TList R Γ → ℝ`, with the soundness law
+///   `approxCtx xS xR ε → approxT (forward_spec xS) (forward_runtime xR) (bound ε xR)`.
+pub struct FwdNode<R, P, G, T> {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) forward_spec: Arc<SpecForward<P, G, T>>,
+    pub(crate) forward_runtime: Arc<RtForward<R, G, T>>,
+    pub(crate) bound: Arc<Bound<R, G>>,
+}
+
+impl<R, P, G, T> Clone for FwdNode<R, P, G, T> {
+    fn clone(&self) -> Self {
+        FwdNode {
+            name: self.name.clone(),
+            forward_spec: Arc::clone(&self.forward_spec),
+            forward_runtime: Arc::clone(&self.forward_runtime),
+            bound: Arc::clone(&self.bound),
+        }
+    }
+}
+
+impl<R, P, G, T> fmt::Debug for FwdNode<R, P, G, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FwdNode({})", self.name)
+    }
+}
+
+impl<R, P, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
+    /// A forward node from its three closures; the caller asserts the soundness law.
+    pub fn new(
+        forward_spec: impl Fn(&TList<P, G>) -> Tensor<P, T> + Send + Sync + 'static,
+        forward_runtime: impl Fn(&TList<R, G>) -> Tensor<R, T> + Send + Sync + 'static,
+        bound: impl Fn(&EList<G>, &TList<R, G>) -> f64 + Send + Sync + 'static,
+    ) -> Self {
+        FwdNode {
+            name: Cow::Borrowed("node"),
+            forward_spec: Arc::new(forward_spec),
+            forward_runtime: Arc::new(forward_runtime),
+            bound: Arc::new(bound),
+        }
+    }
+
+    /// The spec output `forward_spec xS`.
+    pub fn forward_spec(&self, x: &TList<P, G>) -> Tensor<P, T> {
+        (self.forward_spec)(x)
+    }
+
+    /// The runtime output `forward_runtime xR`.
+    pub fn forward_runtime(&self, x: &TList<R, G>) -> Tensor<R, T> {
+        (self.forward_runtime)(x)
+    }
+
+    /// The certified bound `bound ε xR` on `‖forward_spec xS − forward_runtime xR‖∞`.
+    pub fn bound(&self, eps: &EList<G>, x: &TList<R, G>) -> f64 {
+        (self.bound)(eps, x)
+    }
+}
+
+/// A reverse node with certified bounds (Lean's `RevNode`): a [`FwdNode`] plus
+///
+/// - `vjp_spec : TList P Γ → Tensor P τ → TList P Γ` and `vjp_runtime` on the runtime side;
+/// - `vjp_bound : EList Γ → TList R Γ → ℝ → Tensor R τ → EList Γ`, with the law: from
+///   `approxCtx ctxS ctxR ε` and `approxT δS δR εδ` follows
+///   `approxCtx (vjp_spec ctxS δS) (vjp_runtime ctxR δR) (vjp_bound ε ctxR εδ δR)`;
+/// - `jvp_runtime`, a runtime JVP (an addition to Lean's `RevNode`, kept by the bridge so that
+///   an erased graph has a real forward mode).
+pub struct RevNode<R, P, G, T> {
+    pub(crate) fwd: FwdNode<R, P, G, T>,
+    pub(crate) jvp_runtime: Arc<RtJvp<R, G, T>>,
+    pub(crate) vjp_spec: Arc<SpecVjp<P, G, T>>,
+    pub(crate) vjp_runtime: Arc<RtVjp<R, G, T>>,
+    pub(crate) vjp_bound: Arc<VjpBound<R, G, T>>,
+}
+
+impl<R, P, G, T> Clone for RevNode<R, P, G, T> {
+    fn clone(&self) -> Self {
+        RevNode {
+            fwd: self.fwd.clone(),
+            jvp_runtime: Arc::clone(&self.jvp_runtime),
+            vjp_spec: Arc::clone(&self.vjp_spec),
+            vjp_runtime: Arc::clone(&self.vjp_runtime),
+            vjp_bound: Arc::clone(&self.vjp_bound),
+        }
+    }
+}
+
+impl<R, P, G, T> fmt::Debug for RevNode<R, P, G, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RevNode({})", self.fwd.name)
+    }
+}
+
+/// `[x̂ − ε, x̂ + ε]` around every runtime entry of every slot: the set of spec contexts
+/// `approx_ctx` allows.
+pub(crate) fn boxes<R: RuntimeFloat, G>(eps: &EList<G>, x: &TList<R, G>) -> TList<Interval, G> {
+    let items = x
+        .slot_slices()
+        .zip(eps.as_slice())
+        .map(|(s, &e)| {
+            Owned(
+                s.iter()
+                    .map(|&v| Interval::around(v.to_f64_exact(), e))
+                    .collect(),
+            )
+        })
+        .collect();
+    TList::from_items(items)
+}
+
+/// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the
+/// enclosures.
+pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) -> f64 {
+    norm_max(
+        enc.iter()
+            .zip(rt)
+            .map(|(iv, &r)| iv.max_distance_from(r.to_f64_exact())),
+    )
+}
+
+impl<R, P, G, T> RevNode<R, P, G, T>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    T: Shape,
+{
+    /// A reverse node from its closures; the caller asserts both soundness laws.
+    pub fn new(
+        fwd: FwdNode<R, P, G, T>,
+        jvp_runtime: impl Fn(&TList<R, G>, &TList<R, G>) -> Tensor<R, T> + Send + Sync + 'static,
+        vjp_spec: impl Fn(&TList<P, G>, &Tensor<P, T>) -> Cotangent<P, G> + Send + Sync + 'static,
+        vjp_runtime: impl Fn(&TList<R, G>, &Tensor<R, T>) -> Cotangent<R, G> + Send + Sync + 'static,
+        vjp_bound: impl Fn(&EList<G>, &TList<R, G>, f64, &Tensor<R, T>) -> EContrib<G>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        RevNode {
+            fwd,
+            jvp_runtime: Arc::new(jvp_runtime),
+            vjp_spec: Arc::new(vjp_spec),
+            vjp_runtime: Arc::new(vjp_runtime),
+            vjp_bound: Arc::new(vjp_bound),
+        }
+    }
+
+    /// Lifts one op of the library, given at the spec scalar, the runtime scalar and at
+    /// [`Interval`], into a reverse node whose bounds are derived, not written by hand:
+    ///
+    /// - `bound ε xR` is `supᵢ |ŷᵢ − Yᵢ|` where `ŷ = forward_runtime xR` and `Y` is the op
+    ///   evaluated in interval arithmetic on the boxes `[x̂ − ε, x̂ + ε]`. Every spec context
+    ///   allowed by `approx_ctx` lies in those boxes, so `Y` encloses the exact real spec
+    ///   output and the bound is sound. It accounts at once for the propagated input error and
+    ///   for the rounding of the runtime computation, whatever that computation is.
+    /// - `vjp_bound ε xR εδ δR` is the same distance for each contribution of the VJP, with
+    ///   the seed box `[δ̂ − εδ, δ̂ + εδ]`.
+    ///
+    /// The three nodes must be the same op at three scalar types (same formula), as the
+    /// [`approx::ops`](crate::approx::ops) constructors guarantee.
+    pub fn lift(
+        spec: Node<P, (), G, T>,
+        runtime: Node<R, (), G, T>,
+        enclosure: Node<Interval, (), G, T>,
+    ) -> Self {
+        let (spec, runtime, enclosure) =
+            (spec.into_data(), runtime.into_data(), enclosure.into_data());
+        let name: Cow<'static, str> = Cow::Owned(runtime.name().to_owned());
+        let (rt_fwd, enc_fwd) = (runtime.clone(), enclosure.clone());
+        let bound = move |eps: &EList<G>, x: &TList<R, G>| {
+            let y = rt_fwd.forward(x, &());
+            let enc = enc_fwd.forward(&boxes(eps, x), &());
+            enclosure_distance(enc.as_slice(), y.as_slice())
+        };
+        let (spec_f, rt_f) = (spec.clone(), runtime.clone());
+        let fwd = FwdNode {
+            name,
+            forward_spec: Arc::new(move |x| spec_f.forward(x, &())),
+            forward_runtime: Arc::new(move |x| rt_f.forward(x, &())),
+            bound: Arc::new(bound),
+        };
+        let rt_j = runtime.clone();
+        let rt_v = runtime.clone();
+        let rt_vb = runtime;
+        RevNode {
+            fwd,
+            jvp_runtime: Arc::new(move |x, dx| rt_j.jvp(x, dx, &())),
+            vjp_spec: Arc::new(move |x, d| spec.vjp(x, &(), d)),
+            vjp_runtime: Arc::new(move |x, d| rt_v.vjp(x, &(), d)),
+            vjp_bound: Arc::new(
+                move |eps: &EList<G>, x: &TList<R, G>, e_seed: f64, seed: &Tensor<R, T>| {
+                    let c_rt = rt_vb.vjp(x, &(), seed).into_entries();
+                    let seed_box = seed.map(|&v| Interval::around(v.to_f64_exact(), e_seed));
+                    let c_enc = enclosure.vjp(&boxes(eps, x), &(), &seed_box).into_entries();
+                    let mut out: Vec<(usize, f64)> =
+                        Vec::with_capacity(c_rt.len().max(c_enc.len()));
+                    for (p, enc) in &c_enc {
+                        let e = match c_rt.iter().find(|(q, _)| q == p) {
+                            Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
+                            None => enclosure_distance(&enc.0, &vec![R::from_f64(0.0); enc.len()]),
+                        };
+                        out.push((*p, e));
+                    }
+                    for (p, rt) in &c_rt {
+                        if !c_enc.iter().any(|(q, _)| q == p) {
+                            // The enclosure says the spec contribution is exactly 0 here.
+                            out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
+                        }
+                    }
+                    EContrib::from_entries(out)
+                },
+            ),
+        }
+    }
+
+    /// The node's display name.
+    pub fn name(&self) -> &str {
+        &self.fwd.name
+    }
+
+    /// Forgets the VJP parts (Lean's `RevNode.toFwdNode`).
+    pub fn to_fwd_node(&self) -> FwdNode<R, P, G, T> {
+        self.fwd.clone()
+    }
+
+    /// The spec VJP `vjp_spec xS δS`.
+    pub fn vjp_spec(&self, x: &TList<P, G>, seed: &Tensor<P, T>) -> Cotangent<P, G> {
+        (self.vjp_spec)(x, seed)
+    }
+
+    /// The runtime VJP `vjp_runtime xR δR`.
+    pub fn vjp_runtime(&self, x: &TList<R, G>, seed: &Tensor<R, T>) -> Cotangent<R, G> {
+        (self.vjp_runtime)(x, seed)
+    }
+
+    /// The certified bound of the VJP contributions, slot by slot (0 for untouched slots).
+    pub fn vjp_bound(
+        &self,
+        eps: &EList<G>,
+        x: &TList<R, G>,
+        e_seed: f64,
+        seed: &Tensor<R, T>,
+    ) -> EList<G> {
+        let mut out = vec![0.0; G::LEN];
+        for (p, e) in (self.vjp_bound)(eps, x, e_seed, seed).into_entries() {
+            out[p] = e;
+        }
+        EList::from_vec_unchecked(out)
+    }
+
+    /// The runtime JVP.
+    pub fn jvp_runtime(&self, x: &TList<R, G>, dx: &TList<R, G>) -> Tensor<R, T> {
+        (self.jvp_runtime)(x, dx)
+    }
+
+    /// The forward part, for the forward accessors.
+    pub fn fwd(&self) -> &FwdNode<R, P, G, T> {
+        &self.fwd
+    }
+}
+
+impl<R, P, G, T> From<RevNode<R, P, G, T>> for FwdNode<R, P, G, T> {
+    fn from(n: RevNode<R, P, G, T>) -> Self {
+        n.fwd
+    }
+}

@@ -1,0 +1,335 @@
+//! The op library as reverse nodes with derived, certified bounds.
+//!
+//! Each constructor here is the op of the same name in [`crate::ops`], instantiated three
+//! times — at the spec scalar `P`, at the runtime scalar `R` and at [`Interval`] — and combined
+//! by [`RevNode::lift`]: the spec and runtime semantics are literally the same generic code,
+//! and the bounds come from evaluating that code in interval arithmetic on the error boxes.
+//!
+//! Polynomial and piecewise-linear ops accept any [`SpecScalar`] (`f64` or the exact
+//! [`Rational`](crate::Rational)); ops with `exp`, `ln` or `tanh` need a spec scalar that is
+//! also [`Real`] (`f64`). Constants (the factor of `scale`, the `ε` of `safe_log`) are given as
+//! runtime values and embedded exactly into the spec, so both sides use the same real number.
+//!
+//! ```
+//! use shapetape::prelude::*;
+//! use shapetape::approx::{self, EList, RevGraph};
+//! type G = HList![Vector<2>, Vector<2>];
+//! let g = RevGraph::<f32, Rational, G, HNil>::nil()
+//!     .snoc(approx::ops::mul(Idx::at::<0>(), Idx::at::<1>()))
+//!     .snoc(approx::ops::sum(Idx::at::<2>()));
+//! let x: TList<f32, G> = tlist![Tensor::new([0.1, 0.2]), Tensor::new([0.3, 0.4])];
+//! let (y, eps) = g.eval_certified(EList::zero(), x.clone());
+//! let spec = g.eval_spec(x.map(|v| approx::ToSpec::<Rational>::to_spec(v).unwrap()));
+//! assert!(approx::approx_ctx(&spec, &y, &eps));
+//! assert!(eps.as_slice()[3] > 0.0 && eps.as_slice()[3] < 1e-7);
+//! ```
+
+use core::fmt;
+
+use typenum::NonZero;
+
+use crate::approx::interval::Interval;
+use crate::approx::node::RevNode;
+use crate::approx::round::RuntimeFloat;
+use crate::approx::spec::{SpecScalar, ToSpec};
+use crate::ops;
+use crate::scalar::Real;
+use crate::shape::{Matrix, SameShape, Scalar, Shape, Vector};
+use crate::shape_list::ShapeList;
+use crate::tlist::Idx;
+
+/// The same op at the spec scalar, the runtime scalar and `Interval`, lifted.
+macro_rules! lift {
+    ($op:ident ( $($arg:expr),* )) => {
+        RevNode::lift(ops::$op($($arg),*), ops::$op($($arg),*), ops::$op($($arg),*))
+    };
+}
+
+/// A constant that cannot be embedded into the spec (NaN, ±∞, or out of the op's domain).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConstantError {
+    /// The op.
+    pub op: &'static str,
+    /// The offending value.
+    pub value: f64,
+    /// What the op needs.
+    pub needs: &'static str,
+}
+
+impl fmt::Display for ConstantError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: the constant {} is not allowed, it needs {}",
+            self.op, self.value, self.needs
+        )
+    }
+}
+impl std::error::Error for ConstantError {}
+
+/// The runtime constant `c` at the spec scalar and as a point interval.
+fn embed<R: RuntimeFloat, P: SpecScalar>(
+    c: R,
+    op: &'static str,
+    needs: &'static str,
+) -> Result<(P, Interval), ConstantError>
+where
+    R: ToSpec<P>,
+{
+    let v = c.to_f64_exact();
+    match c.to_spec() {
+        Some(p) => Ok((p, Interval::point(v))),
+        None => Err(ConstantError {
+            op,
+            value: v,
+            needs,
+        }),
+    }
+}
+
+/// `xₐ + x_b` (see [`ops::add`]).
+pub fn add<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> RevNode<R, P, G, S> {
+    lift!(add(a, b))
+}
+
+/// `xₐ − x_b` (see [`ops::sub`]).
+pub fn sub<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> RevNode<R, P, G, S> {
+    lift!(sub(a, b))
+}
+
+/// `xₐ ⊙ x_b` (see [`ops::mul`]).
+pub fn mul<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape, S2: SameShape<S>>(
+    a: Idx<G, S>,
+    b: Idx<G, S2>,
+) -> RevNode<R, P, G, S> {
+    lift!(mul(a, b))
+}
+
+/// `−x` (see [`ops::neg`]).
+pub fn neg<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(neg(a))
+}
+
+/// `max(x, 0)` (see [`ops::relu`]).
+pub fn relu<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(relu(a))
+}
+
+/// `x · c` with a finite runtime constant `c`, the same real number on the spec side
+/// (see [`ops::scale`]).
+pub fn scale<R, P, G, S>(a: Idx<G, S>, c: R) -> Result<RevNode<R, P, G, S>, ConstantError>
+where
+    R: RuntimeFloat + ToSpec<P>,
+    P: SpecScalar,
+    G: ShapeList,
+    S: Shape,
+{
+    let (cp, ci) = embed::<R, P>(c, "scale", "a finite factor")?;
+    Ok(RevNode::lift(
+        ops::scale(a, cp),
+        ops::scale(a, c),
+        ops::scale(a, ci),
+    ))
+}
+
+/// `Σ x` (see [`ops::sum`]).
+pub fn sum<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, Scalar> {
+    lift!(sum(a))
+}
+
+/// `Σ x / n` (see [`ops::mean`]).
+pub fn mean<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, Scalar>
+where
+    S::Size: NonZero,
+{
+    lift!(mean(a))
+}
+
+/// `W x` (see [`ops::matvec`]).
+pub fn matvec<R, P, G, const M: usize, const N: usize>(
+    w: Idx<G, Matrix<M, N>>,
+    x: Idx<G, Vector<N>>,
+) -> RevNode<R, P, G, Vector<M>>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    Matrix<M, N>: Shape,
+    Vector<N>: Shape,
+    Vector<M>: Shape,
+{
+    lift!(matvec(w, x))
+}
+
+/// `A B` (see [`ops::matmul`]).
+pub fn matmul<R, P, G, const M: usize, const K: usize, const N: usize>(
+    a: Idx<G, Matrix<M, K>>,
+    b: Idx<G, Matrix<K, N>>,
+) -> RevNode<R, P, G, Matrix<M, N>>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    Matrix<M, K>: Shape,
+    Matrix<K, N>: Shape,
+    Matrix<M, N>: Shape,
+{
+    lift!(matmul(a, b))
+}
+
+/// `Xᵀ` (see [`ops::transpose`]).
+pub fn transpose<R, P, G, const M: usize, const N: usize>(
+    x: Idx<G, Matrix<M, N>>,
+) -> RevNode<R, P, G, Matrix<N, M>>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    Matrix<M, N>: Shape,
+    Matrix<N, M>: Shape,
+{
+    lift!(transpose(x))
+}
+
+/// `W x + b` (see [`ops::linear`]).
+pub fn linear<R, P, G, const O: usize, const I: usize>(
+    w: Idx<G, Matrix<O, I>>,
+    x: Idx<G, Vector<I>>,
+    b: Idx<G, Vector<O>>,
+) -> RevNode<R, P, G, Vector<O>>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    Matrix<O, I>: Shape,
+    Vector<I>: Shape,
+    Vector<O>: Shape,
+{
+    lift!(linear(w, x, b))
+}
+
+/// `X Wᵀ + 1 bᵀ` (see [`ops::linear_batch`]).
+pub fn linear_batch<R, P, G, const B: usize, const O: usize, const I: usize>(
+    w: Idx<G, Matrix<O, I>>,
+    x: Idx<G, Matrix<B, I>>,
+    b: Idx<G, Vector<O>>,
+) -> RevNode<R, P, G, Matrix<B, O>>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    Matrix<O, I>: Shape,
+    Matrix<B, I>: Shape,
+    Matrix<B, O>: Shape,
+    Vector<O>: Shape,
+{
+    lift!(linear_batch(w, x, b))
+}
+
+/// `Σ (p − t)² / n` (see [`ops::mse`]).
+pub fn mse<R, P, G, S, S2>(pred: Idx<G, S>, target: Idx<G, S2>) -> RevNode<R, P, G, Scalar>
+where
+    R: RuntimeFloat,
+    P: SpecScalar,
+    G: ShapeList,
+    S: Shape,
+    S2: SameShape<S>,
+    S::Size: NonZero,
+{
+    lift!(mse(pred, target))
+}
+
+/// `eˣ` (see [`ops::exp`]).
+pub fn exp<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(exp(a))
+}
+
+/// `tanh x` (see [`ops::tanh`]).
+pub fn tanh<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(tanh(a))
+}
+
+/// `σ(x)` (see [`ops::sigmoid`]).
+pub fn sigmoid<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(sigmoid(a))
+}
+
+/// `log(1 + eˣ)` (see [`ops::softplus`]).
+pub fn softplus<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(softplus(a))
+}
+
+/// `log max(x, ε)` with a finite runtime `ε > 0` (see [`ops::safe_log`]).
+pub fn safe_log<R, P, G, S>(a: Idx<G, S>, eps: R) -> Result<RevNode<R, P, G, S>, ConstantError>
+where
+    R: RuntimeFloat + ToSpec<P>,
+    P: SpecScalar + Real,
+    G: ShapeList,
+    S: Shape,
+{
+    let (ep, ei) = embed::<R, P>(eps, "safe_log", "a finite ε > 0")?;
+    if eps.to_f64_exact() <= 0.0 {
+        return Err(ConstantError {
+            op: "safe_log",
+            value: eps.to_f64_exact(),
+            needs: "a finite ε > 0",
+        });
+    }
+    Ok(RevNode::lift(
+        ops::safe_log(a, ep),
+        ops::safe_log(a, eps),
+        ops::safe_log(a, ei),
+    ))
+}
+
+/// Softmax over the last axis (see [`ops::softmax`]).
+pub fn softmax<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(softmax(a))
+}
+
+/// Log-softmax over the last axis (see [`ops::log_softmax`]).
+pub fn log_softmax<R: RuntimeFloat, P: SpecScalar + Real, G: ShapeList, S: Shape>(
+    a: Idx<G, S>,
+) -> RevNode<R, P, G, S> {
+    lift!(log_softmax(a))
+}
+
+/// Mean cross-entropy of logits against targets (see [`ops::cross_entropy`]).
+pub fn cross_entropy<R, P, G, S, S2>(
+    logits: Idx<G, S>,
+    target: Idx<G, S2>,
+) -> RevNode<R, P, G, Scalar>
+where
+    R: RuntimeFloat,
+    P: SpecScalar + Real,
+    G: ShapeList,
+    S: Shape,
+    S2: SameShape<S>,
+    S::Size: NonZero,
+{
+    lift!(cross_entropy(logits, target))
+}

@@ -1,0 +1,200 @@
+//! The rounding model and sound (upward-rounded) bound arithmetic.
+//!
+//! **Rounding model** (TorchLean's `NF`, digest §6): a runtime operation computes the exact
+//! real result and rounds it once to nearest, ties to even, with an unbounded exponent range.
+//! The rounding error is at most `u(z) = ulp(z)/2`, where for a format with `p` significand
+//! bits and minimum exponent `e_min`, `ulp(z) = 2^max(mag z − p, e_min)` and
+//! `mag z = ⌊log₂|z|⌋ + 1`. For FP32 (`p = 24`, `e_min = −149`) this is Lean's
+//! `fexp32 = FLTExp(−149, 24)`; at `z = 0` we take `ulp(0) = 2^−149` (the newer Lean
+//! convention; the version at commit 411682f used `2^−24`, which is looser).
+//!
+//! **Bound arithmetic.** Bounds are `f64` numbers that must never be smaller than the
+//! real-number formula they stand for. Every helper here rounds its result *upward*: sums
+//! and products are computed with an error-free transformation (TwoSum, FMA) and bumped to
+//! the next `f64` only when the rounded result lies below the exact one, so exact steps
+//! (like adding 0) cost nothing. Any NaN becomes `+∞`: a bound is never a false finite
+//! number.
+
+/// A runtime floating-point format: the significand precision and minimum exponent that
+/// define its `ulp`, plus the conversion of its values to `f64` (exact for f32 and f64).
+pub trait RuntimeFloat: crate::scalar::Real {
+    /// Significand bits, including the implicit one (24 for f32, 53 for f64).
+    const PRECISION: i32;
+    /// Exponent of the smallest subnormal, `e_min` (−149 for f32, −1074 for f64).
+    const MIN_EXP: i32;
+    /// The largest finite value, as an `f64`: results of larger magnitude overflow.
+    const MAX_FINITE: f64;
+    /// The value as an `f64` (exact).
+    fn to_f64_exact(self) -> f64;
+}
+
+impl RuntimeFloat for f32 {
+    const PRECISION: i32 = 24;
+    const MIN_EXP: i32 = -149;
+    const MAX_FINITE: f64 = f32::MAX as f64;
+    fn to_f64_exact(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl RuntimeFloat for f64 {
+    const PRECISION: i32 = 53;
+    const MIN_EXP: i32 = -1074;
+    const MAX_FINITE: f64 = f64::MAX;
+    fn to_f64_exact(self) -> f64 {
+        self
+    }
+}
+
+/// `2^k` as an `f64`, rounded upward when `k` is below the subnormal range.
+fn pow2_up(k: i32) -> f64 {
+    if k < -1074 {
+        f64::from_bits(1)
+    } else {
+        2f64.powi(k)
+    }
+}
+
+/// `⌊log₂ x⌋` for a finite `x > 0`, exactly (from the bit pattern).
+fn floor_log2(x: f64) -> i32 {
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    if exp == 0 {
+        // subnormal: value = mantissa · 2^−1074
+        let mant = bits & ((1u64 << 52) - 1);
+        63 - mant.leading_zeros() as i32 - 1074
+    } else {
+        exp - 1023
+    }
+}
+
+/// `u(z) = ulp(z)/2` of the runtime format `F` at a real number of magnitude at most `|z|`
+/// (monotone in `|z|`, so an upper bound of the magnitude gives an upper bound of `u`).
+/// `+∞` for a NaN or infinite argument, and from the largest finite value of `F` on, where
+/// the runtime result may overflow to `±∞` (the Lean model has no overflow; we refuse to give
+/// a finite bound there).
+pub fn half_ulp<F: RuntimeFloat>(z: f64) -> f64 {
+    let a = z.abs();
+    if !a.is_finite() || a >= F::MAX_FINITE {
+        return f64::INFINITY;
+    }
+    let exp = if a == 0.0 {
+        F::MIN_EXP
+    } else {
+        (floor_log2(a) + 1 - F::PRECISION).max(F::MIN_EXP)
+    };
+    pow2_up(exp - 1)
+}
+
+/// `NaN ↦ +∞`; every other value unchanged.
+#[inline]
+pub fn sanitize(x: f64) -> f64 {
+    if x.is_nan() { f64::INFINITY } else { x }
+}
+
+/// `a + b` rounded upward (TwoSum: bumped only if the rounded sum is below the exact one).
+#[inline]
+pub fn add_up(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return sanitize(s);
+    }
+    let bb = s - a;
+    let err = (a - (s - bb)) + (b - bb);
+    if err > 0.0 { s.next_up() } else { s }
+}
+
+/// `a · b` rounded upward (FMA residual).
+#[inline]
+pub fn mul_up(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if !p.is_finite() {
+        return sanitize(p);
+    }
+    let err = a.mul_add(b, -p);
+    if err > 0.0 { p.next_up() } else { p }
+}
+
+/// `a / b` rounded upward, for `b > 0` (residual `a − q·b` by FMA).
+#[inline]
+pub fn div_up(a: f64, b: f64) -> f64 {
+    let q = a / b;
+    if !q.is_finite() {
+        return sanitize(q);
+    }
+    let r = (-q).mul_add(b, a); // a − q·b, exact
+    if r > 0.0 { q.next_up() } else { q }
+}
+
+/// An upper bound of `eˣ`: the platform's `exp` bumped up twice (assumes `f64::exp` is
+/// within 1 ulp, see TRUST.md).
+#[inline]
+pub fn exp_up(x: f64) -> f64 {
+    sanitize(x.exp()).next_up().next_up()
+}
+
+/// An upper bound of `√x` for `x ≥ 0` (IEEE `sqrt` is correctly rounded).
+#[inline]
+pub fn sqrt_up(x: f64) -> f64 {
+    sanitize(x.sqrt()).next_up()
+}
+
+/// A lower bound of `√x` for `x ≥ 0`.
+#[inline]
+pub fn sqrt_down(x: f64) -> f64 {
+    let r = x.sqrt();
+    if r > 0.0 { r.next_down() } else { r }
+}
+
+/// Sum of nonnegative terms, each step rounded upward.
+pub fn sum_up(terms: impl IntoIterator<Item = f64>) -> f64 {
+    terms.into_iter().fold(0.0, add_up)
+}
+
+/// `max(0, max of the terms)` with NaN treated as `+∞` (the L∞-norm of a helper tensor).
+pub fn norm_max(terms: impl IntoIterator<Item = f64>) -> f64 {
+    terms.into_iter().fold(0.0, |m, t| m.max(sanitize(t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_ulp_of_f32_matches_the_definition() {
+        assert_eq!(half_ulp::<f32>(1.0), 2f64.powi(-24));
+        assert_eq!(half_ulp::<f32>(1.5), 2f64.powi(-24));
+        assert_eq!(half_ulp::<f32>(2.0), 2f64.powi(-23));
+        assert_eq!(half_ulp::<f32>(0.0), 2f64.powi(-150));
+        assert_eq!(half_ulp::<f32>(1e-45), 2f64.powi(-150));
+        assert_eq!(half_ulp::<f32>(-3.0), 2f64.powi(-23));
+        assert_eq!(half_ulp::<f64>(1.0), 2f64.powi(-53));
+        assert_eq!(half_ulp::<f64>(0.0), f64::from_bits(1));
+        assert_eq!(half_ulp::<f32>(f64::NAN), f64::INFINITY);
+    }
+
+    #[test]
+    fn half_ulp_bounds_the_actual_f32_rounding_error() {
+        let mut x = 1.0e-40_f64;
+        while x < 1.0e38 {
+            let r = f64::from(x as f32);
+            assert!((r - x).abs() <= half_ulp::<f32>(x), "{x}");
+            x *= 1.37;
+        }
+    }
+
+    #[test]
+    fn upward_arithmetic_is_exact_when_possible_and_never_below() {
+        assert_eq!(add_up(1.0, 0.0), 1.0);
+        assert_eq!(add_up(0.5, 0.25), 0.75);
+        assert!(add_up(1.0, 1e-30) > 1.0);
+        assert_eq!(mul_up(3.0, 0.5), 1.5);
+        assert!(mul_up(0.1, 0.1) >= 0.1 * 0.1);
+        assert!(div_up(1.0, 3.0) > 1.0 / 3.0);
+        assert_eq!(div_up(1.0, 4.0), 0.25);
+        assert_eq!(add_up(f64::NAN, 1.0), f64::INFINITY);
+        assert_eq!(mul_up(f64::INFINITY, 0.0), f64::INFINITY);
+        assert_eq!(norm_max([1.0, f64::NAN]), f64::INFINITY);
+        assert_eq!(norm_max(std::iter::empty()), 0.0);
+    }
+}

@@ -1,0 +1,165 @@
+//! The evaluation engine shared by every graph type: forward passes, tangent passes and the
+//! reverse sweep, over flat slot buffers (`Vec<Owned<A>>`) and erased per-node closures.
+//!
+//! Keeping one implementation here means `GraphData`, `RevGraph` (runtime and spec sides)
+//! and the bound propagation all follow the same, tested recursion.
+
+use crate::scalar::Element;
+use crate::tensor::Owned;
+
+/// The slots of a context, flat.
+pub(crate) type Slots<A> = Vec<Owned<A>>;
+
+/// `eval`: appends the output of each of the `n` nodes, in order.
+pub(crate) fn eval<A>(
+    mut vals: Slots<A>,
+    n: usize,
+    mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+) -> Slots<A> {
+    vals.reserve(n);
+    for k in 0..n {
+        let y = forward(k, &mut vals);
+        vals.push(y);
+    }
+    vals
+}
+
+/// `jvpCtx`: appends the output tangent of each node, computed at its primal context.
+pub(crate) fn jvp<A>(
+    mut vals: Slots<A>,
+    mut tans: Slots<A>,
+    n: usize,
+    mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+    mut jvp: impl FnMut(usize, &mut Slots<A>, &mut Slots<A>) -> Owned<A>,
+) -> Slots<A> {
+    for k in 0..n {
+        let t = jvp(k, &mut vals, &mut tans);
+        let y = forward(k, &mut vals);
+        vals.push(y);
+        tans.push(t);
+    }
+    tans
+}
+
+/// What the reverse sweep accumulates into: per slot, a seed (and possibly more, e.g. its
+/// error bound), with the slots of node `k`'s context plus its output present when node `k`
+/// is processed.
+pub(crate) trait ReverseAccumulator {
+    /// A node's contribution to one slot.
+    type Contribution;
+    /// Number of slots currently held.
+    fn len(&self) -> usize;
+    /// Applies `times` dense additions of an exactly-zero contribution to `slot`.
+    fn add_zeros(&mut self, slot: usize, times: usize);
+    /// Removes the last slot (the output of node `k`, already brought up to date) and pulls
+    /// its seed back through node `k`, returning the contributions to distinct earlier slots.
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)>;
+    /// Adds a contribution to `slot` (the existing seed on the left).
+    fn add(&mut self, slot: usize, c: Self::Contribution);
+}
+
+/// Lean's `backpropCtx` recursion as one backward sweep over `n` nodes.
+///
+/// In Lean every node adds a *dense* contribution to every slot of its context, zero where it
+/// does not touch the slot. Adding zero is the identity except for details such as IEEE's
+/// `−0 + 0 = +0` and bound formulas that charge a rounding term, so the sweep does not skip
+/// it: it records, per slot, the last node that really touched it and applies the zero
+/// additions that happened since, in one call, right before the slot is next read or touched.
+/// The result equals the literal recursion bit for bit, at linear cost.
+pub(crate) fn reverse_sweep<Acc: ReverseAccumulator>(n: usize, acc: &mut Acc) {
+    // last[j]: the node that last added a real contribution to slot j (n: none, only the seed).
+    // Every node between then and now has slot j in its context (contexts only grow).
+    let mut last = vec![n; acc.len()];
+    for k in (0..n).rev() {
+        let out = acc.len() - 1;
+        acc.add_zeros(out, last[out] - k - 1);
+        for (j, c) in acc.pop_and_pull(k) {
+            acc.add_zeros(j, last[j] - k - 1);
+            acc.add(j, c);
+            last[j] = k;
+        }
+    }
+    for (j, &l) in last.iter().enumerate().take(acc.len()) {
+        acc.add_zeros(j, l);
+    }
+}
+
+/// Seeds only: the accumulator of `backprop_ctx`.
+struct SeedAccumulator<'a, A, F> {
+    vals: Slots<A>,
+    seed: Slots<A>,
+    vjp: &'a mut F,
+}
+
+impl<A, F> ReverseAccumulator for SeedAccumulator<'_, A, F>
+where
+    A: Element,
+    F: FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+{
+    type Contribution = Owned<A>;
+    fn len(&self) -> usize {
+        self.seed.len()
+    }
+    fn add_zeros(&mut self, slot: usize, times: usize) {
+        if times > 0 {
+            self.seed[slot].add_zero();
+        }
+    }
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
+        self.vals.pop();
+        let seed_out = self.seed.pop().expect("the seed covers every slot");
+        (self.vjp)(k, &mut self.vals, seed_out)
+    }
+    fn add(&mut self, slot: usize, c: Owned<A>) {
+        self.seed[slot].add_assign(&c);
+    }
+}
+
+/// Linear-time `backpropCtx`: `vals` is the full evaluated context, `seed` covers it.
+pub(crate) fn backprop_linear<A: Element>(
+    vals: Slots<A>,
+    seed: Slots<A>,
+    n: usize,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+) -> Slots<A> {
+    let mut acc = SeedAccumulator {
+        vals,
+        seed,
+        vjp: &mut vjp,
+    };
+    reverse_sweep(n, &mut acc);
+    acc.seed
+}
+
+/// Dense slot buffers for sparse entries, zero elsewhere.
+pub(crate) fn densify<A: Element>(
+    sizes: impl Iterator<Item = usize>,
+    entries: Vec<(usize, Owned<A>)>,
+) -> Slots<A> {
+    let mut dense: Slots<A> = sizes.map(Owned::zeros).collect();
+    for (p, t) in entries {
+        dense[p] = t;
+    }
+    dense
+}
+
+/// `backpropCtx` following the Lean recursion literally: at node `k` (last first) split the
+/// seed, evaluate the prefix of `k` nodes again, add the dense VJP to the whole seed.
+pub(crate) fn backprop_literal<A: Element>(
+    x: Slots<A>,
+    mut seed: Slots<A>,
+    n: usize,
+    mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+) -> Slots<A> {
+    for k in (0..n).rev() {
+        let seed_out = seed.pop().expect("the seed covers every slot");
+        let mut ctx = eval(x.clone(), k, &mut forward);
+        let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
+        let contrib = densify(sizes.into_iter(), vjp(k, &mut ctx, seed_out));
+        for (s, c) in seed.iter_mut().zip(&contrib) {
+            s.add_assign(c);
+        }
+    }
+    seed
+}
