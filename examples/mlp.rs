@@ -33,8 +33,11 @@ type Params = HList![Matrix<HIDDEN, 2>, Vector<HIDDEN>, Matrix<2, HIDDEN>, Vecto
 type Batch = HList![Matrix<BATCH, 2>, Matrix<BATCH, 2>];
 type Inputs = Cat<Params, Batch>;
 
-/// Slots of the evaluated context `Inputs ++ [h_pre, h, z, loss]`.
-type Ctx = Cat<Inputs, HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>, Scalar]>;
+/// Outputs of the nodes: pre-activation, activation, logits, loss.
+type Nodes = HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>, Scalar];
+/// The evaluated context `Inputs ++ Nodes`.
+type Ctx = Cat<Inputs, Nodes>;
+type Mlp = GraphData<f32, (), Inputs, Nodes>;
 
 /// Two interleaved half circles with Gaussian noise; label 0 for the upper moon.
 fn two_moons(n: usize, noise: f64, rng: &mut SplitMix64) -> Vec<([f32; 2], usize)> {
@@ -42,48 +45,67 @@ fn two_moons(n: usize, noise: f64, rng: &mut SplitMix64) -> Vec<([f32; 2], usize
         .map(|i| {
             let label = i % 2;
             let theta = rng.uniform(0.0, core::f64::consts::PI);
-            let (x, y) = if label == 0 { (theta.cos(), theta.sin()) } else { (1.0 - theta.cos(), 0.5 - theta.sin()) };
-            let p = [(x + noise * rng.normal()) as f32, (y + noise * rng.normal()) as f32];
+            let (x, y) = if label == 0 {
+                (theta.cos(), theta.sin())
+            } else {
+                (1.0 - theta.cos(), 0.5 - theta.sin())
+            };
+            let p = [
+                (x + noise * rng.normal()) as f32,
+                (y + noise * rng.normal()) as f32,
+            ];
             (p, label)
         })
         .collect()
 }
 
-/// The network and its loss as a graph over `Inputs`, built node by node.
-fn network() -> GraphData<f32, (), Inputs, HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>, Scalar]> {
-    type C0 = Inputs;
-    type C1 = Cat<Inputs, HList![Matrix<BATCH, HIDDEN>]>;
-    type C2 = Cat<Inputs, HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>]>;
-    type C3 = Cat<Inputs, HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>]>;
-    GraphData::<f32, (), Inputs, HNil>::nil()
-        .snoc(ops::linear_batch::<f32, (), C0, BATCH, HIDDEN, 2>(Idx::at::<0>(), Idx::at::<4>(), Idx::at::<1>()))
-        .snoc(ops::tanh::<f32, (), C1, _>(Idx::at::<6>()))
-        .snoc(ops::linear_batch::<f32, (), C2, BATCH, 2, HIDDEN>(Idx::at::<2>(), Idx::at::<7>(), Idx::at::<3>()))
-        .snoc(ops::cross_entropy::<f32, (), C3, _, _>(Idx::at::<8>(), Idx::at::<5>()))
+/// The network and its loss as a graph over `Inputs`, with the typed indices of the logits
+/// and the loss in the evaluated context.
+fn network() -> (Mlp, Idx<Ctx, Matrix<BATCH, 2>>, Idx<Ctx, Scalar>) {
+    let (graph, (logits, loss)) = GraphData::<f32, (), Inputs, _>::build_with(|b| {
+        let hlist_pat![w1, b1, w2, b2, x, t] = b.inputs();
+        let (b, h) = b.push(|c| ops::linear_batch(c.idx(w1), c.idx(x), c.idx(b1)));
+        let (b, a) = b.push(|c| ops::tanh(c.idx(h)));
+        let (b, z) = b.push(|c| ops::linear_batch(c.idx(w2), c.idx(a), c.idx(b2)));
+        let (b, loss) = b.push(|c| ops::cross_entropy(c.idx(z), c.idx(t)));
+        let outputs = (b.idx(z), b.idx(loss));
+        (b, outputs)
+    });
+    (graph, logits, loss)
 }
 
 /// The minibatch `points[rows]` as the two data slots.
 fn batch(points: &[([f32; 2], usize)], rows: &[usize]) -> TList<f32, Batch> {
     let x = Tensor::from_fn(|ix| points[rows[ix[0]]].0[ix[1]]);
-    let t = Tensor::from_fn(|ix| if points[rows[ix[0]]].1 == ix[1] { 1.0 } else { 0.0 });
+    let t = Tensor::from_fn(|ix| {
+        if points[rows[ix[0]]].1 == ix[1] {
+            1.0
+        } else {
+            0.0
+        }
+    });
     tlist![x, t]
 }
 
 fn main() {
     let mut rng = SplitMix64::new(2024);
     let points = two_moons(POINTS, 0.1, &mut rng);
-    let graph = network();
+    let (graph, logits_slot, loss_slot) = network();
 
-    let mut params: TList<f32, Params> =
-        tlist![rng.glorot_uniform(), Tensor::zeros(), rng.glorot_uniform(), Tensor::zeros()];
+    let mut params: TList<f32, Params> = tlist![
+        rng.glorot_uniform(),
+        Tensor::zeros(),
+        rng.glorot_uniform(),
+        Tensor::zeros()
+    ];
 
     // The seed: cotangent 1 on the loss (the last slot), 0 everywhere else.
-    let loss_slot = Idx::<Ctx, Scalar>::at::<9>();
-    let logits_slot = Idx::<Ctx, Matrix<BATCH, 2>>::at::<8>();
     let seed = TList::<f32, Ctx>::single(loss_slot, Tensor::new(1.0));
 
     let mut order: Vec<usize> = (0..POINTS).collect();
-    println!("training a 2-{HIDDEN}-2 MLP on {POINTS} two-moons points, batch {BATCH}, lr {LEARNING_RATE}");
+    println!(
+        "training a 2-{HIDDEN}-2 MLP on {POINTS} two-moons points, batch {BATCH}, lr {LEARNING_RATE}"
+    );
     for epoch in 1..=EPOCHS {
         rng.shuffle(&mut order);
         let mut total = 0.0;
@@ -95,7 +117,10 @@ fn main() {
             let (param_grads, _) = TList::<f32, Params>::split::<Batch>(grads);
             params = params.sub(&param_grads.scale(&LEARNING_RATE));
         }
-        println!("epoch {epoch:3}  mean loss {:.4}", total / (POINTS / BATCH) as f32);
+        println!(
+            "epoch {epoch:3}  mean loss {:.4}",
+            total / (POINTS / BATCH) as f32
+        );
     }
 
     // Training accuracy, one batch at a time.
@@ -110,6 +135,9 @@ fn main() {
         }
     }
     let accuracy = correct as f64 / POINTS as f64;
-    println!("training accuracy: {:.1}% ({correct}/{POINTS})", 100.0 * accuracy);
+    println!(
+        "training accuracy: {:.1}% ({correct}/{POINTS})",
+        100.0 * accuracy
+    );
     assert!(accuracy >= 0.95, "the MLP should separate the moons");
 }

@@ -183,7 +183,11 @@ fn at_rejects_the_wrong_rank_with_a_clear_error() {
         let msg = err.to_string();
         assert!(msg.contains(&format!("{bad:?}")), "{msg}");
         assert!(msg.contains("[2, 3]"), "{msg}");
-        let noun = if bad.len() == 1 { "component" } else { "components" };
+        let noun = if bad.len() == 1 {
+            "component"
+        } else {
+            "components"
+        };
         assert!(msg.contains(&format!("has {} {noun}", bad.len())), "{msg}");
         assert!(msg.contains("needs 2"), "{msg}");
         assert_eq!(m.at_mut(bad).unwrap_err(), err);

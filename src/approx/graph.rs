@@ -407,6 +407,9 @@ impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> 
 
 forward_semantics!(RevGraph);
 
+/// A VJP contribution to one slot and its bound (`None`: an exactly-zero tensor).
+type Contribution<R> = (Option<Owned<R>>, f64);
+
 /// Seeds and their bounds, for `backpropBounds`.
 struct BoundAccumulator<'a, R, P, B> {
     nodes: &'a [ErasedRev<R, P>],
@@ -422,7 +425,7 @@ where
     R: RuntimeFloat,
     B: AddBound<R>,
 {
-    type Contribution = (Option<Owned<R>>, f64);
+    type Contribution = Contribution<R>;
     fn len(&self) -> usize {
         self.seed.len()
     }
@@ -461,8 +464,8 @@ where
 fn merge_contributions<R>(
     values: Vec<(usize, Owned<R>)>,
     bounds: Vec<(usize, f64)>,
-) -> Vec<(usize, (Option<Owned<R>>, f64))> {
-    let mut out: Vec<(usize, (Option<Owned<R>>, f64))> = values
+) -> Vec<(usize, Contribution<R>)> {
+    let mut out: Vec<(usize, Contribution<R>)> = values
         .into_iter()
         .map(|(p, v)| (p, (Some(v), 0.0)))
         .collect();

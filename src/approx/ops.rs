@@ -68,13 +68,14 @@ impl fmt::Display for ConstantError {
 impl std::error::Error for ConstantError {}
 
 /// The runtime constant `c` at the spec scalar and as a point interval.
-fn embed<R: RuntimeFloat, P: SpecScalar>(
+fn embed<R, P>(
     c: R,
     op: &'static str,
     needs: &'static str,
 ) -> Result<(P, Interval), ConstantError>
 where
-    R: ToSpec<P>,
+    R: RuntimeFloat + ToSpec<P>,
+    P: SpecScalar,
 {
     let v = c.to_f64_exact();
     match c.to_spec() {
