@@ -78,11 +78,81 @@ pub trait Element:
             Self::zero()
         }
     }
+
+    /// The matrix product `C = op(A) · op(B)`, row-major, with `op(A)` of size `m×k` and
+    /// `op(B)` of size `k×n`; `A` is stored `k×m` and transposed when `ta` (likewise `B`,
+    /// stored `n×k`, when `tb`). Every matrix op of the library goes through this kernel.
+    ///
+    /// The default computes each entry as Lean's left fold `((0 + a₀b₀) + a₁b₁) + …` in index
+    /// order; `Rational` keeps it. `f32` and `f64` use the blocked kernels of `matrixmultiply`
+    /// (through ndarray) once `m·k·n ≥ 4096`, which sum in another order; error bounds measure
+    /// the runtime result, so they do not depend on the order.
+    fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
+        left_fold_gemm(a, ta, b, tb, m, k, n)
+    }
+}
+
+/// `C = op(A) · op(B)` with every entry the left fold `((0 + a₀b₀) + a₁b₁) + …` (Lean's `dot`).
+pub fn left_fold_gemm<A: Element>(
+    a: &[A],
+    ta: bool,
+    b: &[A],
+    tb: bool,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Vec<A> {
+    let at = |i: usize, l: usize| if ta { &a[l * m + i] } else { &a[i * k + l] };
+    let bt = |l: usize, j: usize| if tb { &b[j * k + l] } else { &b[l * n + j] };
+    let mut c = Vec::with_capacity(m * n);
+    for i in 0..m {
+        for j in 0..n {
+            c.push((0..k).fold(A::zero(), |acc, l| {
+                acc + at(i, l).clone() * bt(l, j).clone()
+            }));
+        }
+    }
+    c
+}
+
+/// Products at least this large (`m·k·n`) go to the blocked kernel for `f32`/`f64`.
+const BLOCKED_GEMM_MIN: usize = 4096;
+
+/// `op(X)` as a `rows×cols` view of `data` (stored `cols×rows` and transposed when `t`).
+fn gemm_view<T>(data: &[T], rows: usize, cols: usize, t: bool) -> ndarray::ArrayView2<'_, T> {
+    use ndarray::ArrayView2;
+    let v = if t {
+        ArrayView2::from_shape((cols, rows), data)
+    } else {
+        ArrayView2::from_shape((rows, cols), data)
+    };
+    let v = v.expect("gemm operand lengths are fixed by the shapes");
+    if t { v.reversed_axes() } else { v }
+}
+
+/// `op(A) · op(B)` through ndarray's `dot` (matrixmultiply's SGEMM/DGEMM).
+fn blocked_gemm<T>(a: &[T], ta: bool, b: &[T], tb: bool, m: usize, k: usize, n: usize) -> Vec<T>
+where
+    T: ndarray::LinalgScalar,
+{
+    let c = gemm_view(a, m, k, ta).dot(&gemm_view(b, k, n, tb));
+    if c.is_standard_layout() {
+        c.into_raw_vec_and_offset().0
+    } else {
+        c.iter().copied().collect()
+    }
 }
 
 macro_rules! impl_element_float {
     ($($t:ty),*) => {$(
         impl Element for $t {
+            fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
+                if m * k * n >= BLOCKED_GEMM_MIN {
+                    blocked_gemm(a, ta, b, tb, m, k, n)
+                } else {
+                    left_fold_gemm(a, ta, b, tb, m, k, n)
+                }
+            }
             #[inline]
             fn zero() -> Self { 0.0 }
             #[inline]
