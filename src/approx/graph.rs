@@ -15,16 +15,17 @@ use crate::approx::spec::SpecScalar;
 use crate::autograd::engine::{self, ReverseAccumulator, Slots};
 use crate::shape::Shape;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
-use crate::tensor::{Owned, Tensor};
+use crate::tensor::{Data, Owned, Tensor, TensorView};
 use crate::tlist::TList;
 
 type ErasedSpec<P> = dyn Fn(&mut Slots<P>) -> Owned<P> + Send + Sync;
 type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
-type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>) -> f64 + Send + Sync;
+type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, &Owned<R>) -> f64 + Send + Sync;
 type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
 type ErasedVjp<A> = dyn Fn(&mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
-type ErasedVjpBound<R> =
-    dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, Owned<R>) -> Vec<(usize, f64)> + Send + Sync;
+type ErasedVjpBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, &Owned<R>, &[(usize, Owned<R>)]) -> Vec<(usize, f64)>
+    + Send
+    + Sync;
 
 /// Runs `f` on `vals` viewed as a `TList<A, G>` (moved in and back out).
 fn with_ctx<A, G, O>(vals: &mut Slots<A>, f: impl FnOnce(&TList<A, G>) -> O) -> O {
@@ -79,8 +80,12 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
             forward_runtime: Arc::new(move |vals| {
                 with_ctx::<R, G, _>(vals, |c| forward_runtime(c).into_data())
             }),
-            bound: Arc::new(move |eps, vals| {
-                with_eps::<G, _>(eps, |e| with_ctx::<R, G, _>(vals, |c| bound(e, c)))
+            bound: Arc::new(move |eps, vals, y| {
+                with_eps::<G, _>(eps, |e| {
+                    with_ctx::<R, G, _>(vals, |c| {
+                        bound(e, c, TensorView::from_data_unchecked(y.as_slice()))
+                    })
+                })
             }),
         }
     }
@@ -132,11 +137,11 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
                     vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
                 })
             }),
-            vjp_bound: Arc::new(move |eps, vals, e_seed, seed| {
+            vjp_bound: Arc::new(move |eps, vals, e_seed, seed, contribution| {
                 with_eps::<G, _>(eps, |e| {
                     with_ctx::<R, G, _>(vals, |c| {
-                        let s = Tensor::<R, T>::from_data_unchecked(seed);
-                        EContrib::into_entries(vjp_bound(e, c, e_seed, &s))
+                        let s = TensorView::<R, T>::from_data_unchecked(seed.as_slice());
+                        EContrib::into_entries(vjp_bound(e, c, e_seed, s, contribution))
                     })
                 })
             }),
@@ -151,8 +156,8 @@ fn eval_certified_raw<R, P>(
     mut eps: Vec<f64>,
 ) -> (Slots<R>, Vec<f64>) {
     for node in nodes {
-        let e = (node.bound)(&mut eps, &mut vals);
         let y = (node.forward_runtime)(&mut vals);
+        let e = (node.bound)(&mut eps, &mut vals, &y);
         eps.push(e);
         vals.push(y);
     }
@@ -171,7 +176,8 @@ fn eval_bounds_literal_raw<R: Clone, P>(
         Some((last, init)) => {
             let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in);
             let mut ctx = engine::eval(x.clone(), init.len(), |k, v| (init[k].forward_runtime)(v));
-            let e = (last.bound)(&mut eps_prev, &mut ctx);
+            let y = (last.forward_runtime)(&mut ctx);
+            let e = (last.bound)(&mut eps_prev, &mut ctx, &y);
             eps_prev.push(e);
             eps_prev
         }
@@ -447,7 +453,7 @@ where
             .expect("the seed bounds cover every slot");
         let node = &self.nodes[k];
         let values = (node.vjp_runtime)(&mut self.vals, seed_out.clone());
-        let bounds = (node.vjp_bound)(&mut self.eps, &mut self.vals, e_out, seed_out);
+        let bounds = (node.vjp_bound)(&mut self.eps, &mut self.vals, e_out, &seed_out, &values);
         merge_contributions(values, bounds)
     }
     fn add(&mut self, slot: usize, (c, e): Self::Contribution) {
@@ -641,7 +647,7 @@ where
             let mut eps_ctx = eval_bounds_literal_raw(&fwd, &x, eps_in.clone());
             let node = &self.nodes[k];
             let values = (node.vjp_runtime)(&mut ctx, seed_out.clone());
-            let bounds = (node.vjp_bound)(&mut eps_ctx, &mut ctx, e_out, seed_out);
+            let bounds = (node.vjp_bound)(&mut eps_ctx, &mut ctx, e_out, &seed_out, &values);
             let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
             let dense = engine::densify(sizes.into_iter(), values);
             let mut dense_eps = vec![0.0; ctx.len()];

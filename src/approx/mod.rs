@@ -19,6 +19,7 @@
 //! The two theorems are property-tested; see TRUST.md for what is proved, tested and assumed.
 
 mod add_bound;
+mod dot_bound;
 mod elist;
 mod graph;
 pub mod interval;

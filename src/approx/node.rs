@@ -11,17 +11,20 @@ use crate::approx::spec::SpecScalar;
 use crate::autograd::{Cotangent, Node};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
-use crate::tensor::{Owned, Tensor};
+use crate::tensor::{Owned, Tensor, TensorView};
 use crate::tlist::TList;
 
 type SpecForward<P, G, T> = dyn Fn(&TList<P, G>) -> Tensor<P, T> + Send + Sync;
 type RtForward<R, G, T> = dyn Fn(&TList<R, G>) -> Tensor<R, T> + Send + Sync;
-type Bound<R, G> = dyn Fn(&EList<G>, &TList<R, G>) -> f64 + Send + Sync;
+/// A bound given the runtime output as well (so it need not be recomputed).
+type Bound<R, G, T> = dyn Fn(&EList<G>, &TList<R, G>, TensorView<'_, R, T>) -> f64 + Send + Sync;
 type RtJvp<R, G, T> = dyn Fn(&TList<R, G>, &TList<R, G>) -> Tensor<R, T> + Send + Sync;
 type SpecVjp<P, G, T> = dyn Fn(&TList<P, G>, &Tensor<P, T>) -> Cotangent<P, G> + Send + Sync;
 type RtVjp<R, G, T> = dyn Fn(&TList<R, G>, &Tensor<R, T>) -> Cotangent<R, G> + Send + Sync;
-type VjpBound<R, G, T> =
-    dyn Fn(&EList<G>, &TList<R, G>, f64, &Tensor<R, T>) -> EContrib<G> + Send + Sync;
+/// A VJP bound given the runtime contribution as well.
+type VjpBound<R, G, T> = dyn Fn(&EList<G>, &TList<R, G>, f64, TensorView<'_, R, T>, &[(usize, Owned<R>)]) -> EContrib<G>
+    + Send
+    + Sync;
 
 /// Bounds for a VJP's contributions, slot by slot: 0 on every slot not listed (Lean's sparse
 /// `EList` setters).
@@ -79,7 +82,7 @@ pub struct FwdNode<R, P, G, T> {
     pub(crate) name: Cow<'static, str>,
     pub(crate) forward_spec: Arc<SpecForward<P, G, T>>,
     pub(crate) forward_runtime: Arc<RtForward<R, G, T>>,
-    pub(crate) bound: Arc<Bound<R, G>>,
+    pub(crate) bound: Arc<Bound<R, G, T>>,
 }
 
 impl<R, P, G, T> Clone for FwdNode<R, P, G, T> {
@@ -110,7 +113,9 @@ impl<R, P, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
             name: Cow::Borrowed("node"),
             forward_spec: Arc::new(forward_spec),
             forward_runtime: Arc::new(forward_runtime),
-            bound: Arc::new(bound),
+            bound: Arc::new(
+                move |eps: &EList<G>, x: &TList<R, G>, _: TensorView<'_, R, T>| bound(eps, x),
+            ),
         }
     }
 
@@ -126,7 +131,7 @@ impl<R, P, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
 
     /// The certified bound `bound ε xR` on `‖forward_spec xS − forward_runtime xR‖∞`.
     pub fn bound(&self, eps: &EList<G>, x: &TList<R, G>) -> f64 {
-        (self.bound)(eps, x)
+        (self.bound)(eps, x, self.forward_runtime(x).view())
     }
 }
 
@@ -214,7 +219,15 @@ where
             jvp_runtime: Arc::new(jvp_runtime),
             vjp_spec: Arc::new(vjp_spec),
             vjp_runtime: Arc::new(vjp_runtime),
-            vjp_bound: Arc::new(vjp_bound),
+            vjp_bound: Arc::new(
+                move |eps: &EList<G>,
+                      x: &TList<R, G>,
+                      e: f64,
+                      d: TensorView<'_, R, T>,
+                      _: &[(usize, Owned<R>)]| {
+                    vjp_bound(eps, x, e, &d.to_owned())
+                },
+            ),
         }
     }
 
@@ -236,53 +249,70 @@ where
         runtime: Node<R, (), G, T>,
         enclosure: Node<Interval, (), G, T>,
     ) -> Self {
-        let (spec, runtime, enclosure) =
-            (spec.into_data(), runtime.into_data(), enclosure.into_data());
-        let name: Cow<'static, str> = Cow::Owned(runtime.name().to_owned());
-        let (rt_fwd, enc_fwd) = (runtime.clone(), enclosure.clone());
-        let bound = move |eps: &EList<G>, x: &TList<R, G>| {
-            let y = rt_fwd.forward(x, &());
+        let enclosure = enclosure.into_data();
+        let enc_fwd = enclosure.clone();
+        let bound = move |eps: &EList<G>, x: &TList<R, G>, y: TensorView<'_, R, T>| {
             let enc = enc_fwd.forward(&boxes(eps, x), &());
             enclosure_distance(enc.as_slice(), y.as_slice())
         };
-        let (spec_f, rt_f) = (spec.clone(), runtime.clone());
-        let fwd = FwdNode {
-            name,
-            forward_spec: Arc::new(move |x| spec_f.forward(x, &())),
-            forward_runtime: Arc::new(move |x| rt_f.forward(x, &())),
-            bound: Arc::new(bound),
+        let vjp_bound = move |eps: &EList<G>,
+                              x: &TList<R, G>,
+                              e_seed: f64,
+                              seed: TensorView<'_, R, T>,
+                              c_rt: &[(usize, Owned<R>)]| {
+            let seed_box = seed.map(|&v| Interval::around(v.to_f64_exact(), e_seed));
+            let c_enc = enclosure.vjp(&boxes(eps, x), &(), &seed_box).into_entries();
+            let mut out: Vec<(usize, f64)> = Vec::with_capacity(c_rt.len().max(c_enc.len()));
+            for (p, enc) in &c_enc {
+                let e = match c_rt.iter().find(|(q, _)| q == p) {
+                    Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
+                    None => enclosure_distance(&enc.0, &vec![R::from_f64(0.0); enc.len()]),
+                };
+                out.push((*p, e));
+            }
+            for (p, rt) in c_rt {
+                if !c_enc.iter().any(|(q, _)| q == p) {
+                    // The enclosure says the spec contribution is exactly 0 here.
+                    out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
+                }
+            }
+            EContrib::from_entries(out)
         };
-        let rt_j = runtime.clone();
-        let rt_v = runtime.clone();
-        let rt_vb = runtime;
+        Self::from_parts(spec, runtime, bound, vjp_bound)
+    }
+
+    /// A reverse node from one op at the spec and runtime scalars and bound transformers that
+    /// also receive the runtime result (`bound ε xR ŷ`, `vjp_bound ε xR εδ δR ĉ`), so they need
+    /// not recompute it. The caller asserts both soundness laws.
+    pub(crate) fn from_parts(
+        spec: Node<P, (), G, T>,
+        runtime: Node<R, (), G, T>,
+        bound: impl Fn(&EList<G>, &TList<R, G>, TensorView<'_, R, T>) -> f64 + Send + Sync + 'static,
+        vjp_bound: impl Fn(
+            &EList<G>,
+            &TList<R, G>,
+            f64,
+            TensorView<'_, R, T>,
+            &[(usize, Owned<R>)],
+        ) -> EContrib<G>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let (spec, runtime) = (spec.into_data(), runtime.into_data());
+        let name: Cow<'static, str> = Cow::Owned(runtime.name().to_owned());
+        let (spec_f, rt_f, rt_j, rt_v) = (spec.clone(), runtime.clone(), runtime.clone(), runtime);
         RevNode {
-            fwd,
+            fwd: FwdNode {
+                name,
+                forward_spec: Arc::new(move |x| spec_f.forward(x, &())),
+                forward_runtime: Arc::new(move |x| rt_f.forward(x, &())),
+                bound: Arc::new(bound),
+            },
             jvp_runtime: Arc::new(move |x, dx| rt_j.jvp(x, dx, &())),
             vjp_spec: Arc::new(move |x, d| spec.vjp(x, &(), d)),
             vjp_runtime: Arc::new(move |x, d| rt_v.vjp(x, &(), d)),
-            vjp_bound: Arc::new(
-                move |eps: &EList<G>, x: &TList<R, G>, e_seed: f64, seed: &Tensor<R, T>| {
-                    let c_rt = rt_vb.vjp(x, &(), seed).into_entries();
-                    let seed_box = seed.map(|&v| Interval::around(v.to_f64_exact(), e_seed));
-                    let c_enc = enclosure.vjp(&boxes(eps, x), &(), &seed_box).into_entries();
-                    let mut out: Vec<(usize, f64)> =
-                        Vec::with_capacity(c_rt.len().max(c_enc.len()));
-                    for (p, enc) in &c_enc {
-                        let e = match c_rt.iter().find(|(q, _)| q == p) {
-                            Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
-                            None => enclosure_distance(&enc.0, &vec![R::from_f64(0.0); enc.len()]),
-                        };
-                        out.push((*p, e));
-                    }
-                    for (p, rt) in &c_rt {
-                        if !c_enc.iter().any(|(q, _)| q == p) {
-                            // The enclosure says the spec contribution is exactly 0 here.
-                            out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
-                        }
-                    }
-                    EContrib::from_entries(out)
-                },
-            ),
+            vjp_bound: Arc::new(vjp_bound),
         }
     }
 
@@ -315,7 +345,10 @@ where
         seed: &Tensor<R, T>,
     ) -> EList<G> {
         let mut out = vec![0.0; G::LEN];
-        for (p, e) in (self.vjp_bound)(eps, x, e_seed, seed).into_entries() {
+        let contribution = self.vjp_runtime(x, seed);
+        for (p, e) in
+            (self.vjp_bound)(eps, x, e_seed, seed.view(), contribution.entries()).into_entries()
+        {
             out[p] = e;
         }
         EList::from_vec_unchecked(out)

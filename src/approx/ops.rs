@@ -1,9 +1,13 @@
 //! The op library as reverse nodes with derived, certified bounds.
 //!
-//! Each constructor here is the op of the same name in [`crate::ops`], instantiated three
-//! times — at the spec scalar `P`, at the runtime scalar `R` and at [`Interval`] — and combined
-//! by [`RevNode::lift`]: the spec and runtime semantics are literally the same generic code,
-//! and the bounds come from evaluating that code in interval arithmetic on the error boxes.
+//! Each constructor here is the op of the same name in [`crate::ops`], instantiated at the spec
+//! scalar `P` and at the runtime scalar `R`: the spec and runtime semantics are literally the
+//! same generic code. The bounds of the entrywise ops, reductions and losses come from
+//! evaluating that code a third time in interval arithmetic on the error boxes
+//! ([`RevNode::lift`]). The matrix ops (`matvec`, `matmul`, `linear`, `linear_batch`) use the
+//! cheaper a-priori dot-product bound instead (input errors plus `γₖ·|A||B|`, valid for any
+//! summation order, so also for the blocked runtime kernel), which costs `O(m·k + k·n)`
+//! rather than interval matrix products.
 //!
 //! Polynomial and piecewise-linear ops accept any [`SpecScalar`] (`f64` or the exact
 //! [`Rational`](crate::Rational)); ops with `exp`, `ln` or `tanh` need a spec scalar that is
@@ -28,15 +32,18 @@ use core::fmt;
 
 use typenum::NonZero;
 
+use crate::approx::dot_bound::{add_rounding, gemm_bound};
+use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
-use crate::approx::node::RevNode;
-use crate::approx::round::RuntimeFloat;
+use crate::approx::node::{EContrib, RevNode};
+use crate::approx::round::{RuntimeFloat, add_up};
 use crate::approx::spec::{SpecScalar, ToSpec};
 use crate::ops;
 use crate::scalar::Real;
 use crate::shape::{Matrix, SameShape, Scalar, Shape, Vector};
 use crate::shape_list::ShapeList;
-use crate::tlist::Idx;
+use crate::tensor::{Owned, TensorView};
+use crate::tlist::{Idx, TList};
 
 /// The same op at the spec scalar, the runtime scalar and `Interval`, lifted.
 macro_rules! lift {
@@ -68,11 +75,7 @@ impl fmt::Display for ConstantError {
 impl std::error::Error for ConstantError {}
 
 /// The runtime constant `c` at the spec scalar and as a point interval.
-fn embed<R, P>(
-    c: R,
-    op: &'static str,
-    needs: &'static str,
-) -> Result<(P, Interval), ConstantError>
+fn embed<R, P>(c: R, op: &'static str, needs: &'static str) -> Result<(P, Interval), ConstantError>
 where
     R: RuntimeFloat + ToSpec<P>,
     P: SpecScalar,
@@ -173,7 +176,59 @@ where
     Vector<N>: Shape,
     Vector<M>: Shape,
 {
-    lift!(matvec(w, x))
+    RevNode::from_parts(
+        ops::matvec(w, x),
+        ops::matvec(w, x),
+        move |eps: &EList<G>, ctx: &TList<R, G>, _: TensorView<'_, R, Vector<M>>| {
+            gemm_bound(
+                ctx.get(w).as_slice(),
+                false,
+                eps.get(w),
+                ctx.get(x).as_slice(),
+                false,
+                eps.get(x),
+                M,
+                N,
+                1,
+            )
+        },
+        move |eps: &EList<G>,
+              ctx: &TList<R, G>,
+              ed: f64,
+              d: TensorView<'_, R, Vector<M>>,
+              _: &[(usize, Owned<R>)]| {
+            let (wv, xv) = (ctx.get(w), ctx.get(x));
+            EContrib::zero()
+                .with(
+                    w,
+                    gemm_bound(
+                        d.as_slice(),
+                        false,
+                        ed,
+                        xv.as_slice(),
+                        false,
+                        eps.get(x),
+                        M,
+                        1,
+                        N,
+                    ),
+                )
+                .with(
+                    x,
+                    gemm_bound(
+                        wv.as_slice(),
+                        true,
+                        eps.get(w),
+                        d.as_slice(),
+                        false,
+                        ed,
+                        N,
+                        M,
+                        1,
+                    ),
+                )
+        },
+    )
 }
 
 /// `A B` (see [`ops::matmul`]).
@@ -189,7 +244,62 @@ where
     Matrix<K, N>: Shape,
     Matrix<M, N>: Shape,
 {
-    lift!(matmul(a, b))
+    RevNode::from_parts(
+        ops::matmul(a, b),
+        ops::matmul(a, b),
+        move |eps: &EList<G>, ctx: &TList<R, G>, _: TensorView<'_, R, Matrix<M, N>>| {
+            gemm_bound(
+                ctx.get(a).as_slice(),
+                false,
+                eps.get(a),
+                ctx.get(b).as_slice(),
+                false,
+                eps.get(b),
+                M,
+                K,
+                N,
+            )
+        },
+        move |eps: &EList<G>,
+              ctx: &TList<R, G>,
+              ed: f64,
+              d: TensorView<'_, R, Matrix<M, N>>,
+              c: &[(usize, Owned<R>)]| {
+            let (av, bv) = (ctx.get(a), ctx.get(b));
+            let ea = gemm_bound(
+                d.as_slice(),
+                false,
+                ed,
+                bv.as_slice(),
+                true,
+                eps.get(b),
+                M,
+                N,
+                K,
+            );
+            let eb = gemm_bound(
+                av.as_slice(),
+                true,
+                eps.get(a),
+                d.as_slice(),
+                false,
+                ed,
+                K,
+                M,
+                N,
+            );
+            if a.pos() == b.pos() {
+                // One slot receives δBᵀ + Aᵀδ: both errors plus the rounding of the sum.
+                let sum = c
+                    .iter()
+                    .find(|(p, _)| *p == a.pos())
+                    .map_or(0.0, |(_, t)| add_rounding(&t.0));
+                EContrib::zero().with(a, add_up(add_up(ea, eb), sum))
+            } else {
+                EContrib::zero().with(a, ea).with(b, eb)
+            }
+        },
+    )
 }
 
 /// `Xᵀ` (see [`ops::transpose`]).
@@ -220,7 +330,61 @@ where
     Vector<I>: Shape,
     Vector<O>: Shape,
 {
-    lift!(linear(w, x, b))
+    RevNode::from_parts(
+        ops::linear(w, x, b),
+        ops::linear(w, x, b),
+        move |eps: &EList<G>, ctx: &TList<R, G>, y: TensorView<'_, R, Vector<O>>| {
+            let wx = gemm_bound(
+                ctx.get(w).as_slice(),
+                false,
+                eps.get(w),
+                ctx.get(x).as_slice(),
+                false,
+                eps.get(x),
+                O,
+                I,
+                1,
+            );
+            add_up(add_up(wx, eps.get(b)), add_rounding(y.as_slice()))
+        },
+        move |eps: &EList<G>,
+              ctx: &TList<R, G>,
+              ed: f64,
+              d: TensorView<'_, R, Vector<O>>,
+              _: &[(usize, Owned<R>)]| {
+            let (wv, xv) = (ctx.get(w), ctx.get(x));
+            EContrib::zero()
+                .with(
+                    w,
+                    gemm_bound(
+                        d.as_slice(),
+                        false,
+                        ed,
+                        xv.as_slice(),
+                        false,
+                        eps.get(x),
+                        O,
+                        1,
+                        I,
+                    ),
+                )
+                .with(
+                    x,
+                    gemm_bound(
+                        wv.as_slice(),
+                        true,
+                        eps.get(w),
+                        d.as_slice(),
+                        false,
+                        ed,
+                        I,
+                        O,
+                        1,
+                    ),
+                )
+                .with(b, ed)
+        },
+    )
 }
 
 /// `X Wᵀ + 1 bᵀ` (see [`ops::linear_batch`]).
@@ -238,7 +402,65 @@ where
     Matrix<B, O>: Shape,
     Vector<O>: Shape,
 {
-    lift!(linear_batch(w, x, b))
+    RevNode::from_parts(
+        ops::linear_batch(w, x, b),
+        ops::linear_batch(w, x, b),
+        move |eps: &EList<G>, ctx: &TList<R, G>, y: TensorView<'_, R, Matrix<B, O>>| {
+            let xw = gemm_bound(
+                ctx.get(x).as_slice(),
+                false,
+                eps.get(x),
+                ctx.get(w).as_slice(),
+                true,
+                eps.get(w),
+                B,
+                I,
+                O,
+            );
+            add_up(add_up(xw, eps.get(b)), add_rounding(y.as_slice()))
+        },
+        move |eps: &EList<G>,
+              ctx: &TList<R, G>,
+              ed: f64,
+              d: TensorView<'_, R, Matrix<B, O>>,
+              _: &[(usize, Owned<R>)]| {
+            let (wv, xv) = (ctx.get(w), ctx.get(x));
+            let ones = vec![R::from_f64(1.0); B];
+            EContrib::zero()
+                .with(
+                    w,
+                    gemm_bound(
+                        d.as_slice(),
+                        true,
+                        ed,
+                        xv.as_slice(),
+                        false,
+                        eps.get(x),
+                        O,
+                        B,
+                        I,
+                    ),
+                )
+                .with(
+                    x,
+                    gemm_bound(
+                        d.as_slice(),
+                        false,
+                        ed,
+                        wv.as_slice(),
+                        false,
+                        eps.get(w),
+                        B,
+                        O,
+                        I,
+                    ),
+                )
+                .with(
+                    b,
+                    gemm_bound(d.as_slice(), true, ed, &ones, false, 0.0, O, B, 1),
+                )
+        },
+    )
 }
 
 /// `Σ (p − t)² / n` (see [`ops::mse`]).

@@ -47,6 +47,11 @@ impl<A, G> Cotangent<A, G> {
         self.entries
     }
 
+    /// The touched slots and their values (crate-internal).
+    pub(crate) fn entries(&self) -> &[(usize, Owned<A>)] {
+        &self.entries
+    }
+
     /// Number of touched slots.
     pub fn touched(&self) -> usize {
         self.entries.len()
