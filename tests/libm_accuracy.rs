@@ -920,8 +920,13 @@ fn reference_satisfies_identities() {
 // 1. f64: the assumption of the certified bounds
 // ---------------------------------------------------------------------------------------------
 
-/// The assumption: `f64` `exp`, `ln`, `tanh` (and `ln_1p`) are within this many ulps.
+/// The assumption: `f64` `exp` and `ln` are within this many ulps (the crate widens their
+/// results by two spacings). `tanh` is not assumed: the crate encloses it through `exp`, because
+/// glibc's `tanh` is measured up to 2.2 ulps off; its error and `ln_1p`'s are only reported.
 const F64_ASSUMED_ULPS: f64 = 1.0;
+
+/// A sanity bound for the reported (not assumed) `f64` functions.
+const F64_REPORTED_BOUND_ULPS: f64 = 3.0;
 
 /// Measures the platform function `f` on `args` against `reference` (`(m, k)`: the exact value
 /// is `m·2^k`), and checks that `interval` (the crate's `Interval` method) encloses the exact
@@ -994,7 +999,7 @@ fn f64_ln_is_within_one_ulp_and_the_interval_encloses_it() {
 /// Fails on glibc 2.36 (x86_64): its `tanh` reaches 2.11 ulps near |x| ≈ 0.23, and a few
 /// results need 3 spacings of widening, so `Interval::tanh` misses the exact value there.
 #[test]
-fn f64_tanh_is_within_one_ulp_and_the_interval_encloses_it() {
+fn f64_tanh_interval_encloses_the_exact_value() {
     let st = measure_f64(
         "f64 tanh",
         tanh_args(samples()),
@@ -1002,11 +1007,22 @@ fn f64_tanh_is_within_one_ulp_and_the_interval_encloses_it() {
         <f64 as Real>::tanh,
         Some(<Interval as Real>::tanh),
     );
-    assert_f64_assumption(&st);
+    let misses = st.interval_misses.as_ref().map_or(0, |(m, _)| *m);
+    assert_eq!(
+        misses, 0,
+        "Interval::tanh missed the exact value: {:?}",
+        st.interval_misses
+    );
+    assert!(
+        st.max <= F64_REPORTED_BOUND_ULPS,
+        "f64 tanh: {} ulp at x = {:e}",
+        st.max,
+        st.arg
+    );
 }
 
 #[test]
-fn f64_ln_1p_is_within_one_ulp() {
+fn f64_ln_1p_error_is_reported() {
     let st = measure_f64(
         "f64 ln_1p",
         ln_1p_args(samples()),
@@ -1014,7 +1030,12 @@ fn f64_ln_1p_is_within_one_ulp() {
         f64::ln_1p,
         None,
     );
-    assert_f64_assumption(&st);
+    assert!(
+        st.max <= F64_REPORTED_BOUND_ULPS,
+        "f64 ln_1p: {} ulp at x = {:e}",
+        st.max,
+        st.arg
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
