@@ -70,8 +70,13 @@ impl<A: Real> AdjointCheck<A> {
     /// (0 when the sides are equal, `∞` when they differ although every term is 0, NaN when
     /// a side is NaN).
     ///
-    /// For a correct node in `f64` this is a small multiple of `f64::EPSILON` (≈ 2.2·10⁻¹⁶)
-    /// times the length of the dot products and the depth of the computation.
+    /// For a correct node in `f64` this is typically a small multiple of `f64::EPSILON`
+    /// (≈ 2.2·10⁻¹⁶) times the length of the dot products and the depth of the computation.
+    /// It can be much larger when the JVP or VJP itself cancels: `softmax` and `log_softmax`
+    /// compute `p ⊙ (dx − ⟨p, dx⟩)`, so a tangent with a large common component (to which
+    /// softmax is blind) leaves a small result with an error of order `ε ‖dx‖ ‖δ‖`. Compare
+    /// with [`AdjointCheck::is_close`] and an `atol` of that order in such cases, and draw
+    /// dense seeds for graphs (a sparse seed makes the magnitude blind to the slots it skips).
     pub fn relative_error(&self) -> A {
         let diff = self.abs_error();
         if diff == A::zero() {

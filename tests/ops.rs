@@ -1,0 +1,944 @@
+//! Every op of `shapetape::ops`, one by one.
+//!
+//! For each op:
+//!
+//! - **forward** against values computed independently here (plain loops and closed forms,
+//!   never the op itself), in f64, plus a few hand-computed examples;
+//! - **adjointness** `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` with `check_adjoint`: exactly (`==`)
+//!   over `Rational` for the polynomial and piecewise-linear ops, and in f64 within
+//!   [`F64_ADJOINT_RTOL`] for the others;
+//! - **gradcheck** in f64 (central differences in a random direction, default tolerances) as
+//!   a property over random inputs, drawn away from the kinks of `relu` and `safe_log`;
+//! - **aliasing**: binary ops with both operands the same slot (`mul(a, a)` has VJP
+//!   `2 x ⊙ δ`, `matmul(A, A)` has VJP `δ Aᵀ + Aᵀ δ`, …), checked exactly;
+//! - **NaN**: a NaN in any entry an op reads makes its output contain a NaN, and no closure
+//!   panics.
+//!
+//! Every context has an extra `Vector<2>` slot at position 0 that no op reads: the adjointness
+//! checks (which draw `dx` on every slot) fail if a VJP writes to a slot its op does not read.
+//!
+//! Every property runs proptest's default number of cases (256), or `PROPTEST_CASES`.
+
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use shapetape::autograd::{GradcheckOptions, Graph, Node, check_adjoint, gradcheck};
+use shapetape::ops;
+use shapetape::prelude::*;
+use shapetape::shape_list::ExpectsContext;
+
+type Law = Result<(), TestCaseError>;
+
+type V2 = Vector<2>;
+type V3 = Vector<3>;
+type M23 = Matrix<2, 3>;
+type M32 = Matrix<3, 2>;
+type M33 = Matrix<3, 3>;
+type M34 = Matrix<3, 4>;
+type M24 = Matrix<2, 4>;
+type M43 = Matrix<4, 3>;
+type M42 = Matrix<4, 2>;
+
+/// One operand (slot 1) after the unread slot 0.
+type Un = HList![V2, M23];
+/// Two operands of the same shape (slots 1, 2).
+type Bin = HList![V2, M23, M23];
+/// `matvec(W, x)`: `W: 2×3` at 1, `x: 3` at 2.
+type Mv = HList![V2, M23, V3];
+/// `matmul(A, B)`: `A: 2×3` at 1, `B: 3×4` at 2.
+type Mm = HList![V2, M23, M34];
+/// `linear(W, x, b)`: `W: 2×3` at 1, `x: 3` at 2, `b: 2` at 3.
+type Lin = HList![V2, M23, V3, V2];
+/// `linear_batch(W, X, b)`: `W: 2×3` at 1, `X: 4×3` at 2, `b: 2` at 3.
+type Lb = HList![V2, M23, M43, V2];
+/// Square operands for aliasing: `x: 3` at 1, `A: 3×3` at 2.
+type Sq = HList![V2, V3, M33];
+
+/// Adjointness in f64: `|lhs − rhs| ≤ F64_ADJOINT_RTOL · scale`, where the scale is the larger
+/// of `check_adjoint`'s magnitude `max(⟨|jvp|, |δ|⟩, ⟨|dx|, |vjp|⟩)` and `‖dx‖_∞ ‖δ‖₁` (softmax
+/// and log-softmax subtract `⟨p, dx⟩` from `dx`, so their rounding error is relative to `dx`
+/// rather than to the result). A single op rounds a handful of times per entry, so the
+/// discrepancy is a few `ε = 2.2·10⁻¹⁶`; 10⁻¹³ leaves a margin of about 100.
+const F64_ADJOINT_RTOL: f64 = 1e-13;
+
+/// The clamp point of `safe_log` in these tests.
+const EPS: f64 = 1e-2;
+
+// ---------------------------------------------------------------- strategies and helpers
+
+fn q(n: i64, d: i64) -> Rational {
+    Rational::new(n.into(), d.into())
+}
+
+/// Small rationals `n/d`, `|n| ≤ 9`, `1 ≤ d ≤ 5`, zero often.
+fn rational() -> impl Strategy<Value = Rational> {
+    prop_oneof![
+        1 => Just(q(0, 1)),
+        6 => (-9_i64..=9, 1_i64..=5).prop_map(|(n, d)| q(n, d)),
+    ]
+}
+
+/// Moderate f64 inputs.
+fn val() -> impl Strategy<Value = f64> {
+    -2.0_f64..2.0
+}
+
+/// Tangents and cotangents.
+fn unit() -> impl Strategy<Value = f64> {
+    -1.0_f64..1.0
+}
+
+/// Inputs at distance ≥ 0.1 from relu's kink at 0.
+fn off_kink() -> impl Strategy<Value = f64> {
+    prop_oneof![0.1_f64..2.0, -2.0_f64..-0.1]
+}
+
+/// Inputs of `safe_log` away from its clamp point `EPS`: well above it, or at or below 0
+/// (where the clamp is active and the derivative is 0 on both sides).
+fn log_input() -> impl Strategy<Value = f64> {
+    prop_oneof![0.1_f64..3.0, -2.0_f64..=0.0]
+}
+
+fn total_len<G: ShapeList>() -> usize {
+    G::layout().iter().map(|l| l.size).sum()
+}
+
+fn ctx<A: Element, G: ShapeList>(
+    entry: impl Strategy<Value = A>,
+) -> impl Strategy<Value = TList<A, G>> {
+    proptest::collection::vec(entry, total_len::<G>())
+        .prop_map(|flat| TList::try_from_flat(flat).expect("generated with the context's length"))
+}
+
+fn tensor<A: Element, S: Shape>(
+    entry: impl Strategy<Value = A>,
+) -> impl Strategy<Value = Tensor<A, S>> {
+    proptest::collection::vec(entry, S::SIZE)
+        .prop_map(|flat| Tensor::try_from_vec(flat).expect("generated with the shape's length"))
+}
+
+/// The entries of slot `I` of `x`, of shape `S`.
+fn slot<A: Element, G: ShapeList, S: Shape>(x: &TList<A, G>, i: Idx<G, S>) -> Vec<A> {
+    x.get(i).as_slice().to_vec()
+}
+
+fn at<G: ShapeList, S: Shape>(pos: usize) -> Idx<G, S> {
+    Idx::try_at(pos).expect("a slot of that shape")
+}
+
+fn forward<A: Element, G: ShapeList, T: Shape>(
+    node: &Node<A, (), G, T>,
+    x: &TList<A, G>,
+) -> Vec<A> {
+    node.data().forward(x, &()).as_slice().to_vec()
+}
+
+/// The dense VJP of `node` at `x` for the cotangent `seed`, slot `pos` (of shape `S`).
+fn vjp_at<A: Element, G: ShapeList, T: Shape, S: Shape>(
+    node: &Node<A, (), G, T>,
+    x: &TList<A, G>,
+    seed: &Tensor<A, T>,
+    pos: usize,
+) -> Vec<A> {
+    slot(&node.data().vjp(x, &(), seed).to_dense(), at::<G, S>(pos))
+}
+
+/// `|a − b| ≤ tol · (1 + |b|)` entrywise.
+fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+}
+
+/// `‖x‖_∞` over every slot.
+fn max_abs<G: ShapeList>(x: &TList<f64, G>) -> f64 {
+    let mut m = 0.0_f64;
+    x.map(|v| m = m.max(v.abs()));
+    m
+}
+
+/// Both sides of the adjointness law are equal, over `Rational`.
+fn law_exact<G: ShapeList, T: Shape>(
+    node: &Node<Rational, (), G, T>,
+    x: &TList<Rational, G>,
+    dx: &TList<Rational, G>,
+    seed: &Tensor<Rational, T>,
+) -> Law {
+    let c = check_adjoint(node.data(), x, dx, &(), seed);
+    prop_assert!(c.is_exact(), "{}: {}", node.data().name(), c);
+    Ok(())
+}
+
+/// The adjointness law within [`F64_ADJOINT_RTOL`], in f64.
+fn law_f64<G: ShapeList, T: Shape>(
+    node: &Node<f64, (), G, T>,
+    x: &TList<f64, G>,
+    dx: &TList<f64, G>,
+    seed: &Tensor<f64, T>,
+) -> Law {
+    let c = check_adjoint(node.data(), x, dx, &(), seed);
+    let seed_1: f64 = seed.iter().map(|v| v.abs()).sum();
+    let scale = c.magnitude.max(max_abs(dx) * seed_1);
+    prop_assert!(
+        c.abs_error() <= F64_ADJOINT_RTOL * scale,
+        "{}: {} (scale {:e})",
+        node.data().name(),
+        c,
+        scale
+    );
+    Ok(())
+}
+
+/// `gradcheck` with default tolerances on the one-node graph of `node`.
+fn grad_ok<G: ShapeList, T: Shape>(node: Node<f64, (), G, T>, x: &TList<f64, G>, seed: u64) -> Law
+where
+    Cat<G, HNil>: ExpectsContext<G>,
+{
+    let name = node.data().name().to_string();
+    let g = Graph::<f64, (), G, HNil>::nil().snoc(node);
+    let opts = GradcheckOptions {
+        seed,
+        ..GradcheckOptions::default()
+    };
+    if let Err(e) = gradcheck(&g, x, &(), &opts) {
+        prop_assert!(false, "{}: {}", name, e);
+    }
+    Ok(())
+}
+
+/// The adjointness and gradcheck properties of one op, in a module named after it.
+///
+/// `laws!(name, G, T, |A| node, f64 inputs, exact)` where `node` builds the op for the scalar
+/// type `A`; with `exact`, the law is also checked over `Rational`.
+macro_rules! laws {
+    ($name:ident, $G:ty, $T:ty, |$A:ident| $node:expr, $input:expr $(, $exact:ident)?) => {
+        mod $name {
+            use super::*;
+            proptest! {
+                #[test]
+                fn adjoint_f64(
+                    x in ctx::<f64, $G>($input),
+                    dx in ctx::<f64, $G>(unit()),
+                    seed in tensor::<f64, $T>(unit()),
+                ) {
+                    type $A = f64;
+                    law_f64(&$node, &x, &dx, &seed)?;
+                }
+
+                #[test]
+                fn gradcheck_f64(x in ctx::<f64, $G>($input), s in any::<u64>()) {
+                    type $A = f64;
+                    grad_ok($node, &x, s)?;
+                }
+            }
+            $(laws!(@$exact $G, $T, |$A| $node);)?
+        }
+    };
+    (@exact $G:ty, $T:ty, |$A:ident| $node:expr) => {
+        proptest! {
+            #[test]
+            fn adjoint_exact(
+                x in ctx::<Rational, $G>(rational()),
+                dx in ctx::<Rational, $G>(rational()),
+                seed in tensor::<Rational, $T>(rational()),
+            ) {
+                type $A = Rational;
+                law_exact(&$node, &x, &dx, &seed)?;
+            }
+        }
+    };
+}
+
+fn two<A: Element>() -> A {
+    A::from_i64(2)
+}
+
+/// `x³`, for `ops::elementwise`.
+fn cube<A: Element>(x: A) -> A {
+    x.clone() * x.clone() * x
+}
+
+/// `3x²`, the derivative of [`cube`].
+fn dcube<A: Element>(x: A) -> A {
+    A::from_i64(3) * x.clone() * x
+}
+
+// ---------------------------------------------------------------- adjointness and gradcheck
+
+laws!(
+    add,
+    Bin,
+    M23,
+    |A| ops::add::<A, (), Bin, M23, M23>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    sub,
+    Bin,
+    M23,
+    |A| ops::sub::<A, (), Bin, M23, M23>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    mul,
+    Bin,
+    M23,
+    |A| ops::mul::<A, (), Bin, M23, M23>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    add_aliased,
+    Un,
+    M23,
+    |A| ops::add::<A, (), Un, M23, M23>(at(1), at(1)),
+    val(),
+    exact
+);
+laws!(
+    sub_aliased,
+    Un,
+    M23,
+    |A| ops::sub::<A, (), Un, M23, M23>(at(1), at(1)),
+    val(),
+    exact
+);
+laws!(
+    mul_aliased,
+    Un,
+    M23,
+    |A| ops::mul::<A, (), Un, M23, M23>(at(1), at(1)),
+    val(),
+    exact
+);
+laws!(
+    elementwise_cube,
+    Un,
+    M23,
+    |A| ops::elementwise::<A, (), Un, M23>(at(1), "cube", cube::<A>, dcube::<A>),
+    val(),
+    exact
+);
+laws!(
+    neg,
+    Un,
+    M23,
+    |A| ops::neg::<A, (), Un, M23>(at(1)),
+    val(),
+    exact
+);
+laws!(
+    scale,
+    Un,
+    M23,
+    |A| ops::scale::<A, (), Un, M23>(at(1), A::from_i64(-3) / two::<A>()),
+    val(),
+    exact
+);
+laws!(
+    relu,
+    Un,
+    M23,
+    |A| ops::relu::<A, (), Un, M23>(at(1)),
+    off_kink(),
+    exact
+);
+laws!(exp, Un, M23, |A| ops::exp::<A, (), Un, M23>(at(1)), val());
+laws!(tanh, Un, M23, |A| ops::tanh::<A, (), Un, M23>(at(1)), val());
+laws!(
+    sigmoid,
+    Un,
+    M23,
+    |A| ops::sigmoid::<A, (), Un, M23>(at(1)),
+    -6.0_f64..6.0
+);
+laws!(
+    softplus,
+    Un,
+    M23,
+    |A| ops::softplus::<A, (), Un, M23>(at(1)),
+    -6.0_f64..6.0
+);
+laws!(
+    safe_log,
+    Un,
+    M23,
+    |A| ops::safe_log::<A, (), Un, M23>(at(1), EPS),
+    log_input()
+);
+laws!(
+    sum,
+    Un,
+    Scalar,
+    |A| ops::sum::<A, (), Un, M23>(at(1)),
+    val(),
+    exact
+);
+laws!(
+    mean,
+    Un,
+    Scalar,
+    |A| ops::mean::<A, (), Un, M23>(at(1)),
+    val(),
+    exact
+);
+laws!(
+    matvec,
+    Mv,
+    V2,
+    |A| ops::matvec::<A, (), Mv, 2, 3>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    matmul,
+    Mm,
+    M24,
+    |A| ops::matmul::<A, (), Mm, 2, 3, 4>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    matmul_aliased,
+    Sq,
+    M33,
+    |A| ops::matmul::<A, (), Sq, 3, 3, 3>(at(2), at(2)),
+    val(),
+    exact
+);
+laws!(
+    transpose,
+    Un,
+    M32,
+    |A| ops::transpose::<A, (), Un, 2, 3>(at(1)),
+    val(),
+    exact
+);
+laws!(
+    linear,
+    Lin,
+    V2,
+    |A| ops::linear::<A, (), Lin, 2, 3>(at(1), at(2), at(3)),
+    val(),
+    exact
+);
+laws!(
+    linear_aliased,
+    Sq,
+    V3,
+    |A| ops::linear::<A, (), Sq, 3, 3>(at(2), at(1), at(1)),
+    val(),
+    exact
+);
+laws!(
+    linear_batch,
+    Lb,
+    M42,
+    |A| ops::linear_batch::<A, (), Lb, 4, 2, 3>(at(1), at(2), at(3)),
+    val(),
+    exact
+);
+laws!(
+    linear_batch_aliased,
+    Sq,
+    M33,
+    |A| ops::linear_batch::<A, (), Sq, 3, 3, 3>(at(2), at(2), at(1)),
+    val(),
+    exact
+);
+laws!(
+    mse,
+    Bin,
+    Scalar,
+    |A| ops::mse::<A, (), Bin, M23, M23>(at(1), at(2)),
+    val(),
+    exact
+);
+laws!(
+    mse_aliased,
+    Un,
+    Scalar,
+    |A| ops::mse::<A, (), Un, M23, M23>(at(1), at(1)),
+    val(),
+    exact
+);
+laws!(
+    softmax,
+    Un,
+    M23,
+    |A| ops::softmax::<A, (), Un, M23>(at(1)),
+    val()
+);
+laws!(
+    softmax_vector,
+    Sq,
+    V3,
+    |A| ops::softmax::<A, (), Sq, V3>(at(1)),
+    val()
+);
+laws!(
+    log_softmax,
+    Un,
+    M23,
+    |A| ops::log_softmax::<A, (), Un, M23>(at(1)),
+    val()
+);
+laws!(
+    cross_entropy,
+    Bin,
+    Scalar,
+    |A| ops::cross_entropy::<A, (), Bin, M23, M23>(at(1), at(2)),
+    val()
+);
+laws!(
+    cross_entropy_aliased,
+    Un,
+    Scalar,
+    |A| ops::cross_entropy::<A, (), Un, M23, M23>(at(1), at(1)),
+    val()
+);
+
+// ---------------------------------------------------------------- forward
+
+/// Applies `f` to the entries of slot 1 of a `Un` context.
+fn unary_expected(x: &TList<f64, Un>, f: impl Fn(f64) -> f64) -> Vec<f64> {
+    slot(x, at::<Un, M23>(1)).into_iter().map(f).collect()
+}
+
+fn row_softmax(row: &[f64]) -> Vec<f64> {
+    let z: f64 = row.iter().map(|v| v.exp()).sum();
+    row.iter().map(|v| v.exp() / z).collect()
+}
+
+fn row_log_softmax(row: &[f64]) -> Vec<f64> {
+    let lse = row.iter().map(|v| v.exp()).sum::<f64>().ln();
+    row.iter().map(|v| v - lse).collect()
+}
+
+proptest! {
+    #[test]
+    fn forward_binary(x in ctx::<f64, Bin>(val())) {
+        let (a, b) = (slot(&x, at::<Bin, M23>(1)), slot(&x, at::<Bin, M23>(2)));
+        let zip = |f: fn(f64, f64) -> f64| a.iter().zip(&b).map(|(&p, &q)| f(p, q)).collect::<Vec<_>>();
+        prop_assert_eq!(forward(&ops::add::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p + q));
+        prop_assert_eq!(forward(&ops::sub::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p - q));
+        prop_assert_eq!(forward(&ops::mul::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p * q));
+    }
+
+    #[test]
+    fn forward_entrywise(x in ctx::<f64, Un>(-6.0_f64..6.0)) {
+        let i = at::<Un, M23>(1);
+        let f = |n: Node<f64, (), Un, M23>| forward(&n, &x);
+        prop_assert_eq!(f(ops::neg(i)), unary_expected(&x, |v| -v));
+        prop_assert_eq!(f(ops::scale(i, -1.5)), unary_expected(&x, |v| v * -1.5));
+        prop_assert_eq!(f(ops::relu(i)), unary_expected(&x, |v| if v > 0.0 { v } else { 0.0 }));
+        prop_assert_eq!(
+            f(ops::elementwise(i, "cube", |v| v * v * v, |v| 3.0 * v * v)),
+            unary_expected(&x, |v| v * v * v)
+        );
+        prop_assert_eq!(f(ops::exp(i)), unary_expected(&x, f64::exp));
+        // Closed forms other than the ones the ops use.
+        let tanh = |v: f64| (2.0 * v).exp_m1() / ((2.0 * v).exp() + 1.0);
+        prop_assert!(close(&f(ops::tanh(i)), &unary_expected(&x, tanh), 1e-14));
+        let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
+        prop_assert!(close(&f(ops::sigmoid(i)), &unary_expected(&x, sigmoid), 1e-15));
+        let softplus = |v: f64| v.exp().ln_1p();
+        prop_assert!(close(&f(ops::softplus(i)), &unary_expected(&x, softplus), 1e-15));
+        let safe_log = |v: f64| if v > EPS { v.ln() } else { EPS.ln() };
+        prop_assert_eq!(f(ops::safe_log(i, EPS)), unary_expected(&x, safe_log));
+    }
+
+    #[test]
+    fn forward_reductions(x in ctx::<f64, Un>(val())) {
+        let a = slot(&x, at::<Un, M23>(1));
+        let mut s = 0.0;
+        for v in &a {
+            s += v;
+        }
+        prop_assert_eq!(forward(&ops::sum::<f64, (), Un, M23>(at(1)), &x), vec![s]);
+        prop_assert_eq!(forward(&ops::mean::<f64, (), Un, M23>(at(1)), &x), vec![s / 6.0]);
+    }
+
+    #[test]
+    fn forward_matrix_ops(mv in ctx::<f64, Mv>(val()), mm in ctx::<f64, Mm>(val())) {
+        // y_i = Σ_j W_ij x_j
+        let (w, v) = (slot(&mv, at::<Mv, M23>(1)), slot(&mv, at::<Mv, V3>(2)));
+        let mut y = vec![0.0; 2];
+        for (i, yi) in y.iter_mut().enumerate() {
+            for (j, vj) in v.iter().enumerate() {
+                *yi += w[i * 3 + j] * vj;
+            }
+        }
+        prop_assert_eq!(forward(&ops::matvec::<f64, (), Mv, 2, 3>(at(1), at(2)), &mv), y);
+        // C_ij = Σ_l A_il B_lj
+        let (a, b) = (slot(&mm, at::<Mm, M23>(1)), slot(&mm, at::<Mm, M34>(2)));
+        let mut c = vec![0.0; 8];
+        for i in 0..2 {
+            for j in 0..4 {
+                for l in 0..3 {
+                    c[i * 4 + j] += a[i * 3 + l] * b[l * 4 + j];
+                }
+            }
+        }
+        prop_assert_eq!(forward(&ops::matmul::<f64, (), Mm, 2, 3, 4>(at(1), at(2)), &mm), c);
+        // (Aᵀ)_ji = A_ij
+        let t: Vec<f64> = (0..3).flat_map(|j| (0..2).map(move |i| (i, j))).map(|(i, j)| a[i * 3 + j]).collect();
+        prop_assert_eq!(forward(&ops::transpose::<f64, (), Mm, 2, 3>(at(1)), &mm), t);
+    }
+
+    #[test]
+    fn forward_affine(lin in ctx::<f64, Lin>(val()), lb in ctx::<f64, Lb>(val())) {
+        // y_i = (Σ_j W_ij x_j) + b_i
+        let (w, x, b) = (slot(&lin, at::<Lin, M23>(1)), slot(&lin, at::<Lin, V3>(2)), slot(&lin, at::<Lin, V2>(3)));
+        let y: Vec<f64> = (0..2).map(|i| (0..3).fold(0.0, |s, j| s + w[i * 3 + j] * x[j]) + b[i]).collect();
+        prop_assert_eq!(forward(&ops::linear::<f64, (), Lin, 2, 3>(at(1), at(2), at(3)), &lin), y);
+        // Y_ro = (Σ_i X_ri W_oi) + b_o
+        let (w, xs, b) = (slot(&lb, at::<Lb, M23>(1)), slot(&lb, at::<Lb, M43>(2)), slot(&lb, at::<Lb, V2>(3)));
+        let mut ys = Vec::new();
+        for r in 0..4 {
+            for o in 0..2 {
+                ys.push((0..3).fold(0.0, |s, i| s + xs[r * 3 + i] * w[o * 3 + i]) + b[o]);
+            }
+        }
+        prop_assert_eq!(forward(&ops::linear_batch::<f64, (), Lb, 4, 2, 3>(at(1), at(2), at(3)), &lb), ys);
+    }
+
+    #[test]
+    fn forward_losses(x in ctx::<f64, Bin>(val()), t in ctx::<f64, Bin>(0.0_f64..1.0)) {
+        let (p, q) = (slot(&x, at::<Bin, M23>(1)), slot(&x, at::<Bin, M23>(2)));
+        let mse = p.iter().zip(&q).fold(0.0, |s, (a, b)| s + (a - b) * (a - b)) / 6.0;
+        prop_assert_eq!(forward(&ops::mse::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), vec![mse]);
+        // softmax and log-softmax of each row of a 2×3 matrix, without the max shift.
+        let sm: Vec<f64> = p.chunks(3).flat_map(row_softmax).collect();
+        let lsm: Vec<f64> = p.chunks(3).flat_map(row_log_softmax).collect();
+        prop_assert!(close(&forward(&ops::softmax::<f64, (), Bin, M23>(at(1)), &x), &sm, 1e-14));
+        prop_assert!(close(&forward(&ops::log_softmax::<f64, (), Bin, M23>(at(1)), &x), &lsm, 1e-14));
+        // cross-entropy against soft targets: −(1/2) Σ_r Σ_c t_rc log softmax(z_r)_c
+        let tgt = slot(&t, at::<Bin, M23>(2));
+        let z = TList::<f64, Bin>::try_from_flat([slot(&x, at::<Bin, V2>(0)), p.clone(), tgt.clone()].concat()).unwrap();
+        let ce = -lsm.iter().zip(&tgt).map(|(l, t)| l * t).sum::<f64>() / 2.0;
+        let got = forward(&ops::cross_entropy::<f64, (), Bin, M23, M23>(at(1), at(2)), &z);
+        prop_assert!(close(&got, &[ce], 1e-14), "{:?} vs {}", got, ce);
+    }
+}
+
+/// Hand-computed values.
+#[test]
+fn forward_examples() {
+    type G = HList![Matrix<2, 2>, Matrix<2, 2>, V2];
+    let x: TList<f64, G> = tlist![
+        Tensor::new([[1.0, 2.0], [3.0, 4.0]]),
+        Tensor::new([[5.0, 6.0], [7.0, 8.0]]),
+        Tensor::new([1.0, -1.0]),
+    ];
+    assert_eq!(
+        forward(&ops::matmul::<f64, (), G, 2, 2, 2>(at(0), at(1)), &x),
+        vec![19.0, 22.0, 43.0, 50.0]
+    );
+    assert_eq!(
+        forward(&ops::matvec::<f64, (), G, 2, 2>(at(0), at(2)), &x),
+        vec![-1.0, -1.0]
+    );
+    assert_eq!(
+        forward(&ops::linear::<f64, (), G, 2, 2>(at(0), at(2), at(2)), &x),
+        vec![0.0, -2.0]
+    );
+    // rows [5, 6] and [7, 8] through W = [[1, 2], [3, 4]], plus b = [1, −1]
+    assert_eq!(
+        forward(
+            &ops::linear_batch::<f64, (), G, 2, 2, 2>(at(0), at(1), at(2)),
+            &x
+        ),
+        vec![18.0, 38.0, 24.0, 52.0]
+    );
+    assert_eq!(
+        forward(&ops::transpose::<f64, (), G, 2, 2>(at(0)), &x),
+        vec![1.0, 3.0, 2.0, 4.0]
+    );
+    // ((1−5)² + (2−6)² + (3−7)² + (4−8)²) / 4 = 16
+    assert_eq!(
+        forward(
+            &ops::mse::<f64, (), G, Matrix<2, 2>, Matrix<2, 2>>(at(0), at(1)),
+            &x
+        ),
+        vec![16.0]
+    );
+    assert_eq!(
+        forward(&ops::sum::<f64, (), G, Matrix<2, 2>>(at(0)), &x),
+        vec![10.0]
+    );
+    assert_eq!(
+        forward(&ops::mean::<f64, (), G, Matrix<2, 2>>(at(1)), &x),
+        vec![6.5]
+    );
+
+    // softmax([0, ln 3]) = [1/4, 3/4]; cross-entropy of equal logits against a one-hot row is ln 2.
+    type H = HList![V2, V2];
+    let y: TList<f64, H> = tlist![Tensor::new([0.0, 3.0_f64.ln()]), Tensor::new([1.0, 0.0])];
+    assert!(close(
+        &forward(&ops::softmax::<f64, (), H, V2>(at(0)), &y),
+        &[0.25, 0.75],
+        1e-15
+    ));
+    let z: TList<f64, H> = tlist![Tensor::new([0.5, 0.5]), Tensor::new([0.0, 1.0])];
+    let ce = forward(&ops::cross_entropy::<f64, (), H, V2, V2>(at(0), at(1)), &z);
+    assert!(close(&ce, &[2.0_f64.ln()], 1e-15));
+    assert!(close(
+        &forward(&ops::log_softmax::<f64, (), H, V2>(at(0)), &z),
+        &[-(2.0_f64.ln()); 2],
+        1e-15
+    ));
+    // sigmoid(0) = 1/2, softplus(0) = ln 2, tanh(0) = 0, exp(0) = 1, safe_log(0) = ln ε.
+    let s: TList<f64, H> = tlist![Tensor::new([0.0, 1.0]), Tensor::new([0.0, 0.0])];
+    assert_eq!(forward(&ops::sigmoid::<f64, (), H, V2>(at(0)), &s)[0], 0.5);
+    assert_eq!(
+        forward(&ops::softplus::<f64, (), H, V2>(at(0)), &s)[0],
+        2.0_f64.ln()
+    );
+    assert_eq!(
+        forward(&ops::tanh::<f64, (), H, V2>(at(0)), &s),
+        vec![0.0, 1.0_f64.tanh()]
+    );
+    assert_eq!(
+        forward(&ops::exp::<f64, (), H, V2>(at(0)), &s),
+        vec![1.0, core::f64::consts::E]
+    );
+    assert_eq!(
+        forward(&ops::safe_log::<f64, (), H, V2>(at(0), EPS), &s),
+        vec![EPS.ln(), 0.0]
+    );
+}
+
+/// The polynomial ops evaluate exactly over `Rational`.
+#[test]
+fn forward_rational() {
+    type G = HList![Matrix<2, 2>, V2];
+    let x: TList<Rational, G> = tlist![
+        Tensor::new([[q(1, 2), q(-1, 3)], [q(2, 1), q(0, 1)]]),
+        Tensor::new([q(3, 4), q(-6, 5)]),
+    ];
+    let mv = forward(&ops::matvec::<Rational, (), G, 2, 2>(at(0), at(1)), &x);
+    // [1/2·3/4 + (−1/3)(−6/5), 2·3/4] = [3/8 + 2/5, 3/2] = [31/40, 3/2]
+    assert_eq!(mv, vec![q(31, 40), q(3, 2)]);
+    let mse = forward(&ops::mse::<Rational, (), G, V2, V2>(at(1), at(1)), &x);
+    assert_eq!(mse, vec![q(0, 1)]);
+    let mean = forward(&ops::mean::<Rational, (), G, Matrix<2, 2>>(at(0)), &x);
+    assert_eq!(mean, vec![q(13, 24)]);
+    let relu = forward(&ops::relu::<Rational, (), G, V2>(at(1)), &x);
+    assert_eq!(relu, vec![q(3, 4), q(0, 1)]);
+}
+
+// ---------------------------------------------------------------- aliasing, exactly
+
+proptest! {
+    #[test]
+    fn aliased_vjps(
+        x in ctx::<Rational, Sq>(rational()),
+        d3 in tensor::<Rational, V3>(rational()),
+        d33 in tensor::<Rational, M33>(rational()),
+        d in rational(),
+    ) {
+        let v = slot(&x, at::<Sq, V3>(1));
+        let a = slot(&x, at::<Sq, M33>(2));
+        let dv = d3.as_slice();
+        let dm = d33.as_slice();
+        // mul(a, a): 2 x ⊙ δ
+        let got = vjp_at::<_, _, _, V3>(&ops::mul::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        let want: Vec<Rational> = v.iter().zip(dv).map(|(x, d)| q(2, 1) * x * d).collect();
+        prop_assert_eq!(got, want);
+        // add(a, a): 2 δ;  sub(a, a): 0
+        let got = vjp_at::<_, _, _, V3>(&ops::add::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        prop_assert_eq!(got, dv.iter().map(|d| d + d).collect::<Vec<_>>());
+        let got = vjp_at::<_, _, _, V3>(&ops::sub::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        prop_assert_eq!(got, vec![q(0, 1); 3]);
+        // matmul(A, A): δ Aᵀ + Aᵀ δ
+        let mut want = vec![q(0, 1); 9];
+        for i in 0..3 {
+            for j in 0..3 {
+                for l in 0..3 {
+                    want[i * 3 + j] += &dm[i * 3 + l] * &a[j * 3 + l] + &a[l * 3 + i] * &dm[l * 3 + j];
+                }
+            }
+        }
+        let got = vjp_at::<_, _, _, M33>(&ops::matmul::<Rational, (), Sq, 3, 3, 3>(at(2), at(2)), &x, &d33, 2);
+        prop_assert_eq!(got, want);
+        // linear(W, x, x): x ↦ Wᵀ δ + δ, W ↦ δ xᵀ
+        let lin = ops::linear::<Rational, (), Sq, 3, 3>(at(2), at(1), at(1));
+        let want: Vec<Rational> = (0..3)
+            .map(|j| (0..3).fold(q(0, 1), |s, i| s + &a[i * 3 + j] * &dv[i]) + &dv[j])
+            .collect();
+        prop_assert_eq!(vjp_at::<_, _, _, V3>(&lin, &x, &d3, 1), want);
+        let want: Vec<Rational> = (0..9).map(|k| &dv[k / 3] * &v[k % 3]).collect();
+        prop_assert_eq!(vjp_at::<_, _, _, M33>(&lin, &x, &d3, 2), want);
+        // linear_batch(W, W, b): W ↦ δᵀ W + δ W (the W and X roles both at one slot)
+        let lb = ops::linear_batch::<Rational, (), Sq, 3, 3, 3>(at(2), at(2), at(1));
+        let mut want = vec![q(0, 1); 9];
+        for o in 0..3 {
+            for i in 0..3 {
+                for r in 0..3 {
+                    // ∂/∂W_oi through the weight role: Σ_r δ_ro X_ri; through the batch role
+                    // (row o of X): Σ_r δ_or W_ri.
+                    want[o * 3 + i] += &dm[r * 3 + o] * &a[r * 3 + i] + &dm[o * 3 + r] * &a[r * 3 + i];
+                }
+            }
+        }
+        prop_assert_eq!(vjp_at::<_, _, _, M33>(&lb, &x, &d33, 2), want);
+        // mse(a, a): zero loss, zero cotangent
+        let mse = ops::mse::<Rational, (), Sq, V3, V3>(at(1), at(1));
+        prop_assert_eq!(forward(&mse, &x), vec![q(0, 1)]);
+        prop_assert_eq!(vjp_at::<_, _, _, V3>(&mse, &x, &Tensor::new(d), 1), vec![q(0, 1); 3]);
+    }
+
+    /// cross_entropy(z, z): the two roles' gradients add,
+    /// `(1/R)(p Σ_c z − z) − (1/R) log softmax(z)` per row.
+    #[test]
+    fn aliased_cross_entropy(x in ctx::<f64, Un>(val()), d in unit()) {
+        let z = slot(&x, at::<Un, M23>(1));
+        let ce = ops::cross_entropy::<f64, (), Un, M23, M23>(at(1), at(1));
+        let got = vjp_at::<_, _, _, M23>(&ce, &x, &Tensor::new(d), 1);
+        let mut want = Vec::new();
+        for row in z.chunks(3) {
+            let (p, l) = (row_softmax(row), row_log_softmax(row));
+            let mass: f64 = row.iter().sum();
+            for c in 0..3 {
+                want.push(d * ((p[c] * mass - row[c]) / 2.0 - l[c] / 2.0));
+            }
+        }
+        prop_assert!(close(&got, &want, 1e-13), "{:?} vs {:?}", got, want);
+    }
+}
+
+// ---------------------------------------------------------------- NaN
+
+/// For every entry of every slot of `x`: with a NaN there, the output contains a NaN if `node`
+/// reads the slot and is unchanged otherwise; JVP and VJP run.
+fn nan_in_each_entry<G: ShapeList, T: Shape>(
+    node: &Node<f64, (), G, T>,
+    x: &[f64],
+    reads: &[usize],
+) {
+    let layout = G::layout();
+    let clean = TList::<f64, G>::try_from_flat(x.to_vec()).unwrap();
+    let clean_out = forward(node, &clean);
+    let mut offset = 0;
+    for (s, l) in layout.iter().enumerate() {
+        for e in 0..l.size {
+            let mut flat = x.to_vec();
+            flat[offset + e] = f64::NAN;
+            let bad = TList::<f64, G>::try_from_flat(flat).unwrap();
+            let out = forward(node, &bad);
+            if reads.contains(&s) {
+                assert!(
+                    out.iter().any(|v| v.is_nan()),
+                    "{}: NaN in slot {s} entry {e} lost: {out:?}",
+                    node.data().name()
+                );
+            } else {
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&clean_out), "{}", node.data().name());
+            }
+            let ones = TList::<f64, G>::zero().map(|_| 1.0);
+            let _ = node.data().jvp(&bad, &ones, &());
+            let _ = node.data().vjp(&bad, &(), &Tensor::fill(1.0)).to_dense();
+        }
+        offset += l.size;
+    }
+}
+
+#[test]
+fn nan_inputs_propagate() {
+    let vals = |n: usize| {
+        (0..n)
+            .map(|i| (i as f64 * 0.7).sin() * 2.0)
+            .collect::<Vec<f64>>()
+    };
+    let un = vals(total_len::<Un>());
+    let bin = vals(total_len::<Bin>());
+    let i = at::<Un, M23>(1);
+    nan_in_each_entry(&ops::neg::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::scale::<f64, (), Un, M23>(i, 0.0), &un, &[1]);
+    nan_in_each_entry(&ops::relu::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::exp::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::tanh::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::sigmoid::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::softplus::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::safe_log::<f64, (), Un, M23>(i, EPS), &un, &[1]);
+    nan_in_each_entry(&ops::sum::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::mean::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::transpose::<f64, (), Un, 2, 3>(i), &un, &[1]);
+    nan_in_each_entry(&ops::softmax::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::log_softmax::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(
+        &ops::elementwise::<f64, (), Un, M23>(i, "cube", |v| v * v * v, |v| 3.0 * v * v),
+        &un,
+        &[1],
+    );
+    let (a, b) = (at::<Bin, M23>(1), at::<Bin, M23>(2));
+    nan_in_each_entry(&ops::add::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::sub::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::mul::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::mse::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
+    nan_in_each_entry(
+        &ops::cross_entropy::<f64, (), Bin, M23, M23>(a, b),
+        &bin,
+        &[1, 2],
+    );
+    nan_in_each_entry(
+        &ops::matvec::<f64, (), Mv, 2, 3>(at(1), at(2)),
+        &vals(total_len::<Mv>()),
+        &[1, 2],
+    );
+    nan_in_each_entry(
+        &ops::matmul::<f64, (), Mm, 2, 3, 4>(at(1), at(2)),
+        &vals(total_len::<Mm>()),
+        &[1, 2],
+    );
+    nan_in_each_entry(
+        &ops::linear::<f64, (), Lin, 2, 3>(at(1), at(2), at(3)),
+        &vals(total_len::<Lin>()),
+        &[1, 2, 3],
+    );
+    nan_in_each_entry(
+        &ops::linear_batch::<f64, (), Lb, 4, 2, 3>(at(1), at(2), at(3)),
+        &vals(total_len::<Lb>()),
+        &[1, 2, 3],
+    );
+}
+
+/// ±∞: IEEE semantics, no panic.
+#[test]
+fn infinite_inputs() {
+    type H = HList![V2];
+    let x: TList<f64, H> = tlist![Tensor::new([f64::INFINITY, f64::NEG_INFINITY])];
+    let i = at::<H, V2>(0);
+    assert_eq!(
+        forward(&ops::exp::<f64, (), H, V2>(i), &x),
+        vec![f64::INFINITY, 0.0]
+    );
+    assert_eq!(
+        forward(&ops::tanh::<f64, (), H, V2>(i), &x),
+        vec![1.0, -1.0]
+    );
+    assert_eq!(
+        forward(&ops::sigmoid::<f64, (), H, V2>(i), &x),
+        vec![1.0, 0.0]
+    );
+    assert_eq!(
+        forward(&ops::relu::<f64, (), H, V2>(i), &x),
+        vec![f64::INFINITY, 0.0]
+    );
+    assert_eq!(
+        forward(&ops::safe_log::<f64, (), H, V2>(i, EPS), &x),
+        vec![f64::INFINITY, EPS.ln()]
+    );
+    assert_eq!(
+        forward(&ops::softplus::<f64, (), H, V2>(i), &x)[0],
+        f64::INFINITY
+    );
+    assert!(forward(&ops::sum::<f64, (), H, V2>(i), &x)[0].is_nan());
+    let _ = ops::softmax::<f64, (), H, V2>(i)
+        .data()
+        .vjp(&x, &(), &Tensor::fill(1.0));
+}
