@@ -1,4 +1,11 @@
 //! Errors for run-time checked operations (tensor construction, element access).
+//!
+//! **Mathematics.** A tensor of shape `[d₀, …, d_{r−1}]` holds exactly `d₀ ⋯ d_{r−1}` entries
+//! (one for a scalar), and a multi-index `(i₀, …, i_{r−1})` addresses one of them iff it has
+//! `r` components and `0 ≤ iₖ < dₖ` for every `k`, namely the entry at the row-major offset
+//! `Σₖ iₖ · dₖ₊₁ ⋯ d_{r−1}`; a context holds the sum of the sizes of its slots. These errors
+//! report a violation found at run time: [`ShapeError`] and [`ContextError`] a buffer of the
+//! wrong length, [`IndexError`] a multi-index outside the box `Πₖ [0, dₖ)`.
 
 use core::fmt;
 

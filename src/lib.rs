@@ -10,8 +10,26 @@
 //! - [`tensor`]: [`Tensor<A, S>`], a row-major buffer whose length is fixed by `S`;
 //! - [`shape_list`]: contexts Γ as frunk HLists of shapes and their algebra ([`Cat`], [`Snoc`],
 //!   [`Init`], [`Last`], [`At`]);
-//! - [`tlist`]: heterogeneous contexts [`TList<A, Γ>`] and typed indices [`Idx<Γ, S>`];
+//! - [`tlist`](mod@tlist): heterogeneous contexts [`TList<A, Γ>`] and typed indices
+//!   [`Idx<Γ, S>`];
 //! - [`scalar`]: the [`Element`] trait (f32, f64, exact [`Rational`]) and [`Real`].
+//!
+//! The layers on top:
+//! - [`autograd`]: nodes and graphs with `eval`, `jvp_ctx` and `backprop_ctx`, a typed graph
+//!   builder and derivative checks; [`ops`]: the op library;
+//! - [`approx`]: runtime-approximation graphs with certified error bounds, and [`link`], which
+//!   erases them into [`autograd`] graphs;
+//! - [`export`]: the dataflow of a graph and its Graphviz DOT text;
+//! - [`rng`]: a seeded generator and initialisers; `strategies` (with the `proptest` feature):
+//!   proptest strategies for tensors and contexts.
+//!
+//! **Mathematics.** A graph over the inputs `Γ` with node outputs `Ss` denotes a map
+//! `eval : Π Γ → Π (Γ ++ Ss)` (each node reads the inputs and the earlier outputs); forward
+//! mode computes its Jacobian-vector product and reverse mode `J(x)ᵀ seed`, the two being
+//! adjoint (Lean's `backprop_correct`). A runtime-approximation graph also carries, for every
+//! slot, a bound `ε` on the L∞ distance between its high-precision specification and its
+//! floating-point result, proved sound in Lean (`eval_approx`, `backprop_approx`) and
+//! property-tested here.
 //!
 //! ```
 //! use shapetape::prelude::*;
@@ -26,12 +44,15 @@
 pub mod approx;
 pub mod autograd;
 pub mod error;
+pub mod export;
 pub mod link;
 pub mod ops;
 pub mod rng;
 pub mod scalar;
 pub mod shape;
 pub mod shape_list;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 pub mod tensor;
 pub mod tlist;
 

@@ -4,6 +4,16 @@
 //! reproducible from its seed, which is what tests, gradient checks and seeded weight
 //! initialisation need. It is **not** cryptographically secure.
 //!
+//! **Mathematics.** The state advances by the odd constant `γ = 0x9E37_79B9_7F4A_7C15`
+//! (`⌊2⁶⁴/φ⌋`, φ the golden ratio) modulo `2⁶⁴`, so the states run through one cycle of
+//! period `2⁶⁴`; each output is a bijective mix of the state (two xor-shift–multiply rounds
+//! and a final xor-shift). From these 64-bit words: [`SplitMix64::next_f64`] is `k / 2⁵³` for
+//! the top 53 bits `k`, uniform on a grid of `[0, 1)`; [`SplitMix64::normal`] is the
+//! Box–Muller transform `√(−2 ln u₁) · cos(2π u₂)` with `u₁ ∈ (0, 1]`; [`SplitMix64::below`]
+//! rejects the top `2⁶⁴ mod n` words so that `v mod n` is exactly uniform; and
+//! [`SplitMix64::glorot_uniform`] draws from `U[−r, r)` with `r = √(6 / (fan_in + fan_out))`,
+//! i.e. variance `r²/3 = 2 / (fan_in + fan_out)` (Glorot and Bengio, 2010).
+//!
 //! ```
 //! use shapetape::prelude::*;
 //! use shapetape::rng::SplitMix64;

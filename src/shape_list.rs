@@ -12,6 +12,13 @@
 //! | `Γ.length` | [`ShapeList::LEN`] |
 //! | `Γ.get i` | [`At<Γ, P>`] ([`Lookup`]) |
 //!
+//! **Mathematics.** Contexts are finite lists of shapes, the free monoid on shapes: `++` is
+//! associative with unit `[]`, `|Γ ++ R| = |Γ| + |R|`, and `(Γ ++ R).get i = Γ.get i` for
+//! `i < |Γ|` (a prefix keeps its positions, which is why an index into `Γ` is also one into
+//! `Γ ++ R`). `Cat` is defined by recursion on its first argument, so for every concrete `Γ`
+//! the types `Cat<Γ, HNil>` and `Cat<Cat<Γ, Ss>, R>` normalise to the same HList as `Γ` and
+//! `Cat<Γ, Cat<Ss, R>>`: the equalities for which Lean needs casts hold by computation.
+//!
 //! ```
 //! use shapetape::prelude::*;
 //! type G = HList![Scalar, Vector<3>];

@@ -10,6 +10,12 @@
 //! `Idx Γ s = {i : Fin Γ.length, h : Γ.get i = s}` — whose constructor checks at compile time
 //! that position `i` exists and holds shape `S`.
 //!
+//! **Mathematics.** `TList<A, Γ>` is the product `Π_{S ∈ Γ} A^{size S}`: a vector space (over ℚ
+//! or ℝ) under the slotwise `add`, `sub`, `scale` and `zero`, with the inner product
+//! `⟨x, y⟩ = Σⱼ dot(xⱼ, yⱼ)` ([`TList::dot_list`]) in which the adjointness laws of the
+//! autograd layer are stated. `snoc`/`unsnoc` and `append`/`split` are the isomorphisms
+//! `TList Γ × Tensor τ ≅ TList (Γ ++ [τ])` and `TList Γ × TList R ≅ TList (Γ ++ R)`.
+//!
 //! ```
 //! use shapetape::prelude::*;
 //! type G = HList![Scalar, Vector<2>];

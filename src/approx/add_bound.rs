@@ -1,4 +1,12 @@
 //! Bounds for the context additions of reverse mode (Lean's `addBound` parameter).
+//!
+//! **Mathematics.** Reverse mode accumulates a slot's seed by additions `s ← s ⊕ c`, where `⊕`
+//! is the runtime addition and the spec adds exactly. If `‖sS − s‖∞ ≤ es` and
+//! `‖cS − c‖∞ ≤ ec`, the triangle inequality gives, entry by entry,
+//! `|(sS + cS) − (s ⊕ c)| ≤ es + ec + |(s + c) − (s ⊕ c)|`, and under the rounding model the
+//! last term is at most `u(s + c) = ulp(s + c)/2` (and 0 when an operand is exactly zero and
+//! the sum finite). An [`AddBound`] computes such a bound for a whole slot; Lean's
+//! `backprop_approx` holds for any sound one.
 
 use crate::approx::round::{RuntimeFloat, add_up, half_ulp, norm_max};
 

@@ -1,4 +1,10 @@
 //! `EList<Γ>`: one error bound per context slot.
+//!
+//! **Mathematics.** An `EList<Γ>` is a point `ε ∈ [0, +∞]^{|Γ|}`, one L∞ radius per slot, and
+//! `approx_ctx xS xR ε` says that the spec context lies in the box
+//! `Πⱼ {y : ‖y − toSpec(xRⱼ)‖∞ ≤ εⱼ}` around the runtime context. Bounds are only combined by
+//! upward-rounded arithmetic (e.g. [`EList::add`] is `εⱼ + ε′ⱼ` rounded up), so a computed bound
+//! is never below the real number it stands for; `+∞` means "no information" and absorbs NaN.
 
 use core::fmt;
 use core::marker::PhantomData;

@@ -1,4 +1,16 @@
 //! Forward and reverse runtime-approximation graphs and their semantics.
+//!
+//! **Mathematics.** Over the snoc-list of nodes, three forward recursions run side by side,
+//! node `k` reading the context built so far: `eval_spec (snoc g n) xS = snoc c (n.forward_spec
+//! c)` with `c = eval_spec g xS`, the same for `eval_runtime` with `forward_runtime`, and
+//! `eval_bounds (snoc g n) ε xR = snoc e (n.bound e c)` with `e = eval_bounds g ε xR` and
+//! `c = eval_runtime g xR`. Induction on the nodes, with each node's soundness, gives Lean's
+//! `eval_approx`: `approx_ctx xS xR ε → approx_ctx (eval_spec xS) (eval_runtime xR)
+//! (eval_bounds ε xR)`. Reverse mode follows `backpropCtx`: last node first, the output's seed
+//! is pulled back by the node's spec and runtime VJPs and its VJP bound, and added to the
+//! earlier seeds, each addition bounded by an [`AddBound`]; by the same induction,
+//! `backprop_approx`: inputs and seeds within their bounds give
+//! `approx_ctx (backprop_spec xS δS) (backprop_runtime xR δR) (backprop_bounds ε xR εδ δR)`.
 
 use core::fmt;
 use core::marker::PhantomData;

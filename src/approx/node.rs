@@ -1,4 +1,14 @@
 //! Forward and reverse nodes of the runtime-approximation layer.
+//!
+//! **Mathematics.** A [`FwdNode`] over `Γ` with output `τ` is a spec function `f_S` on the spec
+//! scalar `P`, a runtime function `f_R` on the runtime scalar `R`, and a bound transformer
+//! `β(ε, xR) ≥ 0`, with the soundness law `approx_ctx xS xR ε →
+//! ‖f_S(xS) − toSpec(f_R(xR))‖∞ ≤ β(ε, xR)`. A [`RevNode`] adds the VJPs `v_S`, `v_R` and a bound
+//! `β′(ε, xR, εδ, δR)` such that `approx_ctx xS xR ε` and `‖δS − toSpec(δR)‖∞ ≤ εδ` imply
+//! `approx_ctx (v_S xS δS) (v_R xR δR) β′`. [`RevNode::lift`] derives both bounds from one
+//! generic op: evaluated in interval arithmetic on the boxes `[x̂ − ε, x̂ + ε]`, the op encloses
+//! every admissible spec value, and the bound is the largest distance from that enclosure to the
+//! runtime value.
 
 use core::fmt;
 use std::borrow::Cow;

@@ -1,7 +1,7 @@
 //! Spec scalars, the map from runtime to spec values, and the approximation predicates.
 //!
 //! The spec side of a runtime-approximation graph computes in a scalar type the user chooses:
-//! `f64` (fast, itself approximate) or the exact [`Rational`](crate::Rational) (for
+//! `f64` (fast, itself approximate) or the exact [`Rational`] (for
 //! polynomial and piecewise-linear graphs). The runtime side computes in `f32` or `f64`.
 //! [`ToSpec`] is Lean's `toSpec`, the exact embedding of runtime values into the spec scalar.
 //!

@@ -1,5 +1,12 @@
 //! A typed graph builder: nodes are wired by handles, never by hand-written indices.
 //!
+//! **Mathematics.** The builder grows the context `C₀ = Γ`, `Cₖ₊₁ = Cₖ ++ [τₖ]` one node at a
+//! time, and a handle [`Var`] is a position `p < |Cₖ|` together with its shape `Cₖ.get p`.
+//! Every `Cₖ` is a prefix of every later `Cₘ`, so `Cₘ.get p = Cₖ.get p`: a handle stays a valid
+//! typed index [`Idx<Cₘ, S>`](crate::Idx) however far the graph grows. That is the invariant
+//! behind [`Scope::idx`]; the brand lifetime `'id` keeps the handles of one builder out of
+//! another, the only way a position could be wrong.
+//!
 //! See [`GraphBuilder`].
 
 use core::fmt;

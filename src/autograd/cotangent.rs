@@ -1,4 +1,12 @@
 //! Sparse cotangent contexts: what a node's VJP returns.
+//!
+//! **Mathematics.** A cotangent over `Γ` is an element of the dual of `Π_{S ∈ Γ} A^{size S}`,
+//! identified with that space by the inner product
+//! [`TList::dot_list`](crate::TList::dot_list). A VJP value `J(x)ᵀ δ` is zero on every slot the
+//! node does not read, so a [`Cotangent`] stores a finite map `slot ↦ tensor` and stands for the
+//! dense context that is zero elsewhere. Adding at a slot already present adds the tensors: the
+//! chain rule for an operand read twice, since the VJP of the diagonal `x ↦ (x, x)` is
+//! `(a, b) ↦ a + b`.
 
 use core::fmt;
 use core::marker::PhantomData;

@@ -3,6 +3,14 @@
 //!
 //! Keeping one implementation here means `GraphData`, `RevGraph` (runtime and spec sides)
 //! and the bound propagation all follow the same, tested recursion.
+//!
+//! **Mathematics.** `eval` computes `vals ← vals ++ [fₖ(vals)]` for `k = 0, …, n − 1`, and `jvp`
+//! appends `Jₖ(vals) · tans` beside it. The reverse sweep unrolls Lean's
+//! `backpropCtx (snoc g n) x seed = backpropCtx g x (init seed + vjpₙ(ctx, last seed))`: for
+//! `k = n − 1, …, 0` it pops the output seed `δₖ` and adds `vjpₖ(ctxₖ, δₖ)` to the earlier
+//! slots. Lean adds a dense contribution, zero on the untouched slots; the sweep applies those
+//! zero additions lazily (they matter only for `−0 + 0` and for bounds), so it equals the
+//! literal recursion bit for bit at linear cost.
 
 use crate::scalar::Element;
 use crate::tensor::Owned;

@@ -1,4 +1,14 @@
 //! Graphs: snoc-lists of nodes, and their semantics.
+//!
+//! **Mathematics.** A graph `g` over `Γ` with outputs `Ss` denotes the map
+//! `eval : Π Γ → Π (Γ ++ Ss)` given by recursion on the snoc-list: `eval nil x = x` and
+//! `eval (snoc g n) x = snoc c (n.forward c)` with `c = eval g x`. `jvp_ctx` is its derivative,
+//! by the same recursion on tangents (`snoc dc (n.jvp c dc)`), and `backprop_ctx` its transpose:
+//! `backprop nil x seed = seed`, `backprop (snoc g n) x seed = backprop g x (init seed +
+//! n.vjp c (last seed))`. If every node is adjoint, `⟨n.jvp c dc, δ⟩ = ⟨dc, n.vjp c δ⟩`,
+//! induction on the nodes gives Lean's `backprop_correct`,
+//! `⟨jvp_ctx x dx, seed⟩ = ⟨dx, backprop_ctx x seed⟩`: reverse mode computes `J(x)ᵀ seed` for the
+//! Jacobian `J(x)` of `eval` (see [`Graph`]).
 
 use core::fmt;
 use core::marker::PhantomData;

@@ -1,4 +1,11 @@
 //! Executable nodes: forward, JVP and VJP closures over a context.
+//!
+//! **Mathematics.** A node over `Γ` with output `τ` is a map `f : Π_{S ∈ Γ} A^{size S} →
+//! A^{size τ}` (with a non-differentiable environment `d`) given with its derivative in both
+//! directions, `jvp(x, dx) = J_f(x) dx` and `vjp(x, δ) = J_f(x)ᵀ δ`. The transpose is taken
+//! for the inner products of tensors and contexts, so the two satisfy the adjointness law
+//! `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` for all `x, dx, δ` (Lean's `Node.correct`), which
+//! [`Node`] promises and [`check_adjoint`](crate::autograd::check_adjoint) tests.
 
 use core::fmt;
 use std::borrow::Cow;

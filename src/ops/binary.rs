@@ -1,5 +1,10 @@
 //! Entrywise ops on two operands of the same shape. Operands may alias (the same slot used
 //! twice); the VJP then adds both contributions to that slot, as in Lean.
+//!
+//! **Mathematics.** For `y = a ∘ b` entrywise, `dy = ∂ₐ ⊙ da + ∂_b ⊙ db` with diagonal
+//! Jacobians (`1` and `±1` for `±`, `b` and `a` for `⊙`), which are symmetric, so the VJP
+//! scales the seed the same way: `ā = ∂ₐ ⊙ δ`, `b̄ = ∂_b ⊙ δ`. When `a` and `b` are one slot
+//! `x`, the node is `x ↦ x ∘ x` and its VJP `ā + b̄` (the chain rule through `x ↦ (x, x)`).
 
 use crate::autograd::{Cotangent, Node, NodeData};
 use crate::scalar::Element;

@@ -1,4 +1,10 @@
 //! Entrywise ops `y = f(x)` on one operand: one constructor, many scalar functions.
+//!
+//! **Mathematics.** `y = f(x)` entrywise has the diagonal Jacobian `diag f′(x)`, which is
+//! symmetric, so the JVP and the VJP are the same product, `dy = f′(x) ⊙ dx` and
+//! `x̄ = f′(x) ⊙ δ`, adjoint for any `f′`. Whether `f′` is the derivative of `f` is what
+//! finite differences ([`gradcheck`](crate::autograd::gradcheck)) test; at a kink (`relu` at
+//! 0) a fixed one-sided value is used.
 
 use std::sync::Arc;
 

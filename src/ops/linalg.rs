@@ -1,6 +1,12 @@
 //! Matrix ops: matrix–vector and matrix–matrix products, transpose, affine layers.
 //!
 //! Every inner product is a left fold from 0 in index order (Lean's `dot`).
+//!
+//! **Mathematics.** The products are bilinear, `d(W x) = dW x + W dx` and
+//! `d(A B) = dA B + A dB`, and their adjoints for the Frobenius inner product
+//! `⟨X, Y⟩ = Σᵢⱼ Xᵢⱼ Yᵢⱼ` are `W̄ = δ xᵀ`, `x̄ = Wᵀ δ`, `Ā = δ Bᵀ`, `B̄ = Aᵀ δ`. Transposition is
+//! linear with adjoint `δ ↦ δᵀ`. The affine layers add a bias, whose VJP is `δ` (`linear`) or
+//! the sum of the rows of `δ` (`linear_batch`, where one bias is added to every row).
 
 use crate::autograd::{Cotangent, Node, NodeData};
 use crate::ops::kernels;

@@ -2,6 +2,14 @@
 //!
 //! "Rows" are the slices along the last axis: a `Vector<C>` is one row, a `Matrix<B, C>` is
 //! `B` rows of `C` classes (a scalar is one row of one entry).
+//!
+//! **Mathematics.** Per row `x`, with `m = maxⱼ xⱼ` (the shift cancels and keeps every
+//! exponential at most 1): `softmax(x)ᵢ = e^{xᵢ − m} / Σⱼ e^{xⱼ − m}` and
+//! `log_softmax(x) = x − m − log Σⱼ e^{xⱼ − m}`. With `p = softmax(x)`, softmax has the
+//! symmetric Jacobian `diag p − p pᵀ`, so its JVP and VJP are both `v ↦ p ⊙ (v − ⟨p, v⟩)`;
+//! log-softmax has the Jacobian `I − 𝟙 pᵀ`, JVP `v − ⟨p, v⟩ 𝟙` and VJP `v − p Σⱼ vⱼ`. The
+//! losses `mse(p, t) = Σ (p − t)² / n` and `cross_entropy(z, t) = −(1/R) Σᵣ ⟨tᵣ,
+//! log_softmax(zᵣ)⟩` are differentiable in both arguments, and their VJPs list both.
 
 use typenum::NonZero;
 

@@ -9,7 +9,7 @@
 //! | op | math | scalar |
 //! |---|---|---|
 //! | [`add`], [`sub`], [`mul`] | `x ± y`, `x ⊙ y` | any [`Element`](crate::Element) |
-//! | [`elementwise`] | `f(x)` entrywise, given `f` and `f′` | any |
+//! | [`elementwise`](fn@elementwise) | `f(x)` entrywise, given `f` and `f′` | any |
 //! | [`neg`], [`scale`], [`relu`] | `−x`, `x·c`, `max(x, 0)` | any |
 //! | [`exp`], [`tanh`], [`sigmoid`], [`softplus`], [`safe_log`] | entrywise | [`Real`](crate::Real) |
 //! | [`sum`], [`mean`] | `Σ x`, `Σ x / n` | any |

@@ -1,4 +1,7 @@
 //! Reductions to a scalar.
+//!
+//! **Mathematics.** `sum : A^n → A`, `x ↦ Σᵢ xᵢ`, is linear with the Jacobian row `𝟙ᵀ`: JVP
+//! `Σᵢ dxᵢ`, VJP `δ 𝟙` (every entry `δ`). `mean = sum / n` scales both by `1/n`.
 
 use typenum::NonZero;
 
