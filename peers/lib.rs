@@ -1,0 +1,1 @@
+//! Empty: the peer comparisons are the bench `benches/peers.rs`.
