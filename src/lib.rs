@@ -48,6 +48,7 @@ pub mod export;
 pub mod link;
 pub mod ops;
 pub mod rng;
+pub mod safetensors;
 pub mod scalar;
 pub mod shape;
 pub mod shape_list;
