@@ -18,6 +18,15 @@
 
 use crate::approx::round::{RuntimeFloat, add_up, div_up, mul_up, norm_max, sanitize, sum_up};
 
+/// `2^k` exactly, also in the subnormal range (where `2f64.powi(k)` would underflow to 0).
+fn pow2(k: i32) -> f64 {
+    if k >= -1022 {
+        2f64.powi(k)
+    } else {
+        f64::from_bits(1u64 << (k + 1074).clamp(0, 51))
+    }
+}
+
 /// `γₖ = k·u / (1 − k·u)` for the runtime format `F`, rounded upward (`+∞` if `k·u ≥ 1`).
 pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
     let u = 2f64.powi(-F::PRECISION);
@@ -75,7 +84,7 @@ pub(crate) fn gemm_bound<F: RuntimeFloat>(
     if add_up(abs_products, mul_up(g, abs_products)) >= F::MAX_FINITE {
         return f64::INFINITY; // a partial sum may overflow
     }
-    let underflow = mul_up(kf, 2f64.powi(F::MIN_EXP));
+    let underflow = mul_up(kf, pow2(F::MIN_EXP));
     sanitize(add_up(input, add_up(mul_up(g, abs_products), underflow)))
 }
 
@@ -94,6 +103,14 @@ pub(crate) fn add_rounding<F: RuntimeFloat>(out: &[F]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn underflow_term_is_not_lost_for_f64() {
+        assert_eq!(pow2(-1074), f64::from_bits(1));
+        assert_eq!(pow2(-1023), f64::from_bits(1 << 51));
+        assert_eq!(pow2(-149), 2f64.powi(-149));
+        assert!(gemm_bound::<f64>(&[0.0], false, 0.0, &[0.0], false, 0.0, 1, 1, 1) > 0.0);
+    }
 
     #[test]
     fn gamma_matches_its_definition() {
