@@ -43,8 +43,9 @@ pub trait AddBound<R>: Sync {
 
 /// Lean's `ctxAddBound` for the runtime format `R`, refined: entry `i` is charged
 /// `ex + ey + u(xᵢ + yᵢ)` with `u = ulp/2` of `R` (digest §6), except that an addition with an
-/// exactly-zero operand (`xᵢ = 0` or `yᵢ = 0`) is exact and charged `ex + ey`. The slot bound is
-/// the maximum over entries, clamped at 0 (an empty slot gets 0).
+/// exactly-zero operand (`xᵢ = 0` or `yᵢ = 0`) and a finite result is exact and charged
+/// `ex + ey`. A NaN or infinite sum is charged `+∞` (as by Lean's formula, `u(NaN) = u(∞) = ∞`).
+/// The slot bound is the maximum over entries, clamped at 0 (an empty slot gets 0).
 ///
 /// The refinement is sound (IEEE `x + 0` is exact) and makes the dense zero additions of
 /// Lean's recursion free, which is what lets `backprop_bounds` run in linear time.
@@ -56,7 +57,7 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
         let base = add_up(ex, ey);
         norm_max(x.iter().zip(y).map(|(&a, &b)| {
             let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
-            if a == 0.0 || b == 0.0 {
+            if (a == 0.0 || b == 0.0) && (a + b).is_finite() {
                 base
             } else {
                 add_up(base, half_ulp::<R>(upper_abs_sum(a, b)))
@@ -68,8 +69,17 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
     where
         R: RuntimeFloat,
     {
-        // add(e, 0, x, 0) = max(0, maxᵢ (e + 0)) = e for a non-empty slot (e ≥ 0), 0 otherwise.
-        if times == 0 || !x.is_empty() { ex } else { 0.0 }
+        // add(e, 0, x, 0) = max(0, maxᵢ (e + 0)) = e for a non-empty slot of finite values
+        // (e ≥ 0), +∞ if an entry is NaN or ±∞ (which stays so), 0 for an empty slot.
+        if times == 0 {
+            ex
+        } else if x.is_empty() {
+            0.0
+        } else if x.iter().any(|v| !v.to_f64_exact().is_finite()) {
+            f64::INFINITY
+        } else {
+            ex
+        }
     }
 }
 

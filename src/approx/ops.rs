@@ -231,6 +231,14 @@ where
     )
 }
 
+/// The rounding of the runtime addition that combined two contributions to the slot `pos`
+/// (aliased operands), bounded from the combined runtime contribution in `c`.
+fn sum_rounding<R: RuntimeFloat>(c: &[(usize, Owned<R>)], pos: usize) -> f64 {
+    c.iter()
+        .find(|(p, _)| *p == pos)
+        .map_or(0.0, |(_, t)| add_rounding(&t.0))
+}
+
 /// `A B` (see [`ops::matmul`]).
 pub fn matmul<R, P, G, const M: usize, const K: usize, const N: usize>(
     a: Idx<G, Matrix<M, K>>,
@@ -290,11 +298,7 @@ where
             );
             if a.pos() == b.pos() {
                 // One slot receives δBᵀ + Aᵀδ: both errors plus the rounding of the sum.
-                let sum = c
-                    .iter()
-                    .find(|(p, _)| *p == a.pos())
-                    .map_or(0.0, |(_, t)| add_rounding(&t.0));
-                EContrib::zero().with(a, add_up(add_up(ea, eb), sum))
+                EContrib::zero().with(a, add_up(add_up(ea, eb), sum_rounding(c, a.pos())))
             } else {
                 EContrib::zero().with(a, ea).with(b, eb)
             }
@@ -351,38 +355,38 @@ where
               ctx: &TList<R, G>,
               ed: f64,
               d: TensorView<'_, R, Vector<O>>,
-              _: &[(usize, Owned<R>)]| {
+              c: &[(usize, Owned<R>)]| {
             let (wv, xv) = (ctx.get(w), ctx.get(x));
-            EContrib::zero()
-                .with(
-                    w,
-                    gemm_bound(
-                        d.as_slice(),
-                        false,
-                        ed,
-                        xv.as_slice(),
-                        false,
-                        eps.get(x),
-                        O,
-                        1,
-                        I,
-                    ),
-                )
-                .with(
-                    x,
-                    gemm_bound(
-                        wv.as_slice(),
-                        true,
-                        eps.get(w),
-                        d.as_slice(),
-                        false,
-                        ed,
-                        I,
-                        O,
-                        1,
-                    ),
-                )
-                .with(b, ed)
+            let ew = gemm_bound(
+                d.as_slice(),
+                false,
+                ed,
+                xv.as_slice(),
+                false,
+                eps.get(x),
+                O,
+                1,
+                I,
+            );
+            let ex = gemm_bound(
+                wv.as_slice(),
+                true,
+                eps.get(w),
+                d.as_slice(),
+                false,
+                ed,
+                I,
+                O,
+                1,
+            );
+            let contrib = EContrib::zero().with(w, ew);
+            if x.pos() == b.pos() {
+                // x and b alias (I = O): the slot receives Wᵀδ ⊕ δ, so both errors plus the
+                // rounding of that sum (`with` would replace the first bound by the second).
+                contrib.with(x, add_up(add_up(ex, ed), sum_rounding(c, x.pos())))
+            } else {
+                contrib.with(x, ex).with(b, ed)
+            }
         },
     )
 }
@@ -423,42 +427,40 @@ where
               ctx: &TList<R, G>,
               ed: f64,
               d: TensorView<'_, R, Matrix<B, O>>,
-              _: &[(usize, Owned<R>)]| {
+              c: &[(usize, Owned<R>)]| {
             let (wv, xv) = (ctx.get(w), ctx.get(x));
             let ones = vec![R::from_f64(1.0); B];
-            EContrib::zero()
-                .with(
-                    w,
-                    gemm_bound(
-                        d.as_slice(),
-                        true,
-                        ed,
-                        xv.as_slice(),
-                        false,
-                        eps.get(x),
-                        O,
-                        B,
-                        I,
-                    ),
-                )
-                .with(
-                    x,
-                    gemm_bound(
-                        d.as_slice(),
-                        false,
-                        ed,
-                        wv.as_slice(),
-                        false,
-                        eps.get(w),
-                        B,
-                        O,
-                        I,
-                    ),
-                )
-                .with(
-                    b,
-                    gemm_bound(d.as_slice(), true, ed, &ones, false, 0.0, O, B, 1),
-                )
+            let ew = gemm_bound(
+                d.as_slice(),
+                true,
+                ed,
+                xv.as_slice(),
+                false,
+                eps.get(x),
+                O,
+                B,
+                I,
+            );
+            let ex = gemm_bound(
+                d.as_slice(),
+                false,
+                ed,
+                wv.as_slice(),
+                false,
+                eps.get(w),
+                B,
+                O,
+                I,
+            );
+            let eb = gemm_bound(d.as_slice(), true, ed, &ones, false, 0.0, O, B, 1);
+            let contrib = if w.pos() == x.pos() {
+                // W and X alias (B = O): the slot receives δᵀX ⊕ δW, so both errors plus the
+                // rounding of that sum (`with` would replace the first bound by the second).
+                EContrib::zero().with(w, add_up(add_up(ew, ex), sum_rounding(c, w.pos())))
+            } else {
+                EContrib::zero().with(w, ew).with(x, ex)
+            };
+            contrib.with(b, eb)
         },
     )
 }

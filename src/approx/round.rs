@@ -46,14 +46,28 @@ impl RuntimeFloat for f64 {
     }
 }
 
-/// `2^k` as an `f64`, rounded upward when `k` is below the subnormal range.
+/// `2^k` as an `f64`, exactly (built from the bit pattern), rounded upward when `k` is below
+/// the subnormal range and `+∞` above the finite range.
+///
+/// (Not `2f64.powi(k)`: for `k < −1023` that computes `1 / 2^|k|`, whose denominator overflows,
+/// and returns 0.)
 fn pow2_up(k: i32) -> f64 {
     if k < -1074 {
         f64::from_bits(1)
+    } else if k < -1022 {
+        f64::from_bits(1u64 << (k + 1074))
+    } else if k > 1023 {
+        f64::INFINITY
     } else {
-        2f64.powi(k)
+        f64::from_bits(((k + 1023) as u64) << 52)
     }
 }
+
+/// `2^−968`: below this magnitude the error-free transformations behind [`mul_up`] and
+/// [`div_up`] can lose their residual to underflow (the exact residual may be a nonzero number
+/// smaller than the least subnormal, which the FMA rounds to 0), so there the result is bumped
+/// without looking at the residual.
+const UNDERFLOW_ZONE: f64 = f64::from_bits((1023 - 968) << 52);
 
 /// `⌊log₂ x⌋` for a finite `x > 0`, exactly (from the bit pattern).
 fn floor_log2(x: f64) -> i32 {
@@ -92,37 +106,60 @@ pub fn sanitize(x: f64) -> f64 {
     if x.is_nan() { f64::INFINITY } else { x }
 }
 
+/// The upward rounding of an operation on `a`, `b` whose rounded result `r` is not finite:
+/// `+∞` for NaN; `−f64::MAX` for `−∞` from finite operands (the exact result is a finite
+/// number below `−f64::MAX`, and `−∞` would be below it); `r` itself otherwise.
+#[inline]
+fn up_non_finite(r: f64, a: f64, b: f64) -> f64 {
+    if r == f64::NEG_INFINITY && a.is_finite() && b.is_finite() {
+        -f64::MAX
+    } else {
+        sanitize(r)
+    }
+}
+
 /// `a + b` rounded upward (TwoSum: bumped only if the rounded sum is below the exact one).
 #[inline]
 pub fn add_up(a: f64, b: f64) -> f64 {
     let s = a + b;
     if !s.is_finite() {
-        return sanitize(s);
+        return up_non_finite(s, a, b);
     }
     let bb = s - a;
     let err = (a - (s - bb)) + (b - bb);
     if err > 0.0 { s.next_up() } else { s }
 }
 
-/// `a · b` rounded upward (FMA residual).
+/// `a · b` rounded upward (FMA residual; near underflow, where the residual itself may
+/// underflow to 0, the rounded product is bumped unless it is exact because an operand is 0).
 #[inline]
 pub fn mul_up(a: f64, b: f64) -> f64 {
     let p = a * b;
     if !p.is_finite() {
-        return sanitize(p);
+        return up_non_finite(p, a, b);
     }
-    let err = a.mul_add(b, -p);
+    if p.abs() < UNDERFLOW_ZONE && a != 0.0 && b != 0.0 {
+        // p is a·b rounded to nearest, so the next float up is above a·b.
+        return p.next_up();
+    }
+    let err = a.mul_add(b, -p); // a·b − p, exact for |p| ≥ 2^−968
     if err > 0.0 { p.next_up() } else { p }
 }
 
-/// `a / b` rounded upward, for `b > 0` (residual `a − q·b` by FMA).
+/// `a / b` rounded upward, for `b > 0` (residual `a − q·b` by FMA; for a dividend near
+/// underflow, where the residual may underflow to 0, the rounded quotient is bumped unless
+/// the dividend is 0).
 #[inline]
 pub fn div_up(a: f64, b: f64) -> f64 {
     let q = a / b;
     if !q.is_finite() {
-        return sanitize(q);
+        return up_non_finite(q, a, b);
     }
-    let r = (-q).mul_add(b, a); // a − q·b, exact
+    if a.abs() < UNDERFLOW_ZONE && a != 0.0 {
+        // q is a/b rounded to nearest, so the next float up is above a/b.
+        return q.next_up();
+    }
+    let r = (-q).mul_add(b, a); // a − q·b, exact for |a| ≥ 2^−968
     if r > 0.0 { q.next_up() } else { q }
 }
 
@@ -171,6 +208,10 @@ mod tests {
         assert_eq!(half_ulp::<f64>(1.0), 2f64.powi(-53));
         assert_eq!(half_ulp::<f64>(0.0), f64::from_bits(1));
         assert_eq!(half_ulp::<f32>(f64::NAN), f64::INFINITY);
+        // Below 2^−1022 (where `2f64.powi` underflows through 1/2^|k|).
+        assert_eq!(half_ulp::<f64>(1e-300), f64::from_bits(1 << 24)); // 2^(−997 − 53)
+        assert_eq!(half_ulp::<f64>(f64::MIN_POSITIVE), f64::from_bits(1)); // 2^−1075, rounded up
+        assert_eq!(half_ulp::<f64>(f64::from_bits(1)), f64::from_bits(1));
     }
 
     #[test]
@@ -194,6 +235,20 @@ mod tests {
         assert_eq!(div_up(1.0, 4.0), 0.25);
         assert_eq!(add_up(f64::NAN, 1.0), f64::INFINITY);
         assert_eq!(mul_up(f64::INFINITY, 0.0), f64::INFINITY);
+        // Near underflow the residuals vanish: a product or quotient that rounds down to a
+        // subnormal (or to 0) must still be bumped.
+        let tiny = f64::from_bits(1);
+        assert_eq!(mul_up(tiny, tiny), tiny);
+        assert_eq!(mul_up(tiny, 0.0), 0.0);
+        assert_eq!(div_up(3.0 * tiny, 1.25), 3.0 * tiny); // exact 2.4·2^−1074
+        assert_eq!(div_up(0.0, 3.0), 0.0);
+        // Overflow towards −∞ from finite operands: the exact result is finite, so the upward
+        // rounding is −MAX (and the downward rounding of a positive overflow, −(−MAX), too).
+        assert_eq!(mul_up(-1e200, 1e200), -f64::MAX);
+        assert_eq!(div_up(-1e300, 1e-300), -f64::MAX);
+        assert_eq!(add_up(-f64::MAX, -f64::MAX), -f64::MAX);
+        assert_eq!(mul_up(f64::NEG_INFINITY, 1.0), f64::NEG_INFINITY);
+        assert_eq!(mul_up(1e200, 1e200), f64::INFINITY);
         assert_eq!(norm_max([1.0, f64::NAN]), f64::INFINITY);
         assert_eq!(norm_max(std::iter::empty()), 0.0);
     }
