@@ -25,7 +25,10 @@
 //!    up to a few hundred roundings of relative size 2⁻⁵³ ≈ 1.1·10⁻¹⁶ of the magnitudes
 //!    involved; 10⁻¹² covers that with four orders of margin, and is ~10⁴ times smaller than
 //!    one f32 rounding (2⁻²⁴ ≈ 6·10⁻⁸), the smallest error a runtime bound accounts for. A slot
-//!    with a finite bound must also have a finite runtime value and a finite spec value.
+//!    with a finite bound must also have a finite runtime value, and a finite spec value when
+//!    every input bound is finite (with a `+∞` input bound the spec inputs may be so far away
+//!    that the `f64` spec overflows where the exact value is finite, e.g. `exp(10¹⁰)·0`; such
+//!    slots are not compared).
 //! 4. *Adversarial values.* Entries are drawn from zeros of both signs, non-dyadic rationals
 //!    (`n/3`, `n/7`, …), moderate floats, floats across the whole f32 range (2⁻¹²⁶ … 2¹²⁶),
 //!    f32 subnormals, values near the overflow and underflow of `exp` (≈ ±88…105), for the f64

@@ -877,8 +877,8 @@ fn all_finite<C>(x: &TList<f64, C>) -> bool {
     x.slot_slices().flatten().all(|v| v.is_finite())
 }
 
-/// `backprop_correct` for the erased graph in f64, and the erased `jvp_ctx` is the tangent of
-/// `eval` (slot `|Γ| + k` is node `k`'s runtime JVP, not its primal output as in Lean).
+/// `backprop_correct` for the erased graph in f64: its `jvp_ctx` is a real tangent (with Lean's
+/// placeholder, which returns the primal outputs, the two sides would not agree).
 fn erased_adjoint<G: ShapeList, Ss: ShapeList>(
     b: &Built<f64, f64, G, Ss>,
     x: TList<f64, G>,
