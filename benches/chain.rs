@@ -235,7 +235,10 @@ fn report(chains: &[Chain]) {
             .zip(&c.grads)
             .map(|(p, q)| (p - q).abs())
             .fold(0.0f32, f32::max);
-        println!("chain N = {:3}: max |tape − backprop_ctx| = {diff:.2e}", c.n);
+        println!(
+            "chain N = {:3}: max |tape − backprop_ctx| = {diff:.2e}",
+            c.n
+        );
     }
 
     // Every measured case at every length, alternately in one run.
@@ -252,7 +255,10 @@ fn report(chains: &[Chain]) {
             ("backprop_bounds", Case::new("", || (c.backprop_bounds)())),
         ];
         if c.n <= literal_ctx_max {
-            named.push(("backprop_ctx_literal", Case::new("", || (c.backprop_ctx_literal)())));
+            named.push((
+                "backprop_ctx_literal",
+                Case::new("", || (c.backprop_ctx_literal)()),
+            ));
         }
         if c.n <= literal_bounds_max {
             named.push((
@@ -298,11 +304,19 @@ fn report(chains: &[Chain]) {
     println!();
     for c in chains {
         let r = time(c.n, "backprop_ctx").unwrap() / time(c.n, "tape").unwrap();
-        ratio_row(&format!("backprop_ctx / untyped tape, N = {}", c.n), r, 1.5, false);
+        ratio_row(
+            &format!("backprop_ctx / untyped tape, N = {}", c.n),
+            r,
+            1.5,
+            false,
+        );
     }
     for c in chains {
         let r = time(c.n, "backprop_runtime").unwrap() / time(c.n, "tape").unwrap();
-        info_row(&format!("RevGraph::backprop_runtime / untyped tape, N = {}", c.n), r);
+        info_row(
+            &format!("RevGraph::backprop_runtime / untyped tape, N = {}", c.n),
+            r,
+        );
     }
     for what in ["backprop_ctx", "backprop_runtime", "backprop_bounds"] {
         let r = time(256, what).unwrap() / time(128, what).unwrap();

@@ -31,7 +31,8 @@ fn setup() -> Setup {
     let b: Vec<f32> = (0..N * N).map(|_| rng.uniform(-1.0, 1.0) as f32).collect();
     let a_nd = ArrayView2::from_shape((N, N), &a[..]).unwrap().to_owned();
     let b_nd = ArrayView2::from_shape((N, N), &b[..]).unwrap().to_owned();
-    let graph = GraphData::<f32, (), G, HNil>::nil().snoc(ops::matmul(Idx::at::<0>(), Idx::at::<1>()));
+    let graph =
+        GraphData::<f32, (), G, HNil>::nil().snoc(ops::matmul(Idx::at::<0>(), Idx::at::<1>()));
     let x = tlist![
         Tensor::try_from_slice(&a).unwrap(),
         Tensor::try_from_slice(&b).unwrap()
@@ -75,7 +76,9 @@ fn report() {
         Case::new("GraphData eval of ops::matmul (incl. input clone)", || {
             sink(s.graph.eval(s.x.clone(), &()))
         }),
-        Case::new("clone of the two 256×256 inputs only", || sink(s.x.clone())),
+        Case::new("clone of the two 256×256 inputs only", || {
+            sink(s.x.clone())
+        }),
     ];
     let t = measure(&mut cases);
     print_times("target 4: 256×256×256 f32 matmul", &cases, &t);
@@ -84,7 +87,12 @@ fn report() {
         println!("  {:<52} {:>8.2} GFLOP/s", c.name, gflops(secs));
     }
     ratio_row("speed Element::gemm / ndarray dot", t[0] / t[2], 0.9, true);
-    ratio_row("speed ops::matmul eval / ndarray dot", t[0] / t[4], 0.9, true);
+    ratio_row(
+        "speed ops::matmul eval / ndarray dot",
+        t[0] / t[4],
+        0.9,
+        true,
+    );
     info_row("speed gemm(tb = true) / ndarray dot", t[0] / t[3]);
 }
 
@@ -95,7 +103,9 @@ fn criterion_groups(c: &mut criterion::Criterion) {
     group.bench_function("element_gemm", |b| {
         b.iter(|| <f32 as Element>::gemm(&s.a, false, &s.b, false, N, N, N))
     });
-    group.bench_function("ops_matmul_eval", |b| b.iter(|| s.graph.eval(s.x.clone(), &())));
+    group.bench_function("ops_matmul_eval", |b| {
+        b.iter(|| s.graph.eval(s.x.clone(), &()))
+    });
     group.finish();
 }
 

@@ -72,11 +72,7 @@ fn peak_of<T>(f: impl FnOnce() -> T) -> (usize, usize, T) {
     PEAK.store(base, Relaxed);
     let calls = CALLS.load(Relaxed);
     let out = f();
-    (
-        PEAK.load(Relaxed) - base,
-        CALLS.load(Relaxed) - calls,
-        out,
-    )
+    (PEAK.load(Relaxed) - base, CALLS.load(Relaxed) - calls, out)
 }
 
 fn kib(b: usize) -> String {
@@ -92,10 +88,25 @@ fn main() {
     let context = mlp::bytes_of(&ctx);
     let reference = inputs + context;
     drop(ctx);
-    println!("MLP {}x{}→{}→{} f32, entry bytes:", mlp::B, mlp::I, mlp::H, mlp::O);
-    println!("  inputs Γ                                   {:>12}", kib(inputs));
-    println!("  forward context Γ ++ Ss (eval result)      {:>12}", kib(context));
-    println!("  reference = inputs + forward context       {:>12}", kib(reference));
+    println!(
+        "MLP {}x{}→{}→{} f32, entry bytes:",
+        mlp::B,
+        mlp::I,
+        mlp::H,
+        mlp::O
+    );
+    println!(
+        "  inputs Γ                                   {:>12}",
+        kib(inputs)
+    );
+    println!(
+        "  forward context Γ ++ Ss (eval result)      {:>12}",
+        kib(context)
+    );
+    println!(
+        "  reference = inputs + forward context       {:>12}",
+        kib(reference)
+    );
 
     // A: the call alone (inputs and seed already cloned, passed by value).
     let (xa, sa) = (x.clone(), seed.clone());
@@ -109,16 +120,27 @@ fn main() {
     drop(c);
     // D: the bounds sweep of the same MLP as a RevGraph<f32, f64>.
     let r = mlp::rev_graph();
-    let (peak_bounds, _, e) = peak_of(|| {
-        r.backprop_bounds(EList::zero(), x.clone(), EList::zero(), seed.clone())
-    });
+    let (peak_bounds, _, e) =
+        peak_of(|| r.backprop_bounds(EList::zero(), x.clone(), EList::zero(), seed.clone()));
     drop(e);
 
     println!("\n== target 5: peak heap above the starting level");
-    println!("  backprop_ctx call (args moved in)          {:>12}  ({calls} allocations)", kib(peak_call));
-    println!("  clone inputs + seed, then backprop_ctx      {:>12}", kib(peak_step));
-    println!("  eval (incl. input clone)                    {:>12}", kib(peak_eval));
-    println!("  RevGraph::backprop_bounds (incl. clones)    {:>12}", kib(peak_bounds));
+    println!(
+        "  backprop_ctx call (args moved in)          {:>12}  ({calls} allocations)",
+        kib(peak_call)
+    );
+    println!(
+        "  clone inputs + seed, then backprop_ctx      {:>12}",
+        kib(peak_step)
+    );
+    println!(
+        "  eval (incl. input clone)                    {:>12}",
+        kib(peak_eval)
+    );
+    println!(
+        "  RevGraph::backprop_bounds (incl. clones)    {:>12}",
+        kib(peak_bounds)
+    );
     ratio_row(
         "peak(clone inputs + seed, backprop_ctx) / (inputs + fwd ctx)",
         peak_step as f64 / reference as f64,

@@ -58,9 +58,21 @@ fn report() {
         }),
     ];
     let t = measure(&mut cases);
-    print_times("target 1: MLP step, shapetape vs hand-written (same kernel)", &cases, &t);
-    ratio_row("backprop_ctx / hand (parameter grads)", t[2] / t[0], 1.15, false);
-    info_row("backprop_ctx / hand (all input cotangents, same outputs)", t[2] / t[1]);
+    print_times(
+        "target 1: MLP step, shapetape vs hand-written (same kernel)",
+        &cases,
+        &t,
+    );
+    ratio_row(
+        "backprop_ctx / hand (parameter grads)",
+        t[2] / t[0],
+        1.15,
+        false,
+    );
+    info_row(
+        "backprop_ctx / hand (all input cotangents, same outputs)",
+        t[2] / t[1],
+    );
     info_row("eval + backprop_ctx / hand (parameter grads)", t[3] / t[0]);
     info_row("clone of inputs + seed / backprop_ctx", t[5] / t[2]);
 
@@ -80,10 +92,22 @@ fn report() {
         }),
     ];
     let t = measure(&mut cases);
-    print_times("target 3: certified bounds on the MLP (RevGraph<f32, f64>)", &cases, &t);
-    ratio_row("backprop_bounds / backprop_runtime", t[1] / t[0], 3.0, false);
+    print_times(
+        "target 3: certified bounds on the MLP (RevGraph<f32, f64>)",
+        &cases,
+        &t,
+    );
+    ratio_row(
+        "backprop_bounds / backprop_runtime",
+        t[1] / t[0],
+        3.0,
+        false,
+    );
     info_row("backprop_certified / backprop_runtime", t[2] / t[0]);
-    info_row("RevGraph::backprop_runtime / GraphData::backprop_ctx", t[0] / t[3]);
+    info_row(
+        "RevGraph::backprop_runtime / GraphData::backprop_ctx",
+        t[0] / t[3],
+    );
 }
 
 fn criterion_groups(c: &mut criterion::Criterion) {

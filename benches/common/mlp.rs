@@ -102,9 +102,8 @@ impl Hand {
     /// The same numbers as `inputs()`.
     pub fn from_inputs(x: &TList<f32, Inputs>) -> Self {
         let s: Vec<&[f32]> = x.slot_slices().collect();
-        let m = |k: usize, r: usize, c: usize| {
-            ArrayView2::from_shape((r, c), s[k]).unwrap().to_owned()
-        };
+        let m =
+            |k: usize, r: usize, c: usize| ArrayView2::from_shape((r, c), s[k]).unwrap().to_owned();
         Hand {
             w1: m(0, H, I),
             b1: Array1::from(s[1].to_vec()),

@@ -59,8 +59,16 @@ pub fn measure(cases: &mut [Case<'_>]) -> Vec<f64> {
         return vec![f64::NAN; cases.len()];
     }
     let full = bench_mode();
-    let rounds = if full { env_or("REPORT_ROUNDS", 15) as usize } else { 1 };
-    let batch = Duration::from_millis(if full { env_or("REPORT_BATCH_MS", 20) } else { 0 });
+    let rounds = if full {
+        env_or("REPORT_ROUNDS", 15) as usize
+    } else {
+        1
+    };
+    let batch = Duration::from_millis(if full {
+        env_or("REPORT_BATCH_MS", 20)
+    } else {
+        0
+    });
     // Warm up and calibrate: iterations per batch so that one batch lasts about `batch`.
     let iters: Vec<u64> = cases
         .iter_mut()
@@ -125,7 +133,11 @@ pub fn print_times(title: &str, cases: &[Case<'_>], times: &[f64]) {
 
 /// `value ≤ target` (or `≥` when `at_least`), as a table row with the verdict.
 pub fn ratio_row(what: &str, value: f64, target: f64, at_least: bool) {
-    let ok = if at_least { value >= target } else { value <= target };
+    let ok = if at_least {
+        value >= target
+    } else {
+        value <= target
+    };
     let op = if at_least { "≥" } else { "≤" };
     println!(
         "  RATIO {:<58} {:>8.3}   target {op} {:<6} {}",
