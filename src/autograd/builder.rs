@@ -16,9 +16,9 @@ use frunk::{HCons, HNil};
 use typenum::{Const, ToUInt, U};
 
 use crate::autograd::graph::{Graph, GraphData};
-use crate::autograd::node::{IntoNodeData, Node};
+use crate::autograd::node::{IntoNodeData, Node, NodeOver};
 use crate::shape::Shape;
-use crate::shape_list::{At, Cat, ExpectsContext, InRange, Lookup, ShapeList, Snoc};
+use crate::shape_list::{At, Cat, InRange, Lookup, ShapeList, Snoc};
 use crate::tlist::Idx;
 
 /// The brand: a lifetime in an invariant position, so `'id` can be neither shortened nor
@@ -149,20 +149,20 @@ pub trait Admits<N: IntoNodeData, A, D, G: ShapeList, Ss: ShapeList>: GraphKind 
 
 impl<N, A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Admits<N, A, D, G, Ss> for DataGraph
 where
-    N: IntoNodeData<Elem = A, Env = D>,
-    Cat<G, Ss>: ExpectsContext<N::Ctx>,
+    N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
 {
     fn snoc(graph: GraphData<A, D, G, Ss>, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>> {
         graph.snoc(node)
     }
 }
 
-impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList, G2: ShapeList, T: Shape>
-    Admits<Node<A, D, G2, T>, A, D, G, Ss> for LawfulGraph
-where
-    Cat<G, Ss>: ExpectsContext<G2>,
+impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList, T: Shape>
+    Admits<Node<A, D, Cat<G, Ss>, T>, A, D, G, Ss> for LawfulGraph
 {
-    fn snoc(graph: Graph<A, D, G, Ss>, node: Node<A, D, G2, T>) -> Graph<A, D, G, Snoc<Ss, T>> {
+    fn snoc(
+        graph: Graph<A, D, G, Ss>,
+        node: Node<A, D, Cat<G, Ss>, T>,
+    ) -> Graph<A, D, G, Snoc<Ss, T>> {
         graph.snoc(node)
     }
 }
@@ -346,8 +346,7 @@ impl<'id, A, D, G: ShapeList, Ss: ShapeList, K: GraphKind> GraphBuilder<'id, A, 
     )
     where
         F: FnOnce(&Scope<'id, Cat<G, Ss>>) -> N,
-        N: IntoNodeData<Elem = A, Env = D>,
-        Cat<G, Ss>: ExpectsContext<N::Ctx>,
+        N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
         K: Admits<N, A, D, G, Ss>,
     {
         let node = node(&Scope {

@@ -17,7 +17,7 @@ use core::ops::Deref;
 use frunk::HNil;
 
 use crate::autograd::engine;
-use crate::autograd::node::{ErasedNode, IntoNodeData, Node};
+use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeOver};
 use crate::scalar::Element;
 use crate::shape::Shape;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
@@ -80,8 +80,7 @@ impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss>
     /// for any other context does not compile.
     pub fn snoc<N>(mut self, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>>
     where
-        N: IntoNodeData<Elem = A, Env = D>,
-        Cat<G, Ss>: ExpectsContext<N::Ctx>,
+        N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
     {
         self.nodes.push(node.into_node_data().erase());
         GraphData {
@@ -216,13 +215,7 @@ impl<A, D, G: ShapeList> Graph<A, D, G, HNil> {
 
 impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
     /// Appends a lawful node reading the context `G ++ Ss` (Lean's `Graph.snoc`).
-    pub fn snoc<G2: ShapeList, T: Shape>(
-        self,
-        node: Node<A, D, G2, T>,
-    ) -> Graph<A, D, G, Snoc<Ss, T>>
-    where
-        Cat<G, Ss>: ExpectsContext<G2>,
-    {
+    pub fn snoc<T: Shape>(self, node: Node<A, D, Cat<G, Ss>, T>) -> Graph<A, D, G, Snoc<Ss, T>> {
         Graph {
             data: self.data.snoc(node),
         }

@@ -32,4 +32,4 @@ pub use check::{
 };
 pub use cotangent::Cotangent;
 pub use graph::{Graph, GraphData};
-pub use node::{IntoNodeData, Node, NodeData};
+pub use node::{IntoNodeData, Node, NodeData, NodeOver};

@@ -246,3 +246,16 @@ impl<A, D, G: ShapeList, T: Shape> IntoNodeData for Node<A, D, G, T> {
         self.data
     }
 }
+
+/// The node `Self` reads exactly the context `C`: the bound of
+/// [`GraphData::snoc`](crate::autograd::GraphData::snoc). With the node as `Self`, the context
+/// of an operand written `Idx::at::<0>()` is inferred from `C`, and a node built for another
+/// context is reported in words.
+#[diagnostic::on_unimplemented(
+    message = "this node reads another context than the graph provides: the graph's Γ ++ Ss is `{C}`",
+    label = "`{Self}` is not a node over the graph's context",
+    note = "node k of a graph over inputs Γ reads Γ followed by the outputs of nodes 0..k"
+)]
+pub trait NodeOver<C>: IntoNodeData {}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {}
