@@ -190,7 +190,11 @@ fn law_f64<G: ShapeList, T: Shape>(
 }
 
 /// `gradcheck` with default tolerances on the one-node graph of `node`.
-fn grad_ok<G: ShapeList, T: Shape>(node: Node<f64, (), G, T>, x: &TList<f64, G>, seed: u64) -> Law
+fn grad_ok<G: ShapeList, T: Shape>(
+    node: Node<f64, (), Cat<G, HNil>, T>,
+    x: &TList<f64, G>,
+    seed: u64,
+) -> Law
 where
     Cat<G, HNil>: ExpectsContext<G>,
 {
