@@ -211,7 +211,8 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
                 A::one(),
                 node.out_dims.iter().product(),
             ));
-            let mut slots: Vec<usize> = (node.vjp)(&mut vals, d, ones)
+            let mut slots: Vec<usize> = node
+                .vjp(&mut vals, d, ones)
                 .into_iter()
                 .map(|(j, _)| j)
                 .collect();
@@ -219,7 +220,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             let mut seen = vec![false; vals.len()];
             slots.retain(|&j| !core::mem::replace(&mut seen[j], true));
             ops.push(slots);
-            let y = (node.forward)(&mut vals, d);
+            let y = node.forward(&mut vals, d);
             vals.push(y);
         }
         Dataflow {

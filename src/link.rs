@@ -30,12 +30,14 @@
 
 use std::sync::Arc;
 
+use crate::approx::graph::{ErasedJvp, ErasedRt, ErasedVjp};
 use crate::approx::{RevGraph, RevNode, RuntimeFloat};
 use crate::autograd::GraphData;
 use crate::autograd::NodeData;
-use crate::autograd::node::ErasedNode;
+use crate::autograd::node::{Body, ErasedNode, OwningFns};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
+use crate::tensor::Owned;
 
 impl<R, P, G, T> RevNode<R, P, G, T>
 where
@@ -74,21 +76,36 @@ where
         let nodes = self
             .nodes
             .iter()
-            .map(|n| {
-                let (f, j, v) = (
-                    Arc::clone(&n.fwd.forward_runtime),
-                    Arc::clone(&n.jvp_runtime),
-                    Arc::clone(&n.vjp_runtime),
-                );
-                ErasedNode {
-                    name: n.fwd.name.clone(),
-                    out_dims: n.fwd.out_dims.clone(),
-                    forward: Arc::new(move |vals, _: &()| f(vals)),
-                    jvp: Arc::new(move |vals, tans, _: &()| j(vals, tans)),
-                    vjp: Arc::new(move |vals, _: &(), seed| v(vals, seed)),
-                }
+            .map(|n| ErasedNode {
+                name: n.fwd.name.clone(),
+                out_dims: n.fwd.out_dims.clone(),
+                reads: None,
+                body: Body::Owning(Arc::new(RuntimeFns {
+                    forward: Arc::clone(&n.fwd.forward_runtime),
+                    jvp: Arc::clone(&n.jvp_runtime),
+                    vjp: Arc::clone(&n.vjp_runtime),
+                })),
             })
             .collect();
         GraphData::from_erased(nodes)
+    }
+}
+
+/// The runtime closures of an erased reverse node, as the closures of an executable node.
+struct RuntimeFns<R> {
+    forward: Arc<ErasedRt<R>>,
+    jvp: Arc<ErasedJvp<R>>,
+    vjp: Arc<ErasedVjp<R>>,
+}
+
+impl<R> OwningFns<R, ()> for RuntimeFns<R> {
+    fn forward(&self, vals: &mut Vec<Owned<R>>, _: &()) -> Owned<R> {
+        (self.forward)(vals)
+    }
+    fn jvp(&self, vals: &mut Vec<Owned<R>>, tans: &mut Vec<Owned<R>>, _: &()) -> Owned<R> {
+        (self.jvp)(vals, tans)
+    }
+    fn vjp(&self, vals: &mut Vec<Owned<R>>, _: &(), seed: Owned<R>) -> Vec<(usize, Owned<R>)> {
+        (self.vjp)(vals, seed)
     }
 }

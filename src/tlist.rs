@@ -114,6 +114,13 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
         }
     }
 
+    /// The position with the context type forgotten, for a context-free kernel
+    /// (crate-internal).
+    #[inline]
+    pub(crate) fn slot(self) -> crate::autograd::kernel::Slot<S> {
+        crate::autograd::kernel::Slot::new(self.pos)
+    }
+
     /// The position as a number (0-based).
     pub fn pos(self) -> usize {
         self.pos
@@ -312,6 +319,10 @@ impl<A, G> TList<A, G> {
     #[inline]
     pub(crate) fn into_items(self) -> Vec<Owned<A>> {
         self.items
+    }
+    #[inline]
+    pub(crate) fn items(&self) -> &[Owned<A>] {
+        &self.items
     }
     /// The entries of every slot, in order, each as a flat row-major slice.
     pub fn slot_slices(&self) -> impl ExactSizeIterator<Item = &[A]> + '_ {

@@ -31,10 +31,11 @@ use crate::tensor::{Data, Owned, Tensor, TensorView};
 use crate::tlist::TList;
 
 type ErasedSpec<P> = dyn Fn(&mut Slots<P>) -> Owned<P> + Send + Sync;
-type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
+pub(crate) type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
 type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, &Owned<R>) -> f64 + Send + Sync;
-type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
-type ErasedVjp<A> = dyn Fn(&mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
+pub(crate) type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
+pub(crate) type ErasedVjp<A> =
+    dyn Fn(&mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
 type ErasedVjpBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, &Owned<R>, &[(usize, Owned<R>)]) -> Vec<(usize, f64)>
     + Send
     + Sync;

@@ -21,7 +21,7 @@
 mod add_bound;
 mod dot_bound;
 mod elist;
-mod graph;
+pub(crate) mod graph;
 pub mod interval;
 mod node;
 pub mod ops;

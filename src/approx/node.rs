@@ -18,7 +18,7 @@ use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
 use crate::approx::spec::SpecScalar;
-use crate::autograd::{Cotangent, Node};
+use crate::autograd::{Cotangent, Node, NodeData};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor, TensorView};
@@ -196,6 +196,63 @@ pub(crate) fn boxes<R: RuntimeFloat, G>(eps: &EList<G>, x: &TList<R, G>) -> TLis
     TList::from_items(items)
 }
 
+/// The boxes `[x̂ⱼ − εⱼ, x̂ⱼ + εⱼ]` of the listed slots only, as sparse operands: what a
+/// kernel that reads only those slots needs (linear in the operands, not in the context).
+fn operand_boxes<R: RuntimeFloat, G>(
+    reads: &[usize],
+    eps: &EList<G>,
+    x: &TList<R, G>,
+) -> Vec<(usize, Owned<Interval>)> {
+    let (items, eps) = (x.items(), eps.as_slice());
+    reads
+        .iter()
+        .map(|&p| {
+            let e = eps[p];
+            let boxed = items[p]
+                .0
+                .iter()
+                .map(|&v| Interval::around(v.to_f64_exact(), e))
+                .collect();
+            (p, Owned(boxed))
+        })
+        .collect()
+}
+
+/// The enclosure node evaluated on the boxes around `x`: on the operand boxes only when the
+/// node records the slots it reads (every library op), else on the boxes of the whole context.
+fn enclosure_forward<R: RuntimeFloat, G: ShapeList, T: Shape>(
+    enclosure: &NodeData<Interval, (), G, T>,
+    eps: &EList<G>,
+    x: &TList<R, G>,
+) -> Owned<Interval> {
+    let node = enclosure.erased();
+    match node.reads.as_deref() {
+        Some(reads) => node
+            .forward_sparse(&operand_boxes(reads, eps, x), &())
+            .unwrap_or_else(|| enclosure.forward(&boxes(eps, x), &()).into_data()),
+        None => enclosure.forward(&boxes(eps, x), &()).into_data(),
+    }
+}
+
+/// The enclosure node's VJP on the boxes around `x` and the seed box (see
+/// [`enclosure_forward`]).
+fn enclosure_vjp<R: RuntimeFloat, G: ShapeList, T: Shape>(
+    enclosure: &NodeData<Interval, (), G, T>,
+    eps: &EList<G>,
+    x: &TList<R, G>,
+    seed: Tensor<Interval, T>,
+) -> Vec<(usize, Owned<Interval>)> {
+    let node = enclosure.erased();
+    if let Some(reads) = node.reads.as_deref() {
+        if let Some(c) =
+            node.vjp_sparse(&operand_boxes(reads, eps, x), &(), seed.clone().into_data())
+        {
+            return c;
+        }
+    }
+    enclosure.vjp(&boxes(eps, x), &(), &seed).into_entries()
+}
+
 /// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the
 /// enclosures.
 pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) -> f64 {
@@ -262,8 +319,8 @@ where
         let enclosure = enclosure.into_data();
         let enc_fwd = enclosure.clone();
         let bound = move |eps: &EList<G>, x: &TList<R, G>, y: TensorView<'_, R, T>| {
-            let enc = enc_fwd.forward(&boxes(eps, x), &());
-            enclosure_distance(enc.as_slice(), y.as_slice())
+            let enc = enclosure_forward(&enc_fwd, eps, x);
+            enclosure_distance(&enc.0, y.as_slice())
         };
         let vjp_bound = move |eps: &EList<G>,
                               x: &TList<R, G>,
@@ -271,7 +328,7 @@ where
                               seed: TensorView<'_, R, T>,
                               c_rt: &[(usize, Owned<R>)]| {
             let seed_box = seed.map(|&v| Interval::around(v.to_f64_exact(), e_seed));
-            let c_enc = enclosure.vjp(&boxes(eps, x), &(), &seed_box).into_entries();
+            let c_enc = enclosure_vjp(&enclosure, eps, x, seed_box);
             let mut out: Vec<(usize, f64)> = Vec::with_capacity(c_rt.len().max(c_enc.len()));
             for (p, enc) in &c_enc {
                 let e = match c_rt.iter().find(|(q, _)| q == p) {

@@ -50,6 +50,14 @@ impl<A, G> Cotangent<A, G> {
         }
     }
 
+    /// A cotangent from distinct `(slot, value)` pairs (crate-internal).
+    pub(crate) fn from_entries(entries: Vec<(usize, Owned<A>)>) -> Self {
+        Cotangent {
+            entries,
+            ctx: PhantomData,
+        }
+    }
+
     /// The touched slots and their values, in insertion order.
     pub(crate) fn into_entries(self) -> Vec<(usize, Owned<A>)> {
         self.entries

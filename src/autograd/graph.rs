@@ -113,7 +113,7 @@ impl<A, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         G: ExpectsContext<G1>,
     {
         TList::from_items(engine::eval(x.into_items(), self.nodes.len(), |k, vals| {
-            (self.nodes[k].forward)(vals, d)
+            self.nodes[k].forward(vals, d)
         }))
     }
 
@@ -127,8 +127,8 @@ impl<A, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             x.into_items(),
             dx.into_items(),
             self.nodes.len(),
-            |k, vals| (self.nodes[k].forward)(vals, d),
-            |k, vals, tans| (self.nodes[k].jvp)(vals, tans, d),
+            |k, vals| self.nodes[k].forward(vals, d),
+            |k, vals, tans| self.nodes[k].jvp(vals, tans, d),
         ))
     }
 }
@@ -154,7 +154,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, vals, s| (self.nodes[k].vjp)(vals, d, s),
+            |k, vals, s| self.nodes[k].vjp(vals, d, s),
         ))
     }
 
@@ -175,8 +175,8 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, vals| (self.nodes[k].forward)(vals, d),
-            |k, vals, s| (self.nodes[k].vjp)(vals, d, s),
+            |k, vals| self.nodes[k].forward(vals, d),
+            |k, vals, s| self.nodes[k].vjp(vals, d, s),
         ))
     }
 }

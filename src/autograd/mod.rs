@@ -23,6 +23,7 @@ mod check;
 mod cotangent;
 pub(crate) mod engine;
 mod graph;
+pub(crate) mod kernel;
 pub(crate) mod node;
 
 pub use builder::{Admits, DataGraph, GraphBuilder, GraphKind, InputVars, LawfulGraph, Scope, Var};

@@ -11,15 +11,14 @@ use core::fmt;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::autograd::cotangent::Cotangent;
+use crate::autograd::kernel::{Kernel, KernelFns, Operands};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
 use crate::tlist::TList;
-
-type ForwardFn<A, D, G, T> = dyn Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync;
-type JvpFn<A, D, G, T> = dyn Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync;
-type VjpFn<A, D, G, T> = dyn Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync;
 
 /// An executable node over the context `G` with output shape `T` and a non-differentiable
 /// environment `D` (Lean's `NodeData α Δ Γ τ`):
@@ -31,127 +30,211 @@ type VjpFn<A, D, G, T> = dyn Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A,
 ///
 /// The closures are shared (`Arc`) and thread-safe, so nodes are `Clone + Send + Sync`.
 /// `NodeData` carries no law; [`Node`] is the version that promises the adjointness law.
+///
+/// A node built by the op library is stored as a context-free kernel (see the `kernel`
+/// module): only the slots it reads are recorded, so a graph of N nodes compiles to code
+/// linear in N. A node built by [`NodeData::new`] keeps its typed closures.
 pub struct NodeData<A, D, G, T> {
-    name: Cow<'static, str>,
-    forward: Arc<ForwardFn<A, D, G, T>>,
-    jvp: Arc<JvpFn<A, D, G, T>>,
-    vjp: Arc<VjpFn<A, D, G, T>>,
+    node: ErasedNode<A, D>,
+    typed: Option<Arc<dyn TypedKernel<A, D, G, T>>>,
 }
 
 impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
     fn clone(&self) -> Self {
         NodeData {
-            name: self.name.clone(),
-            forward: Arc::clone(&self.forward),
-            jvp: Arc::clone(&self.jvp),
-            vjp: Arc::clone(&self.vjp),
+            node: self.node.clone(),
+            typed: self.typed.clone(),
         }
     }
 }
 
 impl<A, D, G, T> fmt::Debug for NodeData<A, D, G, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "NodeData({})", self.name)
+        write!(f, "NodeData({})", self.node.name)
     }
 }
 
-impl<A, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
+/// The typed closures of a node built by [`NodeData::new`] (called directly by
+/// [`NodeData::forward`] and friends).
+trait TypedKernel<A, D, G, T>: Send + Sync {
+    fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T>;
+    fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T>;
+    fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G>;
+}
+
+/// The three closures of [`NodeData::new`]; run typed, or over the flat buffer by a graph.
+struct TypedFns<F, J, V> {
+    forward: F,
+    jvp: J,
+    vjp: V,
+}
+
+impl<A, D, G, T, F, J, V> TypedKernel<A, D, G, T> for TypedFns<F, J, V>
+where
+    F: Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
+    J: Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
+    V: Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync,
+{
+    fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
+        (self.forward)(ctx, d)
+    }
+    fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
+        (self.jvp)(ctx, dctx, d)
+    }
+    fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
+        (self.vjp)(ctx, d, seed)
+    }
+}
+
+/// Runs `f` on the flat buffer viewed as a `TList<A, G>` (moved in and back out: three words).
+#[inline]
+fn as_ctx<A, G, O>(vals: &mut Vec<Owned<A>>, f: impl FnOnce(&TList<A, G>) -> O) -> O {
+    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
+    let out = f(&ctx);
+    *vals = ctx.into_items();
+    out
+}
+
+/// Typed closures run on the flat buffer of a graph: `TypedFns` for one context `G` and
+/// output `T`, which the graph's types guarantee.
+struct OnContext<K, G, T> {
+    typed: K,
+    marker: core::marker::PhantomData<fn() -> (G, T)>,
+}
+
+impl<A, D, G, T, K: TypedKernel<A, D, G, T>> OwningFns<A, D> for OnContext<Arc<K>, G, T> {
+    fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
+        as_ctx::<A, G, _>(vals, |ctx| self.typed.forward(ctx, d).into_data())
+    }
+    fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
+        as_ctx::<A, G, _>(vals, |ctx| {
+            as_ctx::<A, G, _>(tans, |dctx| self.typed.jvp(ctx, dctx, d).into_data())
+        })
+    }
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)> {
+        let seed = Tensor::<A, T>::from_data_unchecked(seed);
+        as_ctx::<A, G, _>(vals, |ctx| self.typed.vjp(ctx, d, &seed).into_entries())
+    }
+}
+
+impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// A node from its three closures.
     pub fn new(
         forward: impl Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         jvp: impl Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         vjp: impl Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync + 'static,
     ) -> Self {
+        let typed = Arc::new(TypedFns { forward, jvp, vjp });
         NodeData {
-            name: Cow::Borrowed("node"),
-            forward: Arc::new(forward),
-            jvp: Arc::new(jvp),
-            vjp: Arc::new(vjp),
+            node: ErasedNode {
+                name: Cow::Borrowed("node"),
+                out_dims: T::dims().to_vec(),
+                reads: None,
+                body: Body::Owning(Arc::new(OnContext {
+                    typed: Arc::clone(&typed),
+                    marker: core::marker::PhantomData,
+                })),
+            },
+            typed: Some(typed),
         }
+    }
+}
+
+impl<A, D, G, T> NodeData<A, D, G, T> {
+    /// A node from a context-free kernel whose slots the caller has checked against `G`.
+    #[inline]
+    pub(crate) fn from_erased(node: ErasedNode<A, D>) -> Self {
+        NodeData { node, typed: None }
     }
 
     /// The same node with a display name (used in `Debug` output and graph export).
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.name = name.into();
+        self.node.name = name.into();
         self
     }
 
     /// The node's display name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.node.name
     }
 
+    /// The slots of the context the node reads, if recorded (library ops record them; a node
+    /// built from closures may read anything).
+    pub fn reads(&self) -> Option<&[usize]> {
+        self.node.reads.as_deref()
+    }
+
+    /// Forgets the types (crate-internal): the node as stored in a graph.
+    #[inline]
+    pub(crate) fn erase(self) -> ErasedNode<A, D> {
+        self.node
+    }
+
+    /// The erased node, borrowed (crate-internal).
+    pub(crate) fn erased(&self) -> &ErasedNode<A, D> {
+        &self.node
+    }
+}
+
+impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// `forward ctx d`: the node's output.
     pub fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        (self.forward)(ctx, d)
+        match &self.typed {
+            Some(t) => t.forward(ctx, d),
+            None => Tensor::from_data_unchecked(self.node.forward_at(ctx.items(), d)),
+        }
     }
 
     /// `jvp ctx dctx d`: the output tangent for the input tangents `dctx`.
     pub fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        (self.jvp)(ctx, dctx, d)
+        match &self.typed {
+            Some(t) => t.jvp(ctx, dctx, d),
+            None => Tensor::from_data_unchecked(self.node.jvp_at(ctx.items(), dctx.items(), d)),
+        }
     }
 
     /// `vjp ctx d δ`: the cotangent of the whole context for the output cotangent `δ`.
     pub fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
-        (self.vjp)(ctx, d, seed)
-    }
-}
-
-impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
-    /// Forgets the types: closures over the flat context buffer of a graph.
-    ///
-    /// Each erased closure moves the buffer into a `TList<A, G>` for the call and back out
-    /// afterwards (a move of three words), so the typed closure sees exactly its context.
-    pub(crate) fn erase(self) -> ErasedNode<A, D> {
-        let NodeData {
-            name,
-            forward,
-            jvp,
-            vjp,
-        } = self;
-        ErasedNode {
-            name,
-            out_dims: T::dims().to_vec(),
-            forward: Arc::new(move |vals: &mut Vec<Owned<A>>, d: &D| {
-                let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-                let out = forward(&ctx, d).into_data();
-                *vals = ctx.into_items();
-                out
-            }),
-            jvp: Arc::new(
-                move |vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D| {
-                    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-                    let dctx = TList::<A, G>::from_items(core::mem::take(tans));
-                    let out = jvp(&ctx, &dctx, d).into_data();
-                    *vals = ctx.into_items();
-                    *tans = dctx.into_items();
-                    out
-                },
-            ),
-            vjp: Arc::new(move |vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>| {
-                let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-                let seed = Tensor::<A, T>::from_data_unchecked(seed);
-                let out = vjp(&ctx, d, &seed).into_entries();
-                *vals = ctx.into_items();
-                out
-            }),
+        match &self.typed {
+            Some(t) => t.vjp(ctx, d, seed),
+            None => {
+                Cotangent::from_entries(self.node.vjp_at(ctx.items(), d, seed.clone().into_data()))
+            }
         }
     }
 }
 
-type ErasedForward<A, D> = dyn Fn(&mut Vec<Owned<A>>, &D) -> Owned<A> + Send + Sync;
-type ErasedJvp<A, D> = dyn Fn(&mut Vec<Owned<A>>, &mut Vec<Owned<A>>, &D) -> Owned<A> + Send + Sync;
-type ErasedVjp<A, D> =
-    dyn Fn(&mut Vec<Owned<A>>, &D, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
+/// The three maps of a node over the flat context buffer, which they may borrow by moving it
+/// into a typed `TList` for the call (how typed closures are run without copying).
+pub(crate) trait OwningFns<A, D>: Send + Sync {
+    fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
+    fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)>;
+}
+
+/// How an erased node computes: a context-free kernel, or closures over the whole buffer.
+pub(crate) enum Body<A, D> {
+    Kernel(Arc<dyn KernelFns<A, D>>),
+    Owning(Arc<dyn OwningFns<A, D>>),
+}
+
+impl<A, D> Clone for Body<A, D> {
+    fn clone(&self) -> Self {
+        match self {
+            Body::Kernel(k) => Body::Kernel(Arc::clone(k)),
+            Body::Owning(o) => Body::Owning(Arc::clone(o)),
+        }
+    }
+}
 
 /// A node with its context type forgotten, as stored in a graph. The graph's phantom types
 /// guarantee it is only ever called on a context of the right layout.
 pub(crate) struct ErasedNode<A, D> {
     pub(crate) name: Cow<'static, str>,
     pub(crate) out_dims: Vec<usize>,
-    pub(crate) forward: Arc<ErasedForward<A, D>>,
-    pub(crate) jvp: Arc<ErasedJvp<A, D>>,
-    pub(crate) vjp: Arc<ErasedVjp<A, D>>,
+    /// The slots read, when known.
+    pub(crate) reads: Option<SmallVec<[usize; 4]>>,
+    pub(crate) body: Body<A, D>,
 }
 
 impl<A, D> Clone for ErasedNode<A, D> {
@@ -159,9 +242,119 @@ impl<A, D> Clone for ErasedNode<A, D> {
         ErasedNode {
             name: self.name.clone(),
             out_dims: self.out_dims.clone(),
-            forward: Arc::clone(&self.forward),
-            jvp: Arc::clone(&self.jvp),
-            vjp: Arc::clone(&self.vjp),
+            reads: self.reads.clone(),
+            body: self.body.clone(),
+        }
+    }
+}
+
+impl<A, D> ErasedNode<A, D> {
+    /// `forward` on the evaluated context `vals`.
+    #[inline]
+    pub(crate) fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
+        match &self.body {
+            Body::Kernel(k) => k.forward(Operands::Dense(vals), d),
+            Body::Owning(o) => o.forward(vals, d),
+        }
+    }
+
+    /// `jvp` on the evaluated context `vals` and tangents `tans`.
+    #[inline]
+    pub(crate) fn jvp(
+        &self,
+        vals: &mut Vec<Owned<A>>,
+        tans: &mut Vec<Owned<A>>,
+        d: &D,
+    ) -> Owned<A> {
+        match &self.body {
+            Body::Kernel(k) => k.jvp(Operands::Dense(vals), Operands::Dense(tans), d),
+            Body::Owning(o) => o.jvp(vals, tans, d),
+        }
+    }
+
+    /// `vjp` on the evaluated context `vals`, sparse.
+    #[inline]
+    pub(crate) fn vjp(
+        &self,
+        vals: &mut Vec<Owned<A>>,
+        d: &D,
+        seed: Owned<A>,
+    ) -> Vec<(usize, Owned<A>)> {
+        match &self.body {
+            Body::Kernel(k) => k.vjp(Operands::Dense(vals), d, seed),
+            Body::Owning(o) => o.vjp(vals, d, seed),
+        }
+    }
+}
+
+impl<A, D> ErasedNode<A, D> {
+    /// `forward` on sparse operands (at least the slots in `reads`); `None` for a node that
+    /// needs the whole context.
+    pub(crate) fn forward_sparse(&self, operands: &[(usize, Owned<A>)], d: &D) -> Option<Owned<A>> {
+        match &self.body {
+            Body::Kernel(k) if self.reads.is_some() => {
+                Some(k.forward(Operands::Sparse(operands), d))
+            }
+            _ => None,
+        }
+    }
+
+    /// `vjp` on sparse operands (see [`ErasedNode::forward_sparse`]).
+    pub(crate) fn vjp_sparse(
+        &self,
+        operands: &[(usize, Owned<A>)],
+        d: &D,
+        seed: Owned<A>,
+    ) -> Option<Vec<(usize, Owned<A>)>> {
+        match &self.body {
+            Body::Kernel(k) if self.reads.is_some() => {
+                Some(k.vjp(Operands::Sparse(operands), d, seed))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl<A: Clone, D> ErasedNode<A, D> {
+    /// `forward` on a borrowed context (closures over the whole buffer get a copy).
+    pub(crate) fn forward_at(&self, vals: &[Owned<A>], d: &D) -> Owned<A> {
+        match &self.body {
+            Body::Kernel(k) => k.forward(Operands::Dense(vals), d),
+            Body::Owning(o) => o.forward(&mut vals.to_vec(), d),
+        }
+    }
+
+    /// `jvp` on a borrowed context and tangent.
+    pub(crate) fn jvp_at(&self, vals: &[Owned<A>], tans: &[Owned<A>], d: &D) -> Owned<A> {
+        match &self.body {
+            Body::Kernel(k) => k.jvp(Operands::Dense(vals), Operands::Dense(tans), d),
+            Body::Owning(o) => o.jvp(&mut vals.to_vec(), &mut tans.to_vec(), d),
+        }
+    }
+
+    /// `vjp` on a borrowed context.
+    pub(crate) fn vjp_at(
+        &self,
+        vals: &[Owned<A>],
+        d: &D,
+        seed: Owned<A>,
+    ) -> Vec<(usize, Owned<A>)> {
+        match &self.body {
+            Body::Kernel(k) => k.vjp(Operands::Dense(vals), d, seed),
+            Body::Owning(o) => o.vjp(&mut vals.to_vec(), d, seed),
+        }
+    }
+}
+
+impl<A, D, T: Shape> Kernel<A, D, T> {
+    /// The kernel as a graph node (context-free: compiled once per scalar, environment and
+    /// shapes, whatever context it is used in).
+    pub(crate) fn into_erased(self) -> ErasedNode<A, D> {
+        ErasedNode {
+            name: self.name,
+            out_dims: T::dims().to_vec(),
+            reads: Some(self.reads),
+            body: Body::Kernel(self.fns),
         }
     }
 }
@@ -186,7 +379,7 @@ impl<A, D, G, T> Clone for Node<A, D, G, T> {
 
 impl<A, D, G, T> fmt::Debug for Node<A, D, G, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Node({})", self.data.name)
+        write!(f, "Node({})", self.data.name())
     }
 }
 
@@ -195,6 +388,18 @@ impl<A, D, G, T> Node<A, D, G, T> {
     /// [`check_adjoint`](crate::autograd::check_adjoint)).
     pub fn new_unchecked(data: NodeData<A, D, G, T>) -> Self {
         Node { data }
+    }
+
+    /// A library op's kernel as a node over `G` (crate-internal: the op constructor has checked
+    /// the kernel's slots against `G` through typed indices, and derived the law).
+    #[inline]
+    pub(crate) fn from_kernel(kernel: Kernel<A, D, T>) -> Self
+    where
+        T: Shape,
+    {
+        Node {
+            data: NodeData::from_erased(kernel.into_erased()),
+        }
     }
 
     /// Forgets the law (Lean's `Node.toData`).

@@ -5,8 +5,12 @@
 //! Jacobians (`1` and `±1` for `±`, `b` and `a` for `⊙`), which are symmetric, so the VJP
 //! scales the seed the same way: `ā = ∂ₐ ⊙ δ`, `b̄ = ∂_b ⊙ δ`. When `a` and `b` are one slot
 //! `x`, the node is `x ↦ x ∘ x` and its VJP `ā + b̄` (the chain rule through `x ↦ (x, x)`).
+//!
+//! Each constructor builds its kernel in a function that does not mention the context `G`
+//! (see the `kernel` module), so the code is compiled once per scalar and shape.
 
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::Node;
+use crate::autograd::kernel::{Kernel, Pullback, Slot};
 use crate::scalar::Element;
 use crate::shape::{SameShape, Shape};
 use crate::shape_list::ShapeList;
@@ -17,15 +21,16 @@ pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
     a: Idx<G, S>,
     b: Idx<G, S2>,
 ) -> Node<A, D, G, S> {
-    let b = b.as_shape::<S>();
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>, b: Slot<S>) -> Kernel<A, D, S> {
+        Kernel::new(
+            "add",
+            &[a.pos(), b.pos()],
             move |ctx, _| ctx.get(a).add(&ctx.get(b)),
             move |_, dctx, _| dctx.get(a).add(&dctx.get(b)),
-            move |_, _, seed| Cotangent::single(a, seed.clone()).with(b, seed.clone()),
+            move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.clone()),
         )
-        .named("add"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
 }
 
 /// `y = xₐ − x_b`: JVP `dxₐ − dx_b`, VJP `a ↦ δ, b ↦ −δ`.
@@ -33,15 +38,16 @@ pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
     a: Idx<G, S>,
     b: Idx<G, S2>,
 ) -> Node<A, D, G, S> {
-    let b = b.as_shape::<S>();
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>, b: Slot<S>) -> Kernel<A, D, S> {
+        Kernel::new(
+            "sub",
+            &[a.pos(), b.pos()],
             move |ctx, _| ctx.get(a).sub(&ctx.get(b)),
             move |_, dctx, _| dctx.get(a).sub(&dctx.get(b)),
-            move |_, _, seed| Cotangent::single(a, seed.clone()).with(b, seed.neg()),
+            move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.neg()),
         )
-        .named("sub"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
 }
 
 /// `y = xₐ ⊙ x_b` (Hadamard product): JVP `dxₐ ⊙ x_b + xₐ ⊙ dx_b`,
@@ -50,9 +56,10 @@ pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
     a: Idx<G, S>,
     b: Idx<G, S2>,
 ) -> Node<A, D, G, S> {
-    let b = b.as_shape::<S>();
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>, b: Slot<S>) -> Kernel<A, D, S> {
+        Kernel::new(
+            "mul",
+            &[a.pos(), b.pos()],
             move |ctx, _| ctx.get(a).mul(&ctx.get(b)),
             move |ctx, dctx, _| {
                 dctx.get(a)
@@ -60,9 +67,9 @@ pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
                     .add(&ctx.get(a).mul(&dctx.get(b)))
             },
             move |ctx, _, seed| {
-                Cotangent::single(a, seed.mul(&ctx.get(b))).with(b, seed.mul(&ctx.get(a)))
+                Pullback::single(a, seed.mul(&ctx.get(b))).with(b, seed.mul(&ctx.get(a)))
             },
         )
-        .named("mul"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
 }

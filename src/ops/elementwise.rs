@@ -8,7 +8,8 @@
 
 use std::sync::Arc;
 
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::Node;
+use crate::autograd::kernel::{Kernel, Pullback, Slot};
 use crate::scalar::{Element, Real};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -39,89 +40,123 @@ where
     G: ShapeList,
     S: Shape,
 {
-    let f = Arc::new(f);
+    Node::from_kernel(unary(a.slot(), name, f, df))
+}
+
+/// The kernel of [`elementwise`](fn@elementwise), context-free (each unary op below calls it
+/// from a function that does not mention the context, so its code is compiled once per
+/// scalar and shape).
+pub(crate) fn unary<A: Element, D, S: Shape>(
+    a: Slot<S>,
+    name: &'static str,
+    f: impl Fn(A) -> A + Send + Sync + 'static,
+    df: impl Fn(A) -> A + Send + Sync + 'static,
+) -> Kernel<A, D, S> {
     let df = Arc::new(df);
     let df2 = Arc::clone(&df);
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
-            move |ctx, _| ctx.get(a).map(|x| f(x.clone())),
-            move |ctx, dctx, _| {
-                dctx.get(a)
-                    .zip_with(&ctx.get(a), |dx, x| dx.clone() * df(x.clone()))
-            },
-            move |ctx, _, seed| {
-                Cotangent::single(
-                    a,
-                    seed.zip_with(&ctx.get(a), |d, x| d.clone() * df2(x.clone())),
-                )
-            },
-        )
-        .named(name),
+    Kernel::new(
+        name,
+        &[a.pos()],
+        move |ctx, _| ctx.get(a).map(|v: &A| f(v.clone())),
+        move |ctx, dctx, _| {
+            dctx.get(a)
+                .zip_with(&ctx.get(a), |dv: &A, v: &A| dv.clone() * df(v.clone()))
+        },
+        move |ctx, _, seed| {
+            Pullback::single(
+                a,
+                seed.zip_with(&ctx.get(a), |d: &A, v: &A| d.clone() * df2(v.clone())),
+            )
+        },
     )
 }
 
 /// `y = −x`.
 pub fn neg<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(a, "neg", |x: A| -x, |_| -A::one())
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(a, "neg", |x: A| -x, |_| -A::one())
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// `y = x · c` with the constant `c` on the right (Lean's `scaleSpec t c`).
 pub fn scale<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>, c: A) -> Node<A, D, G, S> {
-    let c2 = c.clone();
-    elementwise(a, "scale", move |x: A| x * c.clone(), move |_| c2.clone())
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>, c: A) -> Kernel<A, D, S> {
+        let c2 = c.clone();
+        unary(a, "scale", move |x: A| x * c.clone(), move |_| c2.clone())
+    }
+    Node::from_kernel(kernel(a.slot(), c))
 }
 
 /// `y = max(x, 0)`, with derivative `1` where `x > 0` and `0` elsewhere (also at 0).
 pub fn relu<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(
-        a,
-        "relu",
-        |x: A| x.elem_max(&A::zero()),
-        |x: A| x.heaviside(),
-    )
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(
+            a,
+            "relu",
+            |x: A| x.elem_max(&A::zero()),
+            |x: A| x.heaviside(),
+        )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// `y = eˣ`.
 pub fn exp<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(a, "exp", A::exp, A::exp)
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(a, "exp", A::exp, A::exp)
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// `y = tanh x`, with `y′ = 1 − tanh² x`.
 pub fn tanh<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(a, "tanh", A::tanh, |x: A| {
-        let t = x.tanh();
-        A::one() - t * t
-    })
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(a, "tanh", A::tanh, |x: A| {
+            let t = x.tanh();
+            A::one() - t * t
+        })
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// The logistic function `σ(x) = 1 / (1 + e⁻ˣ)`, with `σ′ = σ (1 − σ)`.
 pub fn sigmoid<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(a, "sigmoid", logistic, |x: A| {
-        let s = logistic(x);
-        s * (A::one() - s)
-    })
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(a, "sigmoid", logistic, |x: A| {
+            let s = logistic(x);
+            s * (A::one() - s)
+        })
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// `y = log(1 + eˣ)`, with `y′ = σ(x)`; computed as `max(x, 0) + log(1 + e^{−|x|})` so it
 /// does not overflow for large `x`.
 pub fn softplus<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    elementwise(
-        a,
-        "softplus",
-        |x: A| x.max(A::zero()) + (A::one() + (-x.abs()).exp()).ln(),
-        logistic,
-    )
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        unary(
+            a,
+            "softplus",
+            |x: A| x.max(A::zero()) + (A::one() + (-x.abs()).exp()).ln(),
+            logistic,
+        )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// The safe logarithm `y = log(max(x, ε))` (Lean's `safeLog`), with derivative `1/x` where
 /// `x > ε` and `0` where the clamp is active. `ε > 0` keeps it finite at and below 0.
 pub fn safe_log<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>, eps: A) -> Node<A, D, G, S> {
-    elementwise(
-        a,
-        "safe_log",
-        move |x: A| x.elem_max(&eps).ln(),
-        move |x: A| (x - eps).heaviside() / x.elem_max(&eps),
-    )
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>, eps: A) -> Kernel<A, D, S> {
+        unary(
+            a,
+            "safe_log",
+            move |x: A| x.elem_max(&eps).ln(),
+            move |x: A| (x - eps).heaviside() / x.elem_max(&eps),
+        )
+    }
+    Node::from_kernel(kernel(a.slot(), eps))
 }
 
 /// `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for either sign of `x`.

@@ -8,7 +8,8 @@
 //! linear with adjoint `δ ↦ δᵀ`. The affine layers add a bias, whose VJP is `δ` (`linear`) or
 //! the sum of the rows of `δ` (`linear_batch`, where one bias is added to every row).
 
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::Node;
+use crate::autograd::kernel::{Kernel, Pullback, Slot};
 use crate::ops::kernels;
 use crate::scalar::Element;
 use crate::shape::{Matrix, Shape, Vector};
@@ -28,8 +29,19 @@ where
     Vector<N>: Shape,
     Vector<M>: Shape,
 {
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A, D, const M: usize, const N: usize>(
+        w: Slot<Matrix<M, N>>,
+        x: Slot<Vector<N>>,
+    ) -> Kernel<A, D, Vector<M>>
+    where
+        A: Element,
+        Matrix<M, N>: Shape,
+        Vector<N>: Shape,
+        Vector<M>: Shape,
+    {
+        Kernel::new(
+            "matvec",
+            &[w.pos(), x.pos()],
             move |ctx, _| {
                 Tensor::from_vec_unchecked(kernels::mat_vec(
                     ctx.get(w).as_slice(),
@@ -45,7 +57,7 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Cotangent::single(
+                Pullback::single(
                     w,
                     Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
                 )
@@ -55,8 +67,8 @@ where
                 )
             },
         )
-        .named("matvec"),
-    )
+    }
+    Node::from_kernel(kernel(w.slot(), x.slot()))
 }
 
 /// `C = A B` for `A: M×K`, `B: K×N`: JVP `dA B + A dB`, VJP `A ↦ δ Bᵀ, B ↦ Aᵀ δ` (both
@@ -72,8 +84,19 @@ where
     Matrix<K, N>: Shape,
     Matrix<M, N>: Shape,
 {
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A, D, const M: usize, const K: usize, const N: usize>(
+        a: Slot<Matrix<M, K>>,
+        b: Slot<Matrix<K, N>>,
+    ) -> Kernel<A, D, Matrix<M, N>>
+    where
+        A: Element,
+        Matrix<M, K>: Shape,
+        Matrix<K, N>: Shape,
+        Matrix<M, N>: Shape,
+    {
+        Kernel::new(
+            "matmul",
+            &[a.pos(), b.pos()],
             move |ctx, _| {
                 Tensor::from_vec_unchecked(kernels::mat_mul(
                     ctx.get(a).as_slice(),
@@ -92,12 +115,12 @@ where
                 let d = seed.as_slice();
                 let a_bar = kernels::mat_mul_nt(d, ctx.get(b).as_slice(), M, N, K);
                 let b_bar = kernels::mat_mul_tn(ctx.get(a).as_slice(), d, K, M, N);
-                Cotangent::single(a, Tensor::from_vec_unchecked(a_bar))
+                Pullback::single(a, Tensor::from_vec_unchecked(a_bar))
                     .with(b, Tensor::from_vec_unchecked(b_bar))
             },
         )
-        .named("matmul"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot(), b.slot()))
 }
 
 /// `Y = Xᵀ` for `X: M×N`: JVP `dXᵀ`, VJP `δᵀ`.
@@ -110,8 +133,17 @@ where
     Matrix<M, N>: Shape,
     Matrix<N, M>: Shape,
 {
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A, D, const M: usize, const N: usize>(
+        x: Slot<Matrix<M, N>>,
+    ) -> Kernel<A, D, Matrix<N, M>>
+    where
+        A: Element,
+        Matrix<M, N>: Shape,
+        Matrix<N, M>: Shape,
+    {
+        Kernel::new(
+            "transpose",
+            &[x.pos()],
             move |ctx, _| {
                 Tensor::from_vec_unchecked(kernels::transpose(ctx.get(x).as_slice(), M, N))
             },
@@ -119,14 +151,14 @@ where
                 Tensor::from_vec_unchecked(kernels::transpose(dctx.get(x).as_slice(), M, N))
             },
             move |_, _, seed| {
-                Cotangent::single(
+                Pullback::single(
                     x,
                     Tensor::from_vec_unchecked(kernels::transpose(seed.as_slice(), N, M)),
                 )
             },
         )
-        .named("transpose"),
-    )
+    }
+    Node::from_kernel(kernel(x.slot()))
 }
 
 /// The affine layer `y = W x + b` for `W: O×I`, `x: I`, `b: O`:
@@ -143,8 +175,20 @@ where
     Vector<I>: Shape,
     Vector<O>: Shape,
 {
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A, D, const O: usize, const I: usize>(
+        w: Slot<Matrix<O, I>>,
+        x: Slot<Vector<I>>,
+        b: Slot<Vector<O>>,
+    ) -> Kernel<A, D, Vector<O>>
+    where
+        A: Element,
+        Matrix<O, I>: Shape,
+        Vector<I>: Shape,
+        Vector<O>: Shape,
+    {
+        Kernel::new(
+            "linear",
+            &[w.pos(), x.pos(), b.pos()],
             move |ctx, _| {
                 let wx = kernels::mat_vec(ctx.get(w).as_slice(), ctx.get(x).as_slice(), O, I);
                 Tensor::from_vec_unchecked(kernels::add(&wx, ctx.get(b).as_slice()))
@@ -159,7 +203,7 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Cotangent::single(
+                Pullback::single(
                     w,
                     Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
                 )
@@ -170,8 +214,8 @@ where
                 .with(b, seed.clone())
             },
         )
-        .named("linear"),
-    )
+    }
+    Node::from_kernel(kernel(w.slot(), x.slot(), b.slot()))
 }
 
 /// The affine layer on a batch of rows, `Y = X Wᵀ + 1 bᵀ` for `W: O×I`, `X: B×I`, `b: O`
@@ -189,14 +233,27 @@ where
     Matrix<B, O>: Shape,
     Vector<O>: Shape,
 {
-    let add_rows = |mut y: Vec<A>, bias: &[A]| {
-        for (k, v) in y.iter_mut().enumerate() {
-            *v = v.clone() + bias[k % O].clone();
-        }
-        y
-    };
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A, D, const B: usize, const O: usize, const I: usize>(
+        w: Slot<Matrix<O, I>>,
+        x: Slot<Matrix<B, I>>,
+        b: Slot<Vector<O>>,
+    ) -> Kernel<A, D, Matrix<B, O>>
+    where
+        A: Element,
+        Matrix<O, I>: Shape,
+        Matrix<B, I>: Shape,
+        Matrix<B, O>: Shape,
+        Vector<O>: Shape,
+    {
+        let add_rows = |mut y: Vec<A>, bias: &[A]| {
+            for (k, v) in y.iter_mut().enumerate() {
+                *v = v.clone() + bias[k % O].clone();
+            }
+            y
+        };
+        Kernel::new(
+            "linear_batch",
+            &[w.pos(), x.pos(), b.pos()],
             move |ctx, _| {
                 let xw = kernels::mat_mul_nt(ctx.get(x).as_slice(), ctx.get(w).as_slice(), B, I, O);
                 Tensor::from_vec_unchecked(add_rows(xw, ctx.get(b).as_slice()))
@@ -218,11 +275,11 @@ where
                 let b_bar = (0..O)
                     .map(|i| (0..B).fold(A::zero(), |acc, r| acc + d[r * O + i].clone()))
                     .collect();
-                Cotangent::single(w, Tensor::from_vec_unchecked(w_bar))
+                Pullback::single(w, Tensor::from_vec_unchecked(w_bar))
                     .with(x, Tensor::from_vec_unchecked(x_bar))
                     .with(b, Tensor::from_vec_unchecked(b_bar))
             },
         )
-        .named("linear_batch"),
-    )
+    }
+    Node::from_kernel(kernel(w.slot(), x.slot(), b.slot()))
 }

@@ -13,7 +13,8 @@
 
 use typenum::NonZero;
 
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::Node;
+use crate::autograd::kernel::{Kernel, Pullback, Slot};
 use crate::scalar::{Element, Real};
 use crate::shape::{SameShape, Scalar, Shape};
 use crate::shape_list::ShapeList;
@@ -69,9 +70,11 @@ fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
 /// Softmax over the last axis, `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}` per row:
 /// JVP `y ⊙ (dx − ⟨y, dx⟩)`, VJP `y ⊙ (δ − ⟨y, δ⟩)` (per row).
 pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    let (_, last) = rows_of::<S>();
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        let (_, last) = rows_of::<S>();
+        Kernel::new(
+            "softmax",
+            &[a.pos()],
             move |ctx, _| Tensor::from_vec_unchecked(softmax_rows(ctx.get(a).as_slice(), last)),
             move |ctx, dctx, _| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
@@ -79,14 +82,14 @@ pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             },
             move |ctx, _, seed| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Cotangent::single(
+                Pullback::single(
                     a,
                     Tensor::from_vec_unchecked(softmax_pullback(&p, seed.as_slice(), last)),
                 )
             },
         )
-        .named("softmax"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// Per row: `vᵢ − pᵢ Σⱼ vⱼ` (VJP of log-softmax) or `vᵢ − Σⱼ pⱼ vⱼ` (its JVP).
@@ -114,9 +117,11 @@ fn log_softmax_jvp<A: Real>(p: &[A], dx: &[A], last: usize) -> Vec<A> {
 /// Log-softmax over the last axis, `yᵢ = xᵢ − log Σⱼ e^{xⱼ}` per row:
 /// JVP `dx − ⟨p, dx⟩`, VJP `δ − p Σ δ` with `p = softmax(x)` (per row).
 pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    let (_, last) = rows_of::<S>();
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+        let (_, last) = rows_of::<S>();
+        Kernel::new(
+            "log_softmax",
+            &[a.pos()],
             move |ctx, _| Tensor::from_vec_unchecked(log_softmax_rows(ctx.get(a).as_slice(), last)),
             move |ctx, dctx, _| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
@@ -124,14 +129,14 @@ pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, 
             },
             move |ctx, _, seed| {
                 let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Cotangent::single(
+                Pullback::single(
                     a,
                     Tensor::from_vec_unchecked(log_softmax_vjp(&p, seed.as_slice(), last)),
                 )
             },
         )
-        .named("log_softmax"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// Mean squared error `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (Lean's `mseLoss`):
@@ -143,17 +148,21 @@ pub fn mse<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
 where
     S::Size: NonZero,
 {
-    let target = target.as_shape::<S>();
-    let n = || A::from_i64(S::SIZE as i64);
-    let grad = move |p: &[A], t: &[A]| -> Vec<A> {
-        let two_over_n = A::from_i64(2) / n();
-        p.iter()
-            .zip(t)
-            .map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone()))
-            .collect()
-    };
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(pred: Slot<S>, target: Slot<S>) -> Kernel<A, D, Scalar>
+    where
+        S::Size: NonZero,
+    {
+        let n = || A::from_i64(S::SIZE as i64);
+        let grad = move |p: &[A], t: &[A]| -> Vec<A> {
+            let two_over_n = A::from_i64(2) / n();
+            p.iter()
+                .zip(t)
+                .map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone()))
+                .collect()
+        };
+        Kernel::new(
+            "mse",
+            &[pred.pos(), target.pos()],
             move |ctx, _| {
                 let r = ctx.get(pred).sub(&ctx.get(target));
                 Tensor::new(
@@ -178,11 +187,11 @@ where
                     ctx.get(target).as_slice(),
                 ));
                 let gp = g.scale(&d);
-                Cotangent::single(pred, gp.clone()).with(target, gp.neg())
+                Pullback::single(pred, gp.clone()).with(target, gp.neg())
             },
         )
-        .named("mse"),
-    )
+    }
+    Node::from_kernel(kernel(pred.slot(), target.as_shape::<S>().slot()))
 }
 
 /// Cross-entropy of logits `z` against target distributions `t` (one-hot or soft), averaged
@@ -197,27 +206,31 @@ pub fn cross_entropy<A: Real, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
 where
     S::Size: NonZero,
 {
-    let target = target.as_shape::<S>();
-    let (rows, last) = rows_of::<S>();
-    let inv_rows = move || A::one() / A::from_i64(rows as i64);
-    // (∂L/∂z, ∂L/∂t)
-    let grads = move |z: &[A], t: &[A]| -> (Vec<A>, Vec<A>) {
-        let p = softmax_rows(z, last);
-        let ls = log_softmax_rows(z, last);
-        let mut gz = Vec::with_capacity(z.len());
-        for (pr, tr) in p.chunks(last).zip(t.chunks(last)) {
-            let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
-            gz.extend(
-                pr.iter()
-                    .zip(tr)
-                    .map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()),
-            );
-        }
-        let gt = ls.iter().map(|&v| -v * inv_rows()).collect();
-        (gz, gt)
-    };
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Real, D, S: Shape>(logits: Slot<S>, target: Slot<S>) -> Kernel<A, D, Scalar>
+    where
+        S::Size: NonZero,
+    {
+        let (rows, last) = rows_of::<S>();
+        let inv_rows = move || A::one() / A::from_i64(rows as i64);
+        // (∂L/∂z, ∂L/∂t)
+        let grads = move |z: &[A], t: &[A]| -> (Vec<A>, Vec<A>) {
+            let p = softmax_rows(z, last);
+            let ls = log_softmax_rows(z, last);
+            let mut gz = Vec::with_capacity(z.len());
+            for (pr, tr) in p.chunks(last).zip(t.chunks(last)) {
+                let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
+                gz.extend(
+                    pr.iter()
+                        .zip(tr)
+                        .map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()),
+                );
+            }
+            let gt = ls.iter().map(|&v| -v * inv_rows()).collect();
+            (gz, gt)
+        };
+        Kernel::new(
+            "cross_entropy",
+            &[logits.pos(), target.pos()],
             move |ctx, _| {
                 let ls = log_softmax_rows(ctx.get(logits).as_slice(), last);
                 let s = ls
@@ -243,7 +256,7 @@ where
             move |ctx, _, seed| {
                 let d = seed.as_slice()[0];
                 let (gz, gt) = grads(ctx.get(logits).as_slice(), ctx.get(target).as_slice());
-                Cotangent::single(
+                Pullback::single(
                     logits,
                     Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect()),
                 )
@@ -253,6 +266,6 @@ where
                 )
             },
         )
-        .named("cross_entropy"),
-    )
+    }
+    Node::from_kernel(kernel(logits.slot(), target.as_shape::<S>().slot()))
 }

@@ -5,7 +5,8 @@
 
 use typenum::NonZero;
 
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::Node;
+use crate::autograd::kernel::{Kernel, Pullback, Slot};
 use crate::scalar::Element;
 use crate::shape::{Scalar, Shape};
 use crate::shape_list::ShapeList;
@@ -14,14 +15,16 @@ use crate::tlist::Idx;
 
 /// `y = Σᵢ xᵢ` (Lean's `sumSpec`, a left fold from 0): JVP `Σ dx`, VJP `fill δ`.
 pub fn sum<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, Scalar> {
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, Scalar> {
+        Kernel::<A, D, Scalar>::new(
+            "sum",
+            &[a.pos()],
             move |ctx, _| Tensor::new(ctx.get(a).sum()),
             move |_, dctx, _| Tensor::new(dctx.get(a).sum()),
-            move |_, _, seed| Cotangent::single(a, Tensor::fill(seed.as_slice()[0].clone())),
+            move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone())),
         )
-        .named("sum"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
 
 /// `y = (Σᵢ xᵢ) / n` with `n = S::SIZE`; only for shapes with at least one entry (checked by
@@ -30,13 +33,18 @@ pub fn mean<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
 where
     S::Size: NonZero,
 {
-    let n = || A::from_i64(S::SIZE as i64);
-    Node::new_unchecked(
-        NodeData::<A, D, G, _>::new(
+    fn kernel<A: Element, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, Scalar>
+    where
+        S::Size: NonZero,
+    {
+        let n = || A::from_i64(S::SIZE as i64);
+        Kernel::<A, D, Scalar>::new(
+            "mean",
+            &[a.pos()],
             move |ctx, _| Tensor::new(ctx.get(a).sum() / n()),
             move |_, dctx, _| Tensor::new(dctx.get(a).sum() / n()),
-            move |_, _, seed| Cotangent::single(a, Tensor::fill(seed.as_slice()[0].clone() / n())),
+            move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone() / n())),
         )
-        .named("mean"),
-    )
+    }
+    Node::from_kernel(kernel(a.slot()))
 }
