@@ -43,6 +43,9 @@ fn report() {
         Case::new("hand: forward+backward, all input cotangents", || {
             sink(hand.step(true))
         }),
+        Case::new("shapetape: backprop_prefix::<Params> (incl. clone)", || {
+            sink(g.backprop_prefix::<mlp::Params>(x.clone(), &(), seed.clone()))
+        }),
         Case::new("shapetape: backprop_ctx (incl. input/seed clone)", || {
             sink(g.backprop_ctx(x.clone(), &(), seed.clone()))
         }),
@@ -64,17 +67,17 @@ fn report() {
         &t,
     );
     ratio_row(
-        "backprop_ctx / hand (parameter grads)",
+        "backprop_prefix / hand (values + parameter grads)",
         t[2] / t[0],
         1.15,
         false,
     );
     info_row(
         "backprop_ctx / hand (all input cotangents, same outputs)",
-        t[2] / t[1],
+        t[3] / t[1],
     );
-    info_row("eval + backprop_ctx / hand (parameter grads)", t[3] / t[0]);
-    info_row("clone of inputs + seed / backprop_ctx", t[5] / t[2]);
+    info_row("eval + backprop_ctx / hand (parameter grads)", t[4] / t[0]);
+    info_row("clone of inputs + seed / backprop_prefix", t[6] / t[2]);
 
     let r = mlp::rev_graph();
     let mut cases = vec![
@@ -120,6 +123,9 @@ fn criterion_groups(c: &mut criterion::Criterion) {
     let mut group = c.benchmark_group("mlp_step");
     group.bench_function("hand_param_grads", |b| b.iter(|| hand.step(false)));
     group.bench_function("hand_all_inputs", |b| b.iter(|| hand.step(true)));
+    group.bench_function("shapetape_backprop_prefix", |b| {
+        b.iter(|| g.backprop_prefix::<mlp::Params>(x.clone(), &(), seed.clone()))
+    });
     group.bench_function("shapetape_backprop_ctx", |b| {
         b.iter(|| g.backprop_ctx(x.clone(), &(), seed.clone()))
     });

@@ -212,7 +212,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
                 node.out_dims.iter().product(),
             ));
             let mut slots: Vec<usize> = node
-                .vjp(&mut vals, d, ones)
+                .vjp(&mut vals, d, ones, None)
                 .into_iter()
                 .map(|(j, _)| j)
                 .collect();

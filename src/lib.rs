@@ -63,7 +63,9 @@ pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 pub use error::{ContextError, IndexError, ShapeError};
 pub use scalar::{Element, Rational, Real};
 pub use shape::{Dim, Matrix, SameShape, Scalar, Shape, Tensor3, Vector};
-pub use shape_list::{At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, ShapeList, Snoc};
+pub use shape_list::{
+    At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, ShapeList, Snoc, SplitAt,
+};
 pub use tensor::{Tensor, TensorBase, TensorView, TensorViewMut};
 pub use tlist::{Idx, TList};
 

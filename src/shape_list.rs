@@ -214,3 +214,21 @@ impl<G: ShapeList> SameContext<G> for G {}
 )]
 pub trait CastFrom<From>: ShapeList {}
 impl<From: SameContext<H>, H: ShapeList> CastFrom<From> for H {}
+
+/// `Self = P ++ Rest`: the context `Self` starts with the shapes of `P` (Lean's `Γ = P ++ R`,
+/// with `R` computed). Used to ask for the cotangent of leading inputs only.
+#[diagnostic::on_unimplemented(
+    message = "the context `{Self}` does not start with the shapes `{P}`",
+    label = "`{P}` is not a prefix of this context",
+    note = "the prefix must list the first shapes of the context, in order"
+)]
+pub trait SplitAt<P>: ShapeList {
+    /// The shapes after the prefix.
+    type Rest: ShapeList;
+}
+impl<G: ShapeList> SplitAt<HNil> for G {
+    type Rest = G;
+}
+impl<H: Shape, T: SplitAt<P>, P> SplitAt<HCons<H, P>> for HCons<H, T> {
+    type Rest = T::Rest;
+}

@@ -26,7 +26,9 @@
 //! 5. `gradcheck` (central finite differences in a random direction) passes on random f64
 //!    compositions of every op, away from the kinks of `relu` and `safe_log`;
 //! 6. NaN or ∞ in the inputs: nothing panics, every slot that depends on a NaN input contains a
-//!    NaN, every other slot is unchanged.
+//!    NaN, every other slot is unchanged;
+//! 7. `backprop_prefix::<P>` equals `eval` and the `P`-part of `backprop_ctx`, bit for bit,
+//!    for several prefixes `P` (the activity analysis and the skipped VJP terms change nothing).
 //!
 //! Every property runs proptest's default number of cases (256), or `PROPTEST_CASES`.
 
@@ -37,6 +39,7 @@ use proptest::test_runner::TestCaseError;
 use shapetape::autograd::{AdjointCheck, GradcheckOptions, Graph, Node, check_adjoint};
 use shapetape::ops;
 use shapetape::prelude::*;
+use shapetape::{SameContext, SplitAt};
 use typenum::NonZero;
 
 type V2 = Vector<2>;
@@ -603,6 +606,65 @@ fn bits_of<A: Scal, C: ShapeList>(x: &TList<A, C>) -> Vec<Vec<String>> {
         .iter()
         .map(|s| s.iter().map(Scal::bits).collect())
         .collect()
+}
+
+// ---------------------------------------------------------------- 1b. backprop_prefix
+
+/// `backprop_prefix::<P>` returns `eval x` and the `P`-part of `backprop_ctx x seed`, bit for
+/// bit (the skipped work only fed the cotangents of the other inputs).
+fn prefix_equals_full<A: Scal, P: ShapeList, R: ShapeList, G, Ss: ShapeList>(
+    b: &Built<A, G, Ss>,
+    x: TList<A, G>,
+    seed: TList<A, Cat<G, Ss>>,
+) -> Law
+where
+    G: ShapeList + SplitAt<P> + SameContext<Cat<P, R>>,
+{
+    let full = b.graph.backprop_ctx(x.clone(), &(), seed.clone());
+    let ctx = b.graph.eval(x.clone(), &());
+    let (full_p, _) = TList::<A, P>::split::<R>(full);
+    let (ctx_prefix, grads) = b.graph.backprop_prefix::<P>(x, &(), seed);
+    let names = b.graph.node_names().collect::<Vec<_>>();
+    prop_assert_eq!(bits_of(&grads), bits_of(&full_p), "nodes {:?}", names);
+    prop_assert_eq!(bits_of(&ctx_prefix), bits_of(&ctx), "nodes {:?}", names);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn prefix_equals_full_mixed_f32(
+        ch in choices(MIXED_NODES),
+        x in tlist_of::<f32, MixedG>(input_f32()),
+        seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(seed_f32()),
+    ) {
+        let b = mixed::<f32>(&ch, true);
+        prefix_equals_full::<f32, HList![Scalar, V2], HList![M22, V2, M22], _, _>(&b, x.clone(), seed.clone())?;
+        prefix_equals_full::<f32, HList![Scalar, V2, M22, V2], HList![M22], _, _>(&b, x.clone(), seed.clone())?;
+        prefix_equals_full::<f32, HNil, MixedG, _, _>(&b, x.clone(), seed.clone())?;
+        prefix_equals_full::<f32, MixedG, HNil, _, _>(&b, x, seed)?;
+    }
+
+    #[test]
+    fn prefix_equals_full_mixed_f64(
+        ch in choices(MIXED_NODES),
+        x in tlist_of::<f64, MixedG>(input_f64()),
+        seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
+    ) {
+        let b = mixed::<f64>(&ch, true);
+        prefix_equals_full::<f64, HList![Scalar], HList![V2, M22, V2, M22], _, _>(&b, x.clone(), seed.clone())?;
+        prefix_equals_full::<f64, HList![Scalar, V2, M22], HList![V2, M22], _, _>(&b, x, seed)?;
+    }
+
+    #[test]
+    fn prefix_equals_full_uniform_f32(
+        ch in choices(UNIFORM_NODES),
+        x in tlist_of::<f32, UniformG>(input_f32()),
+        seed in tlist_of::<f32, Cat<UniformG, UniformSs>>(seed_f32()),
+    ) {
+        let b = uniform::<f32>(&ch, true);
+        prefix_equals_full::<f32, HList![V3], HList![V3, V3], _, _>(&b, x.clone(), seed.clone())?;
+        prefix_equals_full::<f32, HList![V3, V3], HList![V3], _, _>(&b, x, seed)?;
+    }
 }
 
 // ---------------------------------------------------------------- 1. linear = literal

@@ -509,12 +509,16 @@ where
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval_spec(x).into_items();
-        TList::from_items(engine::backprop_linear(
-            vals,
-            seed.into_items(),
-            self.nodes.len(),
-            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
-        ))
+        TList::from_items(
+            engine::backprop_linear(
+                vals,
+                seed.into_items(),
+                self.nodes.len(),
+                None,
+                |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
+            )
+            .0,
+        )
     }
 
     /// Lean's `backpropSpec` following the recursion literally (quadratic).
@@ -528,7 +532,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_spec)(v),
-            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+            |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
         ))
     }
 
@@ -540,12 +544,16 @@ where
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval_runtime(x).into_items();
-        TList::from_items(engine::backprop_linear(
-            vals,
-            seed.into_items(),
-            self.nodes.len(),
-            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
-        ))
+        TList::from_items(
+            engine::backprop_linear(
+                vals,
+                seed.into_items(),
+                self.nodes.len(),
+                None,
+                |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
+            )
+            .0,
+        )
     }
 
     /// Lean's `backpropRuntime` following the recursion literally (quadratic).
@@ -563,7 +571,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_runtime)(v),
-            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+            |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
         ))
     }
 

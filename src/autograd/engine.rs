@@ -92,51 +92,105 @@ pub(crate) fn reverse_sweep<Acc: ReverseAccumulator>(n: usize, acc: &mut Acc) {
     }
 }
 
-/// Seeds only: the accumulator of `backprop_ctx`.
+/// Seeds only: the accumulator of `backprop_ctx`. With `wanted`, only the slots `p` with
+/// `wanted[p]` are accumulated and node VJPs whose output is not wanted are skipped.
 struct SeedAccumulator<'a, A, F> {
     vals: Slots<A>,
+    /// The node outputs popped off `vals`, last first (to hand the context back).
+    popped: Slots<A>,
     seed: Slots<A>,
+    wanted: Option<Vec<bool>>,
     vjp: &'a mut F,
 }
 
 impl<A, F> ReverseAccumulator for SeedAccumulator<'_, A, F>
 where
     A: Element,
-    F: FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+    F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 {
     type Contribution = Owned<A>;
     fn len(&self) -> usize {
         self.seed.len()
     }
     fn add_zeros(&mut self, slot: usize, times: usize) {
-        if times > 0 {
+        if times > 0 && self.wants(slot) {
             self.seed[slot].add_zero();
         }
     }
     fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
-        self.vals.pop();
+        self.popped.extend(self.vals.pop());
         let seed_out = self.seed.pop().expect("the seed covers every slot");
-        (self.vjp)(k, &mut self.vals, seed_out)
+        let out = self.seed.len();
+        if !self.wants(out) {
+            return Vec::new();
+        }
+        (self.vjp)(k, &mut self.vals, seed_out, self.wanted.as_deref())
     }
     fn add(&mut self, slot: usize, c: Owned<A>) {
-        self.seed[slot].add_assign(&c);
+        if self.wants(slot) {
+            self.seed[slot].add_assign(&c);
+        }
+    }
+}
+
+impl<A, F> SeedAccumulator<'_, A, F> {
+    #[inline]
+    fn wants(&self, slot: usize) -> bool {
+        self.wanted.as_ref().is_none_or(|w| w[slot])
     }
 }
 
 /// Linear-time `backpropCtx`: `vals` is the full evaluated context, `seed` covers it.
+/// Returns the cotangent of the inputs and the evaluated context, handed back unchanged.
+///
+/// With `wanted` (one flag per slot), the result is exact on the wanted slots only; it must
+/// be closed under dependence (see [`active_slots`]), so that every contribution to a wanted
+/// slot is still computed, in the same order: the wanted slots are then bit-for-bit those of
+/// the full sweep.
 pub(crate) fn backprop_linear<A: Element>(
     vals: Slots<A>,
     seed: Slots<A>,
     n: usize,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
-) -> Slots<A> {
+    wanted: Option<Vec<bool>>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
+) -> (Slots<A>, Slots<A>) {
     let mut acc = SeedAccumulator {
         vals,
+        popped: Vec::with_capacity(n),
         seed,
+        wanted,
         vjp: &mut vjp,
     };
     reverse_sweep(n, &mut acc);
-    acc.seed
+    let SeedAccumulator {
+        mut vals,
+        popped,
+        seed,
+        ..
+    } = acc;
+    vals.extend(popped.into_iter().rev());
+    (seed, vals)
+}
+
+/// Activity analysis: the slots whose cotangent can reach one of the first `inputs` slots
+/// of the context: those inputs, and every node output whose node reads an active slot
+/// (`reads(k)` is `None` when node `k` may read anything). Inputs past `inputs` are inactive.
+pub(crate) fn active_slots<'a>(
+    n_inputs: usize,
+    active_inputs: usize,
+    n: usize,
+    reads: impl Fn(usize) -> Option<&'a [usize]>,
+) -> Vec<bool> {
+    let mut active: Vec<bool> = (0..n_inputs).map(|j| j < active_inputs).collect();
+    active.reserve(n);
+    for k in 0..n {
+        let a = match reads(k) {
+            Some(r) => r.iter().any(|&j| active[j]),
+            None => active.iter().any(|&b| b),
+        };
+        active.push(a);
+    }
+    active
 }
 
 /// Dense slot buffers for sparse entries, zero elsewhere.
@@ -158,13 +212,13 @@ pub(crate) fn backprop_literal<A: Element>(
     mut seed: Slots<A>,
     n: usize,
     mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 ) -> Slots<A> {
     for k in (0..n).rev() {
         let seed_out = seed.pop().expect("the seed covers every slot");
         let mut ctx = eval(x.clone(), k, &mut forward);
         let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
-        let contrib = densify(sizes.into_iter(), vjp(k, &mut ctx, seed_out));
+        let contrib = densify(sizes.into_iter(), vjp(k, &mut ctx, seed_out, None));
         for (s, c) in seed.iter_mut().zip(&contrib) {
             s.add_assign(c);
         }

@@ -20,7 +20,7 @@ use crate::autograd::engine;
 use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeOver};
 use crate::scalar::Element;
 use crate::shape::Shape;
-use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
+use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc, SplitAt};
 use crate::tlist::TList;
 
 /// A graph over inputs `G` whose nodes output the shapes `Ss`, in order (Lean's
@@ -150,12 +150,70 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval(x, d).into_items();
-        TList::from_items(engine::backprop_linear(
+        TList::from_items(
+            engine::backprop_linear(
+                vals,
+                seed.into_items(),
+                self.nodes.len(),
+                None,
+                |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
+            )
+            .0,
+        )
+    }
+
+    /// Reverse mode for the leading inputs `P` of `Γ = P ++ R` (typically the parameters,
+    /// with the data in `R`): the evaluated context `eval x d` and the `P`-part of
+    /// `backprop_ctx x d seed`, bit for bit.
+    ///
+    /// One forward pass serves both results (so the loss need not be evaluated again), and
+    /// work that only feeds the cotangents of `R` is skipped: VJP contributions to the data
+    /// (`∂x` of a linear layer), and the VJPs of nodes that read no slot depending on `P`
+    /// (activity analysis on the slots the library ops record; a node built from closures
+    /// counts as reading everything).
+    ///
+    /// ```
+    /// # use shapetape::prelude::*;
+    /// # use shapetape::autograd::GraphData;
+    /// # use shapetape::ops;
+    /// type P = HList![Vector<2>];
+    /// type G = HList![Vector<2>, Vector<2>]; // parameters, then data
+    /// let (g, loss) = GraphData::<f64, (), G, _>::build_with(|b| {
+    ///     let hlist_pat![w, x] = b.inputs();
+    ///     let (b, y) = b.push(|c| ops::mul(c.idx(w), c.idx(x)));
+    ///     let (b, l) = b.push(|c| ops::sum(c.idx(y)));
+    ///     let l = b.idx(l);
+    ///     (b, l)
+    /// });
+    /// let x: TList<f64, G> = tlist![Tensor::new([1.0, 2.0]), Tensor::new([3.0, 4.0])];
+    /// let seed = TList::single(loss, Tensor::new(1.0));
+    /// let (ctx, dw) = g.backprop_prefix::<P>(x.clone(), &(), seed.clone());
+    /// assert_eq!(ctx.get(loss).as_slice(), &[11.0]);
+    /// let (full, _) = TList::<f64, P>::split::<HList![Vector<2>]>(g.backprop_ctx(x, &(), seed));
+    /// assert_eq!(dw, full);
+    /// ```
+    pub fn backprop_prefix<P: ShapeList>(
+        &self,
+        x: TList<A, G>,
+        d: &D,
+        seed: TList<A, Cat<G, Ss>>,
+    ) -> (TList<A, Cat<G, Ss>>, TList<A, P>)
+    where
+        G: SplitAt<P>,
+    {
+        let vals = self.eval(x, d).into_items();
+        let wanted = engine::active_slots(G::LEN, P::LEN, self.nodes.len(), |k| {
+            self.nodes[k].reads.as_deref()
+        });
+        let (mut grads, ctx) = engine::backprop_linear(
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, vals, s| self.nodes[k].vjp(vals, d, s),
-        ))
+            Some(wanted),
+            |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
+        );
+        grads.truncate(P::LEN);
+        (TList::from_items(ctx), TList::from_items(grads))
     }
 
     /// Lean's `backpropCtx`, following the recursion literally: at every node the prefix
@@ -176,7 +234,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             seed.into_items(),
             self.nodes.len(),
             |k, vals| self.nodes[k].forward(vals, d),
-            |k, vals, s| self.nodes[k].vjp(vals, d, s),
+            |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
         ))
     }
 }

@@ -54,12 +54,20 @@ impl<S> Slot<S> {
     }
 }
 
-/// The slots a kernel reads: the whole context (`Dense`), or only the operands, as
-/// `(position, buffer)` pairs (`Sparse`, used to evaluate a kernel on a few boxed slots).
-pub(crate) enum Operands<'a, A> {
-    /// Every slot of the context, in order.
+/// The slots a kernel reads, and which cotangents its VJP is asked for.
+///
+/// The slots are the whole context (`dense`) or only the operands as `(position, buffer)`
+/// pairs (`sparse`, used to evaluate a kernel on a few boxed slots). A VJP may skip the
+/// contribution to a slot for which [`Operands::wants`] is false: reverse mode restricted to
+/// some inputs ([`GraphData::backprop_prefix`](crate::autograd::GraphData::backprop_prefix))
+/// discards it anyway.
+pub(crate) struct Operands<'a, A> {
+    slots: SlotsRef<'a, A>,
+    wanted: Option<&'a [bool]>,
+}
+
+enum SlotsRef<'a, A> {
     Dense(&'a [Owned<A>]),
-    /// At least every slot the kernel reads.
     Sparse(&'a [(usize, Owned<A>)]),
 }
 
@@ -69,14 +77,50 @@ impl<A> Clone for Operands<'_, A> {
     }
 }
 impl<A> Copy for Operands<'_, A> {}
+impl<A> Clone for SlotsRef<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for SlotsRef<'_, A> {}
 
 impl<'a, A> Operands<'a, A> {
+    /// Every slot of the context, in order; every cotangent wanted.
+    #[inline]
+    pub(crate) fn dense(all: &'a [Owned<A>]) -> Self {
+        Operands {
+            slots: SlotsRef::Dense(all),
+            wanted: None,
+        }
+    }
+
+    /// At least every slot the kernel reads, as `(position, buffer)` pairs.
+    #[inline]
+    pub(crate) fn sparse(some: &'a [(usize, Owned<A>)]) -> Self {
+        Operands {
+            slots: SlotsRef::Sparse(some),
+            wanted: None,
+        }
+    }
+
+    /// The same operands, asking the VJP only for the slots `p` with `wanted[p]`.
+    #[inline]
+    pub(crate) fn wanting(self, wanted: Option<&'a [bool]>) -> Self {
+        Operands { wanted, ..self }
+    }
+
+    /// Whether the VJP's contribution to `slot` is wanted (skipping it is allowed if not).
+    #[inline]
+    pub(crate) fn wants<S>(self, slot: Slot<S>) -> bool {
+        self.wanted.is_none_or(|w| w[slot.pos])
+    }
+
     /// The tensor at `slot` (the projection `π_slot`).
     #[inline]
     pub(crate) fn get<S: Shape>(self, slot: Slot<S>) -> TensorView<'a, A, S> {
-        let buf = match self {
-            Operands::Dense(all) => &all[slot.pos],
-            Operands::Sparse(some) => {
+        let buf = match self.slots {
+            SlotsRef::Dense(all) => &all[slot.pos],
+            SlotsRef::Sparse(some) => {
                 &some
                     .iter()
                     .find(|(p, _)| *p == slot.pos)
@@ -99,6 +143,25 @@ impl<A: Element> Pullback<A> {
         let mut entries = Vec::with_capacity(2);
         entries.push((slot.pos, value.into_data()));
         Pullback(entries)
+    }
+
+    /// No contribution (every slot zero).
+    pub(crate) fn none() -> Self {
+        Pullback(Vec::with_capacity(2))
+    }
+
+    /// Adds `value()` at `slot` if the VJP is asked for that slot (see [`Operands::wants`]).
+    pub(crate) fn with_if<S: Shape>(
+        self,
+        ctx: Operands<'_, A>,
+        slot: Slot<S>,
+        value: impl FnOnce() -> Tensor<A, S>,
+    ) -> Self {
+        if ctx.wants(slot) {
+            self.with(slot, value())
+        } else {
+            self
+        }
     }
 
     /// Adds `value` at `slot`.

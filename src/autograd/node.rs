@@ -253,7 +253,7 @@ impl<A, D> ErasedNode<A, D> {
     #[inline]
     pub(crate) fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
         match &self.body {
-            Body::Kernel(k) => k.forward(Operands::Dense(vals), d),
+            Body::Kernel(k) => k.forward(Operands::dense(vals), d),
             Body::Owning(o) => o.forward(vals, d),
         }
     }
@@ -267,21 +267,23 @@ impl<A, D> ErasedNode<A, D> {
         d: &D,
     ) -> Owned<A> {
         match &self.body {
-            Body::Kernel(k) => k.jvp(Operands::Dense(vals), Operands::Dense(tans), d),
+            Body::Kernel(k) => k.jvp(Operands::dense(vals), Operands::dense(tans), d),
             Body::Owning(o) => o.jvp(vals, tans, d),
         }
     }
 
-    /// `vjp` on the evaluated context `vals`, sparse.
+    /// `vjp` on the evaluated context `vals`, sparse; contributions to the slots `p` without
+    /// `wanted[p]` may be left out.
     #[inline]
     pub(crate) fn vjp(
         &self,
         vals: &mut Vec<Owned<A>>,
         d: &D,
         seed: Owned<A>,
+        wanted: Option<&[bool]>,
     ) -> Vec<(usize, Owned<A>)> {
         match &self.body {
-            Body::Kernel(k) => k.vjp(Operands::Dense(vals), d, seed),
+            Body::Kernel(k) => k.vjp(Operands::dense(vals).wanting(wanted), d, seed),
             Body::Owning(o) => o.vjp(vals, d, seed),
         }
     }
@@ -293,7 +295,7 @@ impl<A, D> ErasedNode<A, D> {
     pub(crate) fn forward_sparse(&self, operands: &[(usize, Owned<A>)], d: &D) -> Option<Owned<A>> {
         match &self.body {
             Body::Kernel(k) if self.reads.is_some() => {
-                Some(k.forward(Operands::Sparse(operands), d))
+                Some(k.forward(Operands::sparse(operands), d))
             }
             _ => None,
         }
@@ -308,7 +310,7 @@ impl<A, D> ErasedNode<A, D> {
     ) -> Option<Vec<(usize, Owned<A>)>> {
         match &self.body {
             Body::Kernel(k) if self.reads.is_some() => {
-                Some(k.vjp(Operands::Sparse(operands), d, seed))
+                Some(k.vjp(Operands::sparse(operands), d, seed))
             }
             _ => None,
         }
@@ -319,7 +321,7 @@ impl<A: Clone, D> ErasedNode<A, D> {
     /// `forward` on a borrowed context (closures over the whole buffer get a copy).
     pub(crate) fn forward_at(&self, vals: &[Owned<A>], d: &D) -> Owned<A> {
         match &self.body {
-            Body::Kernel(k) => k.forward(Operands::Dense(vals), d),
+            Body::Kernel(k) => k.forward(Operands::dense(vals), d),
             Body::Owning(o) => o.forward(&mut vals.to_vec(), d),
         }
     }
@@ -327,7 +329,7 @@ impl<A: Clone, D> ErasedNode<A, D> {
     /// `jvp` on a borrowed context and tangent.
     pub(crate) fn jvp_at(&self, vals: &[Owned<A>], tans: &[Owned<A>], d: &D) -> Owned<A> {
         match &self.body {
-            Body::Kernel(k) => k.jvp(Operands::Dense(vals), Operands::Dense(tans), d),
+            Body::Kernel(k) => k.jvp(Operands::dense(vals), Operands::dense(tans), d),
             Body::Owning(o) => o.jvp(&mut vals.to_vec(), &mut tans.to_vec(), d),
         }
     }
@@ -340,7 +342,7 @@ impl<A: Clone, D> ErasedNode<A, D> {
         seed: Owned<A>,
     ) -> Vec<(usize, Owned<A>)> {
         match &self.body {
-            Body::Kernel(k) => k.vjp(Operands::Dense(vals), d, seed),
+            Body::Kernel(k) => k.vjp(Operands::dense(vals), d, seed),
             Body::Owning(o) => o.vjp(&mut vals.to_vec(), d, seed),
         }
     }

@@ -57,14 +57,18 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Pullback::single(
-                    w,
-                    Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
-                )
-                .with(
-                    x,
-                    Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, M, N)),
-                )
+                Pullback::none()
+                    .with_if(ctx, w, || {
+                        Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice()))
+                    })
+                    .with_if(ctx, x, || {
+                        Tensor::from_vec_unchecked(kernels::mat_t_vec(
+                            ctx.get(w).as_slice(),
+                            d,
+                            M,
+                            N,
+                        ))
+                    })
             },
         )
     }
@@ -113,10 +117,25 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                let a_bar = kernels::mat_mul_nt(d, ctx.get(b).as_slice(), M, N, K);
-                let b_bar = kernels::mat_mul_tn(ctx.get(a).as_slice(), d, K, M, N);
-                Pullback::single(a, Tensor::from_vec_unchecked(a_bar))
-                    .with(b, Tensor::from_vec_unchecked(b_bar))
+                Pullback::none()
+                    .with_if(ctx, a, || {
+                        Tensor::from_vec_unchecked(kernels::mat_mul_nt(
+                            d,
+                            ctx.get(b).as_slice(),
+                            M,
+                            N,
+                            K,
+                        ))
+                    })
+                    .with_if(ctx, b, || {
+                        Tensor::from_vec_unchecked(kernels::mat_mul_tn(
+                            ctx.get(a).as_slice(),
+                            d,
+                            K,
+                            M,
+                            N,
+                        ))
+                    })
             },
         )
     }
@@ -203,15 +222,19 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                Pullback::single(
-                    w,
-                    Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice())),
-                )
-                .with(
-                    x,
-                    Tensor::from_vec_unchecked(kernels::mat_t_vec(ctx.get(w).as_slice(), d, O, I)),
-                )
-                .with(b, seed.clone())
+                Pullback::none()
+                    .with_if(ctx, w, || {
+                        Tensor::from_vec_unchecked(kernels::outer(d, ctx.get(x).as_slice()))
+                    })
+                    .with_if(ctx, x, || {
+                        Tensor::from_vec_unchecked(kernels::mat_t_vec(
+                            ctx.get(w).as_slice(),
+                            d,
+                            O,
+                            I,
+                        ))
+                    })
+                    .with_if(ctx, b, || seed.clone())
             },
         )
     }
@@ -246,8 +269,10 @@ where
         Vector<O>: Shape,
     {
         let add_rows = |mut y: Vec<A>, bias: &[A]| {
-            for (k, v) in y.iter_mut().enumerate() {
-                *v = v.clone() + bias[k % O].clone();
+            for row in y.chunks_mut(O.max(1)) {
+                for (v, c) in row.iter_mut().zip(bias) {
+                    *v = v.clone() + c.clone();
+                }
             }
             y
         };
@@ -270,14 +295,35 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice();
-                let w_bar = kernels::mat_mul_tn(d, ctx.get(x).as_slice(), O, B, I);
-                let x_bar = kernels::mat_mul(d, ctx.get(w).as_slice(), B, O, I);
-                let b_bar = (0..O)
-                    .map(|i| (0..B).fold(A::zero(), |acc, r| acc + d[r * O + i].clone()))
-                    .collect();
-                Pullback::single(w, Tensor::from_vec_unchecked(w_bar))
-                    .with(x, Tensor::from_vec_unchecked(x_bar))
-                    .with(b, Tensor::from_vec_unchecked(b_bar))
+                Pullback::none()
+                    .with_if(ctx, w, || {
+                        Tensor::from_vec_unchecked(kernels::mat_mul_tn(
+                            d,
+                            ctx.get(x).as_slice(),
+                            O,
+                            B,
+                            I,
+                        ))
+                    })
+                    .with_if(ctx, x, || {
+                        Tensor::from_vec_unchecked(kernels::mat_mul(
+                            d,
+                            ctx.get(w).as_slice(),
+                            B,
+                            O,
+                            I,
+                        ))
+                    })
+                    .with_if(ctx, b, || {
+                        // Σᵣ δᵣ, each column summed from 0 in row order.
+                        let mut sums = vec![A::zero(); O];
+                        for row in d.chunks(O.max(1)) {
+                            for (acc, v) in sums.iter_mut().zip(row) {
+                                *acc = acc.clone() + v.clone();
+                            }
+                        }
+                        Tensor::from_vec_unchecked(sums)
+                    })
             },
         )
     }

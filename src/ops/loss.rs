@@ -212,10 +212,9 @@ where
     {
         let (rows, last) = rows_of::<S>();
         let inv_rows = move || A::one() / A::from_i64(rows as i64);
-        // (∂L/∂z, ∂L/∂t)
-        let grads = move |z: &[A], t: &[A]| -> (Vec<A>, Vec<A>) {
+        // ∂L/∂z
+        let grad_z = move |z: &[A], t: &[A]| -> Vec<A> {
             let p = softmax_rows(z, last);
-            let ls = log_softmax_rows(z, last);
             let mut gz = Vec::with_capacity(z.len());
             for (pr, tr) in p.chunks(last).zip(t.chunks(last)) {
                 let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
@@ -225,8 +224,14 @@ where
                         .map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()),
                 );
             }
-            let gt = ls.iter().map(|&v| -v * inv_rows()).collect();
-            (gz, gt)
+            gz
+        };
+        // ∂L/∂t
+        let grad_t = move |z: &[A]| -> Vec<A> {
+            log_softmax_rows(z, last)
+                .iter()
+                .map(|&v| -v * inv_rows())
+                .collect()
         };
         Kernel::new(
             "cross_entropy",
@@ -240,7 +245,8 @@ where
                 Tensor::new(-s * inv_rows())
             },
             move |ctx, dctx, _| {
-                let (gz, gt) = grads(ctx.get(logits).as_slice(), ctx.get(target).as_slice());
+                let (z, t) = (ctx.get(logits), ctx.get(target));
+                let (gz, gt) = (grad_z(z.as_slice(), t.as_slice()), grad_t(z.as_slice()));
                 let dz = dctx.get(logits);
                 let dt = dctx.get(target);
                 let a = gz
@@ -255,15 +261,16 @@ where
             },
             move |ctx, _, seed| {
                 let d = seed.as_slice()[0];
-                let (gz, gt) = grads(ctx.get(logits).as_slice(), ctx.get(target).as_slice());
-                Pullback::single(
-                    logits,
-                    Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect()),
-                )
-                .with(
-                    target,
-                    Tensor::from_vec_unchecked(gt.into_iter().map(|g| g * d).collect()),
-                )
+                let (z, t) = (ctx.get(logits), ctx.get(target));
+                Pullback::none()
+                    .with_if(ctx, logits, || {
+                        let gz = grad_z(z.as_slice(), t.as_slice());
+                        Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect())
+                    })
+                    .with_if(ctx, target, || {
+                        let gt = grad_t(z.as_slice());
+                        Tensor::from_vec_unchecked(gt.into_iter().map(|g| g * d).collect())
+                    })
             },
         )
     }
