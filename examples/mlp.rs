@@ -1,5 +1,5 @@
 //! Train a 2 → 32 → 2 multilayer perceptron on the two-moons dataset with SGD, using the
-//! gradients of `GraphData::backprop_ctx`.
+//! gradients of `GraphData::backprop_prefix` (the parameter part of `backprop_ctx`).
 //!
 //! ```text
 //! cargo run --release --example mlp [-- OPTIONS]
@@ -62,7 +62,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shapetape::autograd::GraphData;
+use shapetape::autograd::{Cotangent, GraphData};
 use shapetape::ops;
 use shapetape::prelude::*;
 use shapetape::rng::SplitMix64;
@@ -265,8 +265,8 @@ fn run(options: &Options) -> Result<(), String> {
         None => seeded,
     };
 
-    // The seed: cotangent 1 on the loss (the last slot), 0 everywhere else.
-    let seed = TList::<f32, Ctx>::single(loss_slot, Tensor::new(1.0));
+    // The seed: cotangent 1 on the loss (the last slot), 0 everywhere else (stored sparsely).
+    let seed = Cotangent::<f32, Ctx>::single(loss_slot, Tensor::new(1.0));
 
     let mut order: Vec<usize> = (0..POINTS).collect();
     println!(
@@ -289,10 +289,11 @@ fn run(options: &Options) -> Result<(), String> {
         for (step, rows) in order.chunks(BATCH).enumerate() {
             let data = batch(&points, rows);
             let inputs = params.clone().append(data.clone());
-            let loss = graph.eval(inputs.clone(), &()).get(loss_slot).as_slice()[0];
+            // One forward pass gives the loss and the parameter gradients (the data's
+            // cotangent, which backprop_ctx would also return, is not computed).
+            let (ctx, param_grads) = graph.backprop_prefix::<Params>(inputs, &(), seed.clone());
+            let loss = ctx.get(loss_slot).as_slice()[0];
             total += loss;
-            let grads = graph.backprop_ctx(inputs, &(), seed.clone());
-            let (param_grads, _) = TList::<f32, Params>::split::<Batch>(grads);
             if let (1, 0, Some(path)) = (epoch, step, &options.grads_out) {
                 if let Err(message) = write_gradients(path, param_grads.clone(), data, loss) {
                     bar.finish_and_clear();

@@ -59,6 +59,13 @@ pub trait Element:
     /// A finite-precision approximation used for reporting (exact for `f32`/`f64`).
     fn to_f64(&self) -> f64;
 
+    /// Whether `self` is the zero that a seed slot starts from, `+0` (not `−0`): then
+    /// `self + x` and `x + self` are the same value for every `x`. Used to store all-zero seed
+    /// slots sparsely; the default `false` is always correct (the slot is then kept dense).
+    fn is_positive_zero(&self) -> bool {
+        false
+    }
+
     /// `max(self, other)`. Ops use this instead of branching on `>` so that set-valued scalars
     /// (intervals, used for error bounds) take both branches into account.
     fn elem_max(&self, other: &Self) -> Self {
@@ -163,6 +170,8 @@ macro_rules! impl_element_float {
             fn abs(&self) -> Self { <$t>::abs(*self) }
             #[inline]
             fn to_f64(&self) -> f64 { *self as f64 }
+            #[inline]
+            fn is_positive_zero(&self) -> bool { self.to_bits() == 0 }
         }
     )*};
 }
@@ -180,6 +189,9 @@ impl Element for Rational {
     }
     fn abs(&self) -> Self {
         Signed::abs(self)
+    }
+    fn is_positive_zero(&self) -> bool {
+        Zero::is_zero(self)
     }
     fn to_f64(&self) -> f64 {
         num_traits::ToPrimitive::to_f64(self).unwrap_or(f64::NAN)

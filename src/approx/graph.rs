@@ -512,9 +512,10 @@ where
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                seed.into_items(),
+                engine::dense_seed(seed.into_items()),
                 self.nodes.len(),
                 None,
+                false,
                 |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
             )
             .0,
@@ -547,9 +548,10 @@ where
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                seed.into_items(),
+                engine::dense_seed(seed.into_items()),
                 self.nodes.len(),
                 None,
+                false,
                 |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
             )
             .0,

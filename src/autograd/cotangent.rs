@@ -127,6 +127,20 @@ impl<A: Element, G: ShapeList> Cotangent<A, G> {
             ctx: PhantomData,
         }
     }
+
+    /// The same cotangent without the slots that are exactly `+0` everywhere (see
+    /// [`Element::is_positive_zero`]): the dense meaning is unchanged, the storage sparser.
+    pub fn without_zero_slots(mut self) -> Self {
+        self.entries
+            .retain(|(_, t)| !t.0.iter().all(Element::is_positive_zero));
+        self
+    }
+}
+
+impl<A: Element, G: ShapeList> From<TList<A, G>> for Cotangent<A, G> {
+    fn from(dense: TList<A, G>) -> Self {
+        Cotangent::from_dense(dense)
+    }
 }
 
 impl<A: Clone, G> Clone for Cotangent<A, G> {

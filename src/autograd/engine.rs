@@ -96,9 +96,11 @@ pub(crate) fn reverse_sweep<Acc: ReverseAccumulator>(n: usize, acc: &mut Acc) {
 /// `wanted[p]` are accumulated and node VJPs whose output is not wanted are skipped.
 struct SeedAccumulator<'a, A, F> {
     vals: Slots<A>,
-    /// The node outputs popped off `vals`, last first (to hand the context back).
-    popped: Slots<A>,
-    seed: Slots<A>,
+    /// The node outputs popped off `vals`, last first, when the context is handed back
+    /// (otherwise each is freed as soon as its node is done).
+    popped: Option<Slots<A>>,
+    /// The seed of every slot; `None` stands for `+0` everywhere (a slot nobody seeded).
+    seed: Vec<Option<Owned<A>>>,
     wanted: Option<Vec<bool>>,
     vjp: &'a mut F,
 }
@@ -114,21 +116,41 @@ where
     }
     fn add_zeros(&mut self, slot: usize, times: usize) {
         if times > 0 && self.wants(slot) {
-            self.seed[slot].add_zero();
+            // `+0 + 0 = +0`: an unseeded slot stays unseeded.
+            if let Some(s) = self.seed[slot].as_mut() {
+                s.add_zero();
+            }
         }
     }
     fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
-        self.popped.extend(self.vals.pop());
+        let y = self.vals.pop().expect("the context holds node k's output");
         let seed_out = self.seed.pop().expect("the seed covers every slot");
         let out = self.seed.len();
-        if !self.wants(out) {
+        let wanted = self.wants(out);
+        let seed_out = match seed_out {
+            Some(s) => s,
+            None if wanted => Owned::zeros(y.len()),
+            None => Owned::zeros(0),
+        };
+        if let Some(popped) = self.popped.as_mut() {
+            popped.push(y);
+        }
+        if !wanted {
             return Vec::new();
         }
         (self.vjp)(k, &mut self.vals, seed_out, self.wanted.as_deref())
     }
     fn add(&mut self, slot: usize, c: Owned<A>) {
         if self.wants(slot) {
-            self.seed[slot].add_assign(&c);
+            match self.seed[slot].as_mut() {
+                Some(s) => s.add_assign(&c),
+                None => {
+                    // `+0 + c = c + 0` (`is_positive_zero`), without materialising the zeros.
+                    let mut c = c;
+                    c.add_zero();
+                    self.seed[slot] = Some(c);
+                }
+            }
         }
     }
 }
@@ -141,7 +163,8 @@ impl<A, F> SeedAccumulator<'_, A, F> {
 }
 
 /// Linear-time `backpropCtx`: `vals` is the full evaluated context, `seed` covers it.
-/// Returns the cotangent of the inputs and the evaluated context, handed back unchanged.
+/// Returns the cotangent of the inputs and, if `keep_ctx`, the evaluated context, handed back
+/// unchanged (else the node outputs are freed during the sweep and the inputs returned).
 ///
 /// With `wanted` (one flag per slot), the result is exact on the wanted slots only; it must
 /// be closed under dependence (see [`active_slots`]), so that every contribution to a wanted
@@ -149,14 +172,15 @@ impl<A, F> SeedAccumulator<'_, A, F> {
 /// the full sweep.
 pub(crate) fn backprop_linear<A: Element>(
     vals: Slots<A>,
-    seed: Slots<A>,
+    seed: Vec<Option<Owned<A>>>,
     n: usize,
     wanted: Option<Vec<bool>>,
+    keep_ctx: bool,
     mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 ) -> (Slots<A>, Slots<A>) {
     let mut acc = SeedAccumulator {
         vals,
-        popped: Vec::with_capacity(n),
+        popped: keep_ctx.then(|| Vec::with_capacity(n)),
         seed,
         wanted,
         vjp: &mut vjp,
@@ -168,7 +192,14 @@ pub(crate) fn backprop_linear<A: Element>(
         seed,
         ..
     } = acc;
-    vals.extend(popped.into_iter().rev());
+    let seed = seed
+        .into_iter()
+        .zip(&vals)
+        .map(|(s, v)| s.unwrap_or_else(|| Owned::zeros(v.len())))
+        .collect();
+    if let Some(popped) = popped {
+        vals.extend(popped.into_iter().rev());
+    }
     (seed, vals)
 }
 
@@ -191,6 +222,20 @@ pub(crate) fn active_slots<'a>(
         active.push(a);
     }
     active
+}
+
+/// A dense seed, every slot present.
+pub(crate) fn dense_seed<A>(seed: Slots<A>) -> Vec<Option<Owned<A>>> {
+    seed.into_iter().map(Some).collect()
+}
+
+/// A sparse seed over `len` slots: the listed slots, `+0` (`None`) elsewhere.
+pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Vec<Option<Owned<A>>> {
+    let mut seed: Vec<Option<Owned<A>>> = (0..len).map(|_| None).collect();
+    for (p, t) in entries {
+        seed[p] = Some(t);
+    }
+    seed
 }
 
 /// Dense slot buffers for sparse entries, zero elsewhere.

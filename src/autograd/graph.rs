@@ -16,6 +16,7 @@ use core::ops::Deref;
 
 use frunk::HNil;
 
+use crate::autograd::Cotangent;
 use crate::autograd::engine;
 use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeOver};
 use crate::scalar::Element;
@@ -153,9 +154,10 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                seed.into_items(),
+                engine::dense_seed(seed.into_items()),
                 self.nodes.len(),
                 None,
+                false,
                 |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
             )
             .0,
@@ -166,6 +168,10 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     /// with the data in `R`): the evaluated context `eval x d` and the `P`-part of
     /// `backprop_ctx x d seed`, bit for bit.
     ///
+    /// The seed is a [`Cotangent`]: the dense seed over `Γ ++ Ss` it stands for (zero on the
+    /// slots it does not list) is never materialised, and a slot first reached by a VJP takes
+    /// that contribution over instead of adding it to zeros (same value, `+0 + c = c + 0`).
+    ///
     /// One forward pass serves both results (so the loss need not be evaluated again), and
     /// work that only feeds the cotangents of `R` is skipped: VJP contributions to the data
     /// (`∂x` of a linear layer), and the VJPs of nodes that read no slot depending on `P`
@@ -174,7 +180,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     ///
     /// ```
     /// # use shapetape::prelude::*;
-    /// # use shapetape::autograd::GraphData;
+    /// # use shapetape::autograd::{Cotangent, GraphData};
     /// # use shapetape::ops;
     /// type P = HList![Vector<2>];
     /// type G = HList![Vector<2>, Vector<2>]; // parameters, then data
@@ -186,17 +192,18 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     ///     (b, l)
     /// });
     /// let x: TList<f64, G> = tlist![Tensor::new([1.0, 2.0]), Tensor::new([3.0, 4.0])];
-    /// let seed = TList::single(loss, Tensor::new(1.0));
+    /// let seed = Cotangent::single(loss, Tensor::new(1.0));
     /// let (ctx, dw) = g.backprop_prefix::<P>(x.clone(), &(), seed.clone());
     /// assert_eq!(ctx.get(loss).as_slice(), &[11.0]);
-    /// let (full, _) = TList::<f64, P>::split::<HList![Vector<2>]>(g.backprop_ctx(x, &(), seed));
+    /// let dense = g.backprop_ctx(x, &(), seed.to_dense());
+    /// let (full, _) = TList::<f64, P>::split::<HList![Vector<2>]>(dense);
     /// assert_eq!(dw, full);
     /// ```
     pub fn backprop_prefix<P: ShapeList>(
         &self,
         x: TList<A, G>,
         d: &D,
-        seed: TList<A, Cat<G, Ss>>,
+        seed: Cotangent<A, Cat<G, Ss>>,
     ) -> (TList<A, Cat<G, Ss>>, TList<A, P>)
     where
         G: SplitAt<P>,
@@ -205,11 +212,13 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         let wanted = engine::active_slots(G::LEN, P::LEN, self.nodes.len(), |k| {
             self.nodes[k].reads.as_deref()
         });
+        let seed = engine::sparse_seed(vals.len(), seed.into_entries());
         let (mut grads, ctx) = engine::backprop_linear(
             vals,
-            seed.into_items(),
+            seed,
             self.nodes.len(),
             Some(wanted),
+            true,
             |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
         );
         grads.truncate(P::LEN);
