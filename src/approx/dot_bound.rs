@@ -16,7 +16,7 @@
 //! `Σₗ |âᵢₗ||b̂ₗⱼ|` by Hölder's inequality from row sums and maxima, so the whole bound costs
 //! `O(m·k + k·n)` instead of a second matrix product.
 
-use crate::approx::round::{RuntimeFloat, add_up, div_up, mul_up, norm_max, sanitize, sum_up};
+use crate::approx::round::{RuntimeFloat, add_up, div_up, mul_up, norm_max, sanitize};
 
 /// `2^k` exactly, also in the subnormal range (where `2f64.powi(k)` would underflow to 0).
 fn pow2(k: i32) -> f64 {
@@ -38,19 +38,31 @@ pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
     div_up(ku, one_minus)
 }
 
-/// The maximum over lines of `Σ |entries|` and the maximum `|entry|` of `op(X)` read along the
-/// summed axis: for `op(A)` (`m×k`) the lines are its rows, for `op(B)` (`k×n`) its columns.
+/// The maximum over lines of `Σ |entries|` (rounded upward) and the maximum `|entry|` of
+/// `op(X)` read along the summed axis: for `op(A)` (`m×k`) the lines are its rows, for `op(B)`
+/// (`k×n`) its columns. NaN entries count as `+∞`.
+///
+/// Each line is summed in plain `f64` and then inflated: for `n` nonnegative terms the
+/// computed sum `ŝ` satisfies `|ŝ − s| ≤ γₙ₋₁ s` (additions of nonnegative numbers never lose
+/// accuracy to underflow), so `s ≤ ŝ / (1 − γₙ) ≤ ŝ (1 + 2γₙ)`. This is one cheap pass instead
+/// of a directed rounding per term.
 fn line_stats<F: RuntimeFloat>(
     lines: usize,
     len: usize,
     at: impl Fn(usize, usize) -> F,
 ) -> (f64, f64) {
+    let inflate = add_up(1.0, mul_up(2.0, gamma::<f64>(len)));
     let mut max_sum = 0.0f64;
     let mut max_abs = 0.0f64;
     for i in 0..lines {
-        let s = sum_up((0..len).map(|l| at(i, l).to_f64_exact().abs()));
-        max_sum = max_sum.max(sanitize(s));
-        max_abs = max_abs.max(norm_max((0..len).map(|l| at(i, l).to_f64_exact().abs())));
+        let (mut sum, mut abs) = (0.0f64, 0.0f64);
+        for l in 0..len {
+            let v = at(i, l).to_f64_exact().abs();
+            sum += v;
+            abs = abs.max(sanitize(v));
+        }
+        max_sum = max_sum.max(sanitize(mul_up(sum, inflate)));
+        max_abs = max_abs.max(abs);
     }
     (max_sum, max_abs)
 }
@@ -110,6 +122,21 @@ mod tests {
         assert_eq!(pow2(-1023), f64::from_bits(1 << 51));
         assert_eq!(pow2(-149), 2f64.powi(-149));
         assert!(gemm_bound::<f64>(&[0.0], false, 0.0, &[0.0], false, 0.0, 1, 1, 1) > 0.0);
+    }
+
+    #[test]
+    fn line_sums_bound_the_exact_sums() {
+        // 1 + 2⁻⁵³ + 2⁻⁵³ + …: every small term is lost by round-to-nearest, the exact sum is
+        // larger than the computed one; the inflated sum must still cover it.
+        let tiny = 2f64.powi(-53);
+        let n = 1000;
+        let row: Vec<f64> = core::iter::once(1.0).chain(core::iter::repeat_n(tiny, n)).collect();
+        let (sum, max) = line_stats(1, row.len(), |_, l| row[l]);
+        let exact = 1.0 + n as f64 * tiny; // exact: n·2⁻⁵³ is representable next to 1 here
+        assert!(sum >= exact, "{sum} < {exact}");
+        assert_eq!(max, 1.0);
+        let (nan_sum, nan_max) = line_stats(1, 2, |_, l| [1.0f32, f32::NAN][l]);
+        assert_eq!((nan_sum, nan_max), (f64::INFINITY, f64::INFINITY));
     }
 
     #[test]
