@@ -8,7 +8,7 @@
 //! the sum finite). An [`AddBound`] computes such a bound for a whole slot; Lean's
 //! `backprop_approx` holds for any sound one.
 
-use crate::approx::round::{RuntimeFloat, add_up, half_ulp, norm_max};
+use crate::approx::round::{RuntimeFloat, add_up, half_ulp, norm_max, sanitize};
 
 /// An error bound for the runtime addition `x ⊕ y` of two slot tensors, given bounds `ex`,
 /// `ey` of their distances to spec values `xS`, `yS`: Lean's
@@ -54,15 +54,32 @@ pub struct CtxAddBound;
 
 impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
     fn add(&self, ex: f64, ey: f64, x: &[R], y: &[R]) -> f64 {
-        let base = add_up(ex, ey);
-        norm_max(x.iter().zip(y).map(|(&a, &b)| {
+        // maxᵢ of `ex + ey` (an exact sum: an operand is 0) or `ex + ey + u(xᵢ + yᵢ)`: the
+        // half-ulp is monotone in |xᵢ + yᵢ|, so one half-ulp of the largest rounded-up
+        // |xᵢ + yᵢ| over the rounding entries bounds them all (`next_up` covers the rounding of
+        // the f64 sum itself).
+        if x.is_empty() {
+            return 0.0;
+        }
+        let base = sanitize(add_up(ex, ey)).max(0.0);
+        // Branch-free (it vectorises): a non-finite sum only sets `overflow`.
+        let (mut largest, mut rounds, mut overflow) = (0.0f64, false, false);
+        for (&a, &b) in x.iter().zip(y) {
             let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
-            if (a == 0.0 || b == 0.0) && (a + b).is_finite() {
-                base
-            } else {
-                add_up(base, half_ulp::<R>(upper_abs_sum(a, b)))
-            }
-        }))
+            let s = a + b;
+            let both = a != 0.0 && b != 0.0;
+            let t = if both { s.abs() } else { 0.0 };
+            largest = if t > largest { t } else { largest };
+            rounds |= both;
+            overflow |= !s.is_finite();
+        }
+        if overflow {
+            f64::INFINITY
+        } else if rounds {
+            add_up(base, half_ulp::<R>(largest.next_up()))
+        } else {
+            base
+        }
     }
 
     fn add_zeros(&self, ex: f64, x: &[R], times: usize) -> f64

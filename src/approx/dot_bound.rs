@@ -47,23 +47,45 @@ pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
 /// accuracy to underflow), so `s ≤ ŝ / (1 − γₙ) ≤ ŝ (1 + 2γₙ)`. This is one cheap pass instead
 /// of a directed rounding per term.
 fn line_stats<F: RuntimeFloat>(
+    data: &[F],
     lines: usize,
     len: usize,
-    at: impl Fn(usize, usize) -> F,
+    contiguous: bool,
 ) -> (f64, f64) {
     let inflate = add_up(1.0, mul_up(2.0, gamma::<f64>(len)));
-    let mut max_sum = 0.0f64;
+    let mut sums = vec![0.0f64; lines];
+    // Branch-free passes (they vectorise): NaN is tracked apart, as `max` would skip it.
     let mut max_abs = 0.0f64;
-    for i in 0..lines {
-        let (mut sum, mut abs) = (0.0f64, 0.0f64);
-        for l in 0..len {
-            let v = at(i, l).to_f64_exact().abs();
-            sum += v;
-            abs = abs.max(sanitize(v));
+    let mut nan = false;
+    let mut visit = |sum: &mut f64, v: &F| {
+        let v = v.to_f64_exact().abs();
+        *sum += v;
+        max_abs = if v > max_abs { v } else { max_abs };
+        nan |= v.is_nan();
+    };
+    if contiguous {
+        // line i is data[i·len .. (i + 1)·len]
+        for (sum, line) in sums.iter_mut().zip(data.chunks(len.max(1))) {
+            let mut acc = 0.0f64;
+            for v in line {
+                visit(&mut acc, v);
+            }
+            *sum = acc;
         }
-        max_sum = max_sum.max(sanitize(mul_up(sum, inflate)));
-        max_abs = max_abs.max(abs);
+    } else {
+        // entry l of line i is data[l·lines + i]: sweep the storage row by row
+        for row in data.chunks(lines.max(1)).take(len) {
+            for (sum, v) in sums.iter_mut().zip(row) {
+                visit(sum, v);
+            }
+        }
     }
+    if nan {
+        return (f64::INFINITY, f64::INFINITY);
+    }
+    let max_sum = sums
+        .into_iter()
+        .fold(0.0f64, |m, s| m.max(sanitize(mul_up(s, inflate))));
     (max_sum, max_abs)
 }
 
@@ -84,8 +106,10 @@ pub(crate) fn gemm_bound<F: RuntimeFloat>(
     if m == 0 || n == 0 || k == 0 {
         return 0.0; // no entries, or every entry is the exact empty sum 0
     }
-    let (rows_a, max_a) = line_stats(m, k, |i, l| if ta { a[l * m + i] } else { a[i * k + l] });
-    let (cols_b, max_b) = line_stats(n, k, |j, l| if tb { b[j * k + l] } else { b[l * n + j] });
+    // op(A) is m×k: its rows are stored contiguously unless A is stored transposed (k×m);
+    // op(B) is k×n: its columns are contiguous only when B is stored transposed (n×k).
+    let (rows_a, max_a) = line_stats(a, m, k, !ta);
+    let (cols_b, max_b) = line_stats(b, n, k, tb);
     let kf = k as f64;
     let input = add_up(
         mul_up(ea, add_up(cols_b, mul_up(kf, eb))),
@@ -130,13 +154,23 @@ mod tests {
         // larger than the computed one; the inflated sum must still cover it.
         let tiny = 2f64.powi(-53);
         let n = 1000;
-        let row: Vec<f64> = core::iter::once(1.0).chain(core::iter::repeat_n(tiny, n)).collect();
-        let (sum, max) = line_stats(1, row.len(), |_, l| row[l]);
+        let row: Vec<f64> = core::iter::once(1.0)
+            .chain(core::iter::repeat_n(tiny, n))
+            .collect();
+        let (sum, max) = line_stats(&row, 1, row.len(), true);
+        let column: Vec<f64> = row.clone();
+        assert_eq!(line_stats(&column, 1, column.len(), false), (sum, max));
         let exact = 1.0 + n as f64 * tiny; // exact: n·2⁻⁵³ is representable next to 1 here
         assert!(sum >= exact, "{sum} < {exact}");
         assert_eq!(max, 1.0);
-        let (nan_sum, nan_max) = line_stats(1, 2, |_, l| [1.0f32, f32::NAN][l]);
+        let (nan_sum, nan_max) = line_stats(&[1.0f32, f32::NAN], 1, 2, true);
         assert_eq!((nan_sum, nan_max), (f64::INFINITY, f64::INFINITY));
+        // Two lines, stored both ways: rows of [[1, 2], [3, 4]] and its columns.
+        let m = [1.0f32, 2.0, 3.0, 4.0];
+        let (rows, _) = line_stats(&m, 2, 2, true);
+        let (cols, _) = line_stats(&m, 2, 2, false);
+        assert!((7.0..7.0 + 1e-12).contains(&rows), "{rows}");
+        assert!((6.0..6.0 + 1e-12).contains(&cols), "{cols}");
     }
 
     #[test]

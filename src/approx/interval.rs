@@ -215,21 +215,45 @@ impl Mul for Interval {
     type Output = Interval;
     fn mul(self, r: Interval) -> Interval {
         let (a, b, c, d) = (self.lo, self.hi, r.lo, r.hi);
-        Interval::from_candidates(
-            [
-                endpoint_mul(a, c, false),
-                endpoint_mul(a, d, false),
-                endpoint_mul(b, c, false),
-                endpoint_mul(b, d, false),
-            ],
-            [
-                endpoint_mul(a, c, true),
-                endpoint_mul(a, d, true),
-                endpoint_mul(b, c, true),
-                endpoint_mul(b, d, true),
-            ],
-        )
+        // Sign-definite operands (the common case): the extreme products are known, so two
+        // directed products suffice (directed rounding is monotone, so these are the same
+        // endpoints the general case would pick).
+        let ends = |(l1, l2): (f64, f64), (h1, h2): (f64, f64)| {
+            Interval::new(endpoint_mul(l1, l2, false), endpoint_mul(h1, h2, true))
+        };
+        if a >= 0.0 && c >= 0.0 {
+            return ends((a, c), (b, d));
+        }
+        if a >= 0.0 && d <= 0.0 {
+            return ends((b, c), (a, d));
+        }
+        if b <= 0.0 && c >= 0.0 {
+            return ends((a, d), (b, c));
+        }
+        if b <= 0.0 && d <= 0.0 {
+            return ends((b, d), (a, c));
+        }
+        mul_by_candidates(self, r)
     }
+}
+
+/// The product from all four endpoint products (the general case of `Interval * Interval`).
+fn mul_by_candidates(x: Interval, r: Interval) -> Interval {
+    let (a, b, c, d) = (x.lo, x.hi, r.lo, r.hi);
+    Interval::from_candidates(
+        [
+            endpoint_mul(a, c, false),
+            endpoint_mul(a, d, false),
+            endpoint_mul(b, c, false),
+            endpoint_mul(b, d, false),
+        ],
+        [
+            endpoint_mul(a, c, true),
+            endpoint_mul(a, d, true),
+            endpoint_mul(b, c, true),
+            endpoint_mul(b, d, true),
+        ],
+    )
 }
 
 impl Div for Interval {
@@ -239,21 +263,41 @@ impl Div for Interval {
             return Interval::ENTIRE;
         }
         let (a, b, c, d) = (self.lo, self.hi, r.lo, r.hi);
-        Interval::from_candidates(
-            [
-                endpoint_div(a, c, false),
-                endpoint_div(a, d, false),
-                endpoint_div(b, c, false),
-                endpoint_div(b, d, false),
-            ],
-            [
-                endpoint_div(a, c, true),
-                endpoint_div(a, d, true),
-                endpoint_div(b, c, true),
-                endpoint_div(b, d, true),
-            ],
-        )
+        // The divisor has one sign here; with the dividend's sign the extreme quotients are
+        // known (monotonicity), so two directed quotients suffice.
+        let ends = |(l1, l2): (f64, f64), (h1, h2): (f64, f64)| {
+            Interval::new(endpoint_div(l1, l2, false), endpoint_div(h1, h2, true))
+        };
+        if c > 0.0 && a.is_finite() && b.is_finite() && d.is_finite() {
+            return if a >= 0.0 {
+                ends((a, d), (b, c))
+            } else if b <= 0.0 {
+                ends((a, c), (b, d))
+            } else {
+                ends((a, c), (b, c))
+            };
+        }
+        div_by_candidates(self, r)
     }
+}
+
+/// The quotient from all four endpoint quotients (the general case; `r` excludes 0).
+fn div_by_candidates(x: Interval, r: Interval) -> Interval {
+    let (a, b, c, d) = (x.lo, x.hi, r.lo, r.hi);
+    Interval::from_candidates(
+        [
+            endpoint_div(a, c, false),
+            endpoint_div(a, d, false),
+            endpoint_div(b, c, false),
+            endpoint_div(b, d, false),
+        ],
+        [
+            endpoint_div(a, c, true),
+            endpoint_div(a, d, true),
+            endpoint_div(b, c, true),
+            endpoint_div(b, d, true),
+        ],
+    )
 }
 
 impl Element for Interval {
@@ -358,6 +402,57 @@ impl Real for Interval {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sign-case fast paths of `*` and `/` stay within the four-candidate general case and
+    /// enclose every endpoint product or quotient, on random intervals of every sign pattern
+    /// (with zeros, tiny values and infinities).
+    #[test]
+    fn fast_products_and_quotients_are_enclosures() {
+        let mut rng = crate::rng::SplitMix64::new(7);
+        let specials = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -3.5,
+        ];
+        let mut draw = |rng: &mut crate::rng::SplitMix64| {
+            let pick = |rng: &mut crate::rng::SplitMix64| {
+                if rng.uniform(0.0, 1.0) < 0.2 {
+                    specials[(rng.uniform(0.0, 8.0) as usize).min(7)]
+                } else {
+                    rng.uniform(-4.0, 4.0)
+                }
+            };
+            let (u, v) = (pick(rng), pick(rng));
+            Interval::new(u.min(v), u.max(v))
+        };
+        for _ in 0..20_000 {
+            let (x, y) = (draw(&mut rng), draw(&mut rng));
+            // Within the general enclosure, and enclosing every endpoint product.
+            let check = |fast: Interval, general: Interval, op: fn(f64, f64, bool) -> f64| {
+                assert!(
+                    fast.lo >= general.lo && fast.hi <= general.hi,
+                    "{x:?}, {y:?}: {fast:?} vs {general:?}"
+                );
+                for p in [x.lo, x.hi] {
+                    for q in [y.lo, y.hi] {
+                        assert!(
+                            fast.lo <= op(p, q, true) && fast.hi >= op(p, q, false),
+                            "{x:?}, {y:?}: {fast:?} misses the endpoint value of {p} and {q}"
+                        );
+                    }
+                }
+            };
+            check(x * y, mul_by_candidates(x, y), endpoint_mul);
+            if !(y.lo <= 0.0 && y.hi >= 0.0) {
+                check(x / y, div_by_candidates(x, y), endpoint_div);
+            }
+        }
+    }
 
     #[test]
     fn arithmetic_encloses_the_exact_result() {
