@@ -62,17 +62,32 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
             return 0.0;
         }
         let base = sanitize(add_up(ex, ey)).max(0.0);
-        // Branch-free (it vectorises): a non-finite sum only sets `overflow`.
-        let (mut largest, mut rounds, mut overflow) = (0.0f64, false, false);
-        for (&a, &b) in x.iter().zip(y) {
+        // Eight independent lanes (the loop vectorises); a non-finite sum only sets
+        // `overflow`, whatever the order.
+        const L: usize = 8;
+        let (mut largest, mut rounds, mut overflow) = ([0.0f64; L], [false; L], [false; L]);
+        let mut visit = |j: usize, a: R, b: R| {
             let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
             let s = a + b;
             let both = a != 0.0 && b != 0.0;
             let t = if both { s.abs() } else { 0.0 };
-            largest = if t > largest { t } else { largest };
-            rounds |= both;
-            overflow |= !s.is_finite();
+            largest[j] = if t > largest[j] { t } else { largest[j] };
+            rounds[j] |= both;
+            overflow[j] |= !s.is_finite();
+        };
+        let n = x.len().min(y.len());
+        let (xc, yc) = (x[..n].chunks_exact(L), y[..n].chunks_exact(L));
+        let (xr, yr) = (xc.remainder(), yc.remainder());
+        for (cx, cy) in xc.zip(yc) {
+            for j in 0..L {
+                visit(j, cx[j], cy[j]);
+            }
         }
+        for (j, (&a, &b)) in xr.iter().zip(yr).enumerate() {
+            visit(j, a, b);
+        }
+        let largest = largest.into_iter().fold(0.0, f64::max);
+        let (rounds, overflow) = (rounds.contains(&true), overflow.contains(&true));
         if overflow {
             f64::INFINITY
         } else if rounds {

@@ -419,7 +419,7 @@ mod tests {
             1e-300,
             -3.5,
         ];
-        let mut draw = |rng: &mut crate::rng::SplitMix64| {
+        let draw = |rng: &mut crate::rng::SplitMix64| {
             let pick = |rng: &mut crate::rng::SplitMix64| {
                 if rng.uniform(0.0, 1.0) < 0.2 {
                     specials[(rng.uniform(0.0, 8.0) as usize).min(7)]
