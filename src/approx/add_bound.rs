@@ -62,32 +62,36 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
             return 0.0;
         }
         let base = sanitize(add_up(ex, ey)).max(0.0);
-        // Eight independent lanes (the loop vectorises); a non-finite sum only sets
-        // `overflow`, whatever the order.
+        // Eight independent lanes of plain f64 arithmetic (the loop vectorises):
+        // `s · 0` is 0 for a finite sum and NaN otherwise, and an entry that rounds counts with at least
+        // the smallest normal magnitude (whose half-ulp is that of 0, the smallest there is).
         const L: usize = 8;
-        let (mut largest, mut rounds, mut overflow) = ([0.0f64; L], [false; L], [false; L]);
-        let mut visit = |j: usize, a: R, b: R| {
-            let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
-            let s = a + b;
-            let both = a != 0.0 && b != 0.0;
-            let t = if both { s.abs() } else { 0.0 };
-            largest[j] = if t > largest[j] { t } else { largest[j] };
-            rounds[j] |= both;
-            overflow[j] |= !s.is_finite();
-        };
+        let (mut largest, mut bad) = ([0.0f64; L], [0.0f64; L]);
         let n = x.len().min(y.len());
         let (xc, yc) = (x[..n].chunks_exact(L), y[..n].chunks_exact(L));
         let (xr, yr) = (xc.remainder(), yc.remainder());
+        let lane = |largest: &mut f64, bad: &mut f64, a: R, b: R| {
+            let (a, b) = (a.to_f64_exact(), b.to_f64_exact());
+            let s = a + b;
+            let t = if a != 0.0 && b != 0.0 {
+                s.abs().max(f64::MIN_POSITIVE)
+            } else {
+                0.0
+            };
+            *largest = if t > *largest { t } else { *largest };
+            *bad += s * 0.0;
+        };
         for (cx, cy) in xc.zip(yc) {
             for j in 0..L {
-                visit(j, cx[j], cy[j]);
+                lane(&mut largest[j], &mut bad[j], cx[j], cy[j]);
             }
         }
         for (j, (&a, &b)) in xr.iter().zip(yr).enumerate() {
-            visit(j, a, b);
+            lane(&mut largest[j], &mut bad[j], a, b);
         }
         let largest = largest.into_iter().fold(0.0, f64::max);
-        let (rounds, overflow) = (rounds.contains(&true), overflow.contains(&true));
+        let overflow = bad.iter().any(|b| b.is_nan());
+        let rounds = largest > 0.0;
         if overflow {
             f64::INFINITY
         } else if rounds {

@@ -184,7 +184,10 @@ mod tests {
             assert_eq!(max, 1.0);
         }
         let sequential: f64 = row.iter().sum();
-        assert!(sequential < exact, "the test needs a sum that loses the small terms");
+        assert!(
+            sequential < exact,
+            "the test needs a sum that loses the small terms"
+        );
         let (nan_sum, nan_max) = line_stats(&[1.0f32, f32::NAN], 1, 2, true);
         assert_eq!((nan_sum, nan_max), (f64::INFINITY, f64::INFINITY));
         // Two lines, stored both ways: rows of [[1, 2], [3, 4]] and its columns.

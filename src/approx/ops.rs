@@ -155,20 +155,25 @@ pub fn relu<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
               _: &[(usize, Owned<R>)]| {
             let (e, x) = (eps.get(a), ctx.get(a));
             let (x, d) = (x.as_slice(), d.as_slice());
-            let bound = if e >= 0.0 && ed >= 0.0 && finite(x) && finite(d) {
-                x.iter().zip(d).fold(0.0f64, |m, (xi, di)| {
-                    let xi = xi.to_f64_exact();
-                    let term = if xi > e {
-                        ed
-                    } else if xi < -e {
-                        0.0
-                    } else {
-                        add_up(di.to_f64_exact().abs(), ed)
-                    };
-                    m.max(term)
-                })
-            } else {
+            // One branch-free pass: the largest |δ̂ᵢ| where the step may flip (−1: none),
+            // whether some step is surely 1, and `v · 0` (NaN for a non-finite entry).
+            let (mut flip, mut on, mut bad) = (-1.0f64, 0.0f64, 0.0f64);
+            for (xi, di) in x.iter().zip(d) {
+                let (xi, di) = (xi.to_f64_exact(), di.to_f64_exact());
+                let ambiguous = xi <= e && xi >= -e;
+                let m = if ambiguous { di.abs() } else { -1.0 };
+                flip = if m > flip { m } else { flip };
+                on = if xi > e { 1.0 } else { on };
+                bad += xi * 0.0 + di * 0.0;
+            }
+            let bound = if !(e >= 0.0 && ed >= 0.0) || bad.is_nan() {
                 f64::INFINITY
+            } else if flip >= 0.0 {
+                add_up(flip, ed) // ≥ ed, so it also covers the entries whose step is 1
+            } else if on > 0.0 {
+                ed
+            } else {
+                0.0
             };
             EContrib::zero().with(a, bound)
         },
