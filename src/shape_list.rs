@@ -232,3 +232,58 @@ impl<G: ShapeList> SplitAt<HNil> for G {
 impl<H: Shape, T: SplitAt<P>, P> SplitAt<HCons<H, P>> for HCons<H, T> {
     type Rest = T::Rest;
 }
+
+/// A list read backwards: `Rev<[s₁, …, sₙ]> = [sₙ, …, s₁]`.
+///
+/// The [`GraphBuilder`](crate::autograd::GraphBuilder) records the outputs pushed so far newest
+/// first (pushing is then one `HCons`, which the compiler checks in constant time, where
+/// `Snoc` rebuilds the whole list); the finished graph's `Ss` is their reversal.
+///
+/// ```
+/// use shapetape::prelude::*;
+/// use shapetape::shape_list::Rev;
+/// fn same<T>(_: core::marker::PhantomData<T>, _: core::marker::PhantomData<T>) {}
+/// same(
+///     core::marker::PhantomData::<Rev<HList![Scalar, Vector<2>, Vector<3>]>>,
+///     core::marker::PhantomData::<HList![Vector<3>, Vector<2>, Scalar]>,
+/// );
+/// ```
+pub trait Reverse: ShapeList {
+    /// The reversed list.
+    type Reversed: ShapeList;
+}
+impl Reverse for HNil {
+    type Reversed = HNil;
+}
+impl<H: Shape, T: Reverse> Reverse for HCons<H, T> {
+    type Reversed = Snoc<T::Reversed, H>;
+}
+
+/// `L` read backwards (see [`Reverse`]).
+pub type Rev<L> = <L as Reverse>::Reversed;
+
+/// The context of the node being pushed by a [`GraphBuilder`](crate::autograd::GraphBuilder):
+/// the inputs `G` followed by the outputs pushed so far, whose shapes `P` lists newest first.
+/// As a list of shapes it is `G ++ Rev<P>` (same length, layout and lookups); it is a type of
+/// its own so that growing the builder by one node costs the compiler constant work.
+pub struct BuildCtx<G, P>(core::marker::PhantomData<fn() -> (G, P)>);
+
+impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
+    type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;
+    const LEN: usize = G::LEN + P::LEN;
+    fn write_layout(out: &mut Vec<SlotLayout>) {
+        G::write_layout(out);
+        let start = out.len();
+        P::write_layout(out);
+        out[start..].reverse();
+    }
+}
+
+impl<G, P, I> Lookup<I> for BuildCtx<G, P>
+where
+    G: ShapeList,
+    P: Reverse,
+    Cat<G, Rev<P>>: Lookup<I>,
+{
+    type Output = At<Cat<G, Rev<P>>, I>;
+}

@@ -2,11 +2,12 @@
 //! and `backprop_ctx`, bit for bit), handles stay valid as the graph grows, and sharing and
 //! aliasing of handles give the accumulated gradients.
 
-use frunk::HNil;
+use frunk::{HCons, HNil};
 use proptest::prelude::*;
 use shapetape::autograd::{Cotangent, Graph, GraphBuilder, GraphData, LawfulGraph, NodeData, Var};
 use shapetape::ops;
 use shapetape::prelude::*;
+use shapetape::shape_list::Reverse;
 
 // ---------------------------------------------------------------- one graph, built twice
 
@@ -305,15 +306,16 @@ fn aliased_handle_doubles_the_gradient() {
 
 // ---------------------------------------------------------------- composition
 
-/// A reusable layer over any graph state: generic in the outputs `Ss` built so far.
+/// A reusable layer over any graph state: generic in the outputs `P` pushed so far (newest
+/// first), to which it adds two.
 #[allow(clippy::type_complexity)]
-fn affine_tanh<'id, Ss: ShapeList>(
-    g: GraphBuilder<'id, f64, (), Mlp, Ss, LawfulGraph>,
+fn affine_tanh<'id, P: Reverse>(
+    g: GraphBuilder<'id, f64, (), Mlp, P, LawfulGraph>,
     w: Var<'id, Matrix<2, 2>>,
     x: Var<'id, Vector<2>>,
     b: Var<'id, Vector<2>>,
 ) -> (
-    GraphBuilder<'id, f64, (), Mlp, Snoc<Snoc<Ss, Vector<2>>, Vector<2>>, LawfulGraph>,
+    GraphBuilder<'id, f64, (), Mlp, HCons<Vector<2>, HCons<Vector<2>, P>>, LawfulGraph>,
     Var<'id, Vector<2>>,
 ) {
     let (g, z) = g.push(|c| ops::linear(c.idx(w), c.idx(x), c.idx(b)));
@@ -365,4 +367,35 @@ fn generic_layers_compose() {
     ] {
         assert!(t.iter().any(|v| *v != 0.0));
     }
+}
+
+// ---------------------------------------------------------------- the builder's context type
+
+/// Inside `push`, the node's context is `BuildCtx<Γ, P>` (the outputs so far newest first in
+/// the type); as a list of shapes it is `Γ ++ Rev<P>`: positions, lookups and the layout agree.
+#[test]
+fn the_builder_context_is_inputs_then_outputs_in_order() {
+    use shapetape::shape_list::{BuildCtx, Rev};
+    type H = HList![Scalar, Vector<2>];
+    type Pushed = HList![Vector<3>, Scalar]; // a Scalar output, then a Vector<3> output
+    let dims: Vec<Vec<usize>> = <BuildCtx<H, Pushed> as ShapeList>::layout()
+        .into_iter()
+        .map(|l| l.dims)
+        .collect();
+    assert_eq!(dims, [vec![], vec![2], vec![], vec![3]]);
+    assert_eq!(<BuildCtx<H, Pushed> as ShapeList>::LEN, 4);
+    let _: core::marker::PhantomData<Cat<H, Rev<Pushed>>> =
+        core::marker::PhantomData::<HList![Scalar, Vector<2>, Scalar, Vector<3>]>;
+
+    // `Idx::at` inside a push looks positions up in Γ followed by the outputs so far.
+    let g = GraphData::<f64, (), H, _>::build(|g| {
+        let (g, _) = g.push(|_| ops::sum::<f64, (), _, Vector<2>>(Idx::at::<1>()));
+        let (g, _) =
+            g.push(|_| ops::mul::<f64, (), _, Scalar, Scalar>(Idx::at::<2>(), Idx::at::<0>()));
+        g
+    });
+    let x: TList<f64, H> = tlist![Tensor::new(3.0), Tensor::new([1.0, 2.0])];
+    let y = g.eval(x, &());
+    assert_eq!(y.slot_slices().nth(2), Some(&[3.0][..]));
+    assert_eq!(y.slot_slices().nth(3), Some(&[9.0][..]));
 }

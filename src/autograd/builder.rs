@@ -16,9 +16,9 @@ use frunk::{HCons, HNil};
 use typenum::{Const, ToUInt, U};
 
 use crate::autograd::graph::{Graph, GraphData};
-use crate::autograd::node::{IntoNodeData, Node, NodeOver};
+use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeData, NodeOver};
 use crate::shape::Shape;
-use crate::shape_list::{At, Cat, InRange, Lookup, ShapeList, Snoc};
+use crate::shape_list::{At, BuildCtx, Cat, InRange, Lookup, Rev, Reverse, ShapeList};
 use crate::tlist::Idx;
 
 /// The brand: a lifetime in an invariant position, so `'id` can be neither shortened nor
@@ -69,8 +69,9 @@ impl<S: Shape> fmt::Debug for Var<'_, S> {
     }
 }
 
-/// The view of the context `C = Γ ++ Ss` that [`GraphBuilder::push`] lends to the closure
-/// building the next node: it turns handles into indices into `C`.
+/// The view of the context `C` (`Γ` followed by the outputs so far) that
+/// [`GraphBuilder::push`] lends to the closure building the next node: it turns handles into
+/// indices into `C`.
 pub struct Scope<'id, C> {
     marker: PhantomData<(Brand<'id>, fn() -> C)>,
 }
@@ -110,7 +111,7 @@ pub trait GraphKind: sealed::Sealed + 'static {
     /// The graph type, `GraphData<A, D, G, Ss>` or `Graph<A, D, G, Ss>`.
     type Graph<A, D, G, Ss>;
     #[doc(hidden)]
-    fn nil<A, D, G: ShapeList>() -> Self::Graph<A, D, G, HNil>;
+    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> Self::Graph<A, D, G, Ss>;
 }
 
 /// The builder of a [`GraphData`]: accepts any [`IntoNodeData`] (a [`NodeData`](crate::autograd::NodeData)
@@ -124,46 +125,43 @@ pub enum LawfulGraph {}
 
 impl GraphKind for DataGraph {
     type Graph<A, D, G, Ss> = GraphData<A, D, G, Ss>;
-    fn nil<A, D, G: ShapeList>() -> GraphData<A, D, G, HNil> {
-        GraphData::nil()
+    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> GraphData<A, D, G, Ss> {
+        data
     }
 }
 
 impl GraphKind for LawfulGraph {
     type Graph<A, D, G, Ss> = Graph<A, D, G, Ss>;
-    fn nil<A, D, G: ShapeList>() -> Graph<A, D, G, HNil> {
-        Graph::nil()
+    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> Graph<A, D, G, Ss> {
+        // Only `Admits` puts nodes into a lawful builder, and for `LawfulGraph` it admits
+        // `Node`s alone.
+        Graph::from_lawful_data(data)
     }
 }
 
-/// The graph kind `Self` can append the node `N` to a graph over `G` with outputs `Ss`.
+/// The graph kind `Self` accepts the node `N`, built over the context `C` of the next node.
 #[diagnostic::on_unimplemented(
     message = "a lawful graph accepts only `Node`s, and `{N}` is not one",
     label = "this node carries no adjointness law",
     note = "build a `GraphData` (with `GraphData::build`) to use `NodeData`, or wrap the node with `Node::new_unchecked` after checking its law"
 )]
-pub trait Admits<N: IntoNodeData, A, D, G: ShapeList, Ss: ShapeList>: GraphKind {
+pub trait Admits<N: IntoNodeData, A, D, C: ShapeList>: GraphKind {
     #[doc(hidden)]
-    fn snoc(graph: Self::Graph<A, D, G, Ss>, node: N) -> Self::Graph<A, D, G, Snoc<Ss, N::Out>>;
+    fn admit(node: N) -> NodeData<A, D, C, N::Out>;
 }
 
-impl<N, A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Admits<N, A, D, G, Ss> for DataGraph
+impl<N, A, D, C: ShapeList> Admits<N, A, D, C> for DataGraph
 where
-    N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
+    N: IntoNodeData<Elem = A, Env = D> + NodeOver<C>,
 {
-    fn snoc(graph: GraphData<A, D, G, Ss>, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>> {
-        graph.snoc(node)
+    fn admit(node: N) -> NodeData<A, D, C, N::Out> {
+        node.into_data_over()
     }
 }
 
-impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList, T: Shape>
-    Admits<Node<A, D, Cat<G, Ss>, T>, A, D, G, Ss> for LawfulGraph
-{
-    fn snoc(
-        graph: Graph<A, D, G, Ss>,
-        node: Node<A, D, Cat<G, Ss>, T>,
-    ) -> Graph<A, D, G, Snoc<Ss, T>> {
-        graph.snoc(node)
+impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>, A, D, C> for LawfulGraph {
+    fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
+        node.into_data()
     }
 }
 
@@ -192,8 +190,15 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
     }
 }
 
-/// A graph under construction over the inputs `G` with node outputs `Ss` so far, branded by
+/// A graph under construction over the inputs `G` whose node outputs so far have the shapes
+/// `P`, newest first (so the graph's `Ss` is [`Rev<P>`](crate::shape_list::Rev)), branded by
 /// `'id`. `K` is [`DataGraph`] (the default) or [`LawfulGraph`].
+///
+/// Newest first because a push then extends the state by one `HCons`, which the compiler
+/// handles in constant time; appending at the end would rebuild the list at every node and
+/// make type checking quadratic in the length of the graph. The node being pushed reads the
+/// context [`BuildCtx<G, P>`](crate::shape_list::BuildCtx), which is `G ++ Rev<P>` slot for
+/// slot.
 ///
 /// Built by hand, every operand of a node is an [`Idx<Γ ++ Ss[..k], S>`](crate::Idx) into the
 /// context of *that* node, so the context type and the position must be written out again for
@@ -297,21 +302,22 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 /// });
 /// assert_eq!(g.len(), 2);
 /// ```
-pub struct GraphBuilder<'id, A, D, G, Ss, K: GraphKind = DataGraph> {
-    graph: K::Graph<A, D, G, Ss>,
+pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
+    /// The nodes so far; `P` (newest first) fixes their contexts.
+    nodes: Vec<ErasedNode<A, D>>,
+    marker: PhantomData<fn() -> (G, P, K)>,
     brand: Brand<'id>,
 }
 
-impl<A, D, G, Ss, K: GraphKind> fmt::Debug for GraphBuilder<'_, A, D, G, Ss, K>
-where
-    K::Graph<A, D, G, Ss>: fmt::Debug,
-{
+impl<A, D, G, P, K: GraphKind> fmt::Debug for GraphBuilder<'_, A, D, G, P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "GraphBuilder({:?})", self.graph)
+        f.debug_tuple("GraphBuilder")
+            .field(&self.nodes.iter().map(|n| &n.name).collect::<Vec<_>>())
+            .finish()
     }
 }
 
-impl<'id, A, D, G: ShapeList, Ss: ShapeList, K: GraphKind> GraphBuilder<'id, A, D, G, Ss, K> {
+impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, G, P, K> {
     /// The handle of input `I` (from 0) of `G`; compiles only if that input exists (the same
     /// check as [`Idx::at`]).
     pub fn input<const I: usize>(&self) -> Var<'id, At<G, U<I>>>
@@ -338,80 +344,85 @@ impl<'id, A, D, G: ShapeList, Ss: ShapeList, K: GraphKind> GraphBuilder<'id, A, 
     /// returns must be built for exactly that context, as by `GraphData::snoc`.
     #[allow(clippy::type_complexity)]
     pub fn push<N, F>(
-        self,
+        mut self,
         node: F,
     ) -> (
-        GraphBuilder<'id, A, D, G, Snoc<Ss, N::Out>, K>,
+        GraphBuilder<'id, A, D, G, HCons<N::Out, P>, K>,
         Var<'id, N::Out>,
     )
     where
-        F: FnOnce(&Scope<'id, Cat<G, Ss>>) -> N,
-        N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
-        K: Admits<N, A, D, G, Ss>,
+        F: FnOnce(&Scope<'id, BuildCtx<G, P>>) -> N,
+        N: IntoNodeData<Elem = A, Env = D> + NodeOver<BuildCtx<G, P>>,
+        K: Admits<N, A, D, BuildCtx<G, P>>,
     {
         let node = node(&Scope {
             marker: PhantomData,
         });
-        let out = Var::new(G::LEN + Ss::LEN);
+        let out = Var::new(G::LEN + P::LEN);
+        self.nodes.push(K::admit(node).erase());
         (
             GraphBuilder {
-                graph: K::snoc(self.graph, node),
+                nodes: self.nodes,
+                marker: PhantomData,
                 brand: PhantomData,
             },
             out,
         )
     }
 
-    /// The index of `v` in the current context `G ++ Ss`; after the last push, an index into
-    /// the context that [`GraphData::eval`] returns and [`GraphData::backprop_ctx`] seeds.
-    pub fn idx<S: Shape>(&self, v: Var<'id, S>) -> Idx<Cat<G, Ss>, S> {
+    /// The index of `v` in the current context `G ++ Ss` (with `Ss = Rev<P>`, the outputs in
+    /// order); after the last push, an index into the context that [`GraphData::eval`] returns
+    /// and [`GraphData::backprop_ctx`] seeds.
+    pub fn idx<S: Shape>(&self, v: Var<'id, S>) -> Idx<Cat<G, Rev<P>>, S> {
         Idx::from_pos_unchecked(v.pos)
     }
 
     /// Number of nodes pushed so far, `Ss.length`.
     pub fn len(&self) -> usize {
-        Ss::LEN
+        P::LEN
     }
 
     /// Whether no node has been pushed yet.
     pub fn is_empty(&self) -> bool {
-        Ss::LEN == 0
+        P::LEN == 0
     }
 
-    /// The graph built so far.
-    pub fn graph(&self) -> &K::Graph<A, D, G, Ss> {
-        &self.graph
+    /// A copy of the graph built so far.
+    pub fn graph(&self) -> K::Graph<A, D, G, Rev<P>> {
+        K::from_data(GraphData::from_erased(self.nodes.clone()))
     }
 }
 
 /// Runs a builder closure at a fresh brand: the one mechanism behind every entry point.
-fn run<A, D, G: ShapeList, Ss, K: GraphKind, R>(
+fn run<A, D, G: ShapeList, P: Reverse, K: GraphKind, R>(
     f: impl for<'id> FnOnce(
         GraphBuilder<'id, A, D, G, HNil, K>,
-    ) -> (GraphBuilder<'id, A, D, G, Ss, K>, R),
-) -> (K::Graph<A, D, G, Ss>, R) {
+    ) -> (GraphBuilder<'id, A, D, G, P, K>, R),
+) -> (K::Graph<A, D, G, Rev<P>>, R) {
     let (builder, extra) = f(GraphBuilder {
-        graph: K::nil(),
+        nodes: Vec::new(),
+        marker: PhantomData,
         brand: PhantomData,
     });
-    (builder.graph, extra)
+    (K::from_data(GraphData::from_erased(builder.nodes)), extra)
 }
 
 impl<A, D, G: ShapeList, Ss> GraphData<A, D, G, Ss> {
     /// Builds a graph over the inputs `G` with the typed builder; name the root types and
     /// leave the outputs to inference: `GraphData::<f32, (), G, _>::build(|g| { …; g })`.
     ///
-    /// See [`GraphBuilder`] for an example.
-    pub fn build(
-        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> GraphBuilder<'id, A, D, G, Ss>,
+    /// The closure returns the builder after its last push; its state `P` lists the outputs
+    /// newest first, and the graph's `Ss` is `Rev<P>`. See [`GraphBuilder`] for an example.
+    pub fn build<P: Reverse<Reversed = Ss>>(
+        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> GraphBuilder<'id, A, D, G, P>,
     ) -> Self {
         run(|g| (f(g), ())).0
     }
 
     /// [`GraphData::build`] whose closure also returns a value computed from the finished
     /// builder, such as the indices of the outputs: `(g, (g.idx(y), g.idx(z)))`.
-    pub fn build_with<R>(
-        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> (GraphBuilder<'id, A, D, G, Ss>, R),
+    pub fn build_with<P: Reverse<Reversed = Ss>, R>(
+        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> (GraphBuilder<'id, A, D, G, P>, R),
     ) -> (Self, R) {
         run(f)
     }
@@ -420,19 +431,19 @@ impl<A, D, G: ShapeList, Ss> GraphData<A, D, G, Ss> {
 impl<A, D, G: ShapeList, Ss> Graph<A, D, G, Ss> {
     /// Builds a lawful graph over the inputs `G` with the typed builder (only [`Node`]s are
     /// accepted): `Graph::<f32, (), G, _>::build(|g| { …; g })`.
-    pub fn build(
+    pub fn build<P: Reverse<Reversed = Ss>>(
         f: impl for<'id> FnOnce(
             GraphBuilder<'id, A, D, G, HNil, LawfulGraph>,
-        ) -> GraphBuilder<'id, A, D, G, Ss, LawfulGraph>,
+        ) -> GraphBuilder<'id, A, D, G, P, LawfulGraph>,
     ) -> Self {
         run(|g| (f(g), ())).0
     }
 
     /// [`Graph::build`] whose closure also returns a value computed from the finished builder.
-    pub fn build_with<R>(
+    pub fn build_with<P: Reverse<Reversed = Ss>, R>(
         f: impl for<'id> FnOnce(
             GraphBuilder<'id, A, D, G, HNil, LawfulGraph>,
-        ) -> (GraphBuilder<'id, A, D, G, Ss, LawfulGraph>, R),
+        ) -> (GraphBuilder<'id, A, D, G, P, LawfulGraph>, R),
     ) -> (Self, R) {
         run(f)
     }

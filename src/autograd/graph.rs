@@ -290,6 +290,11 @@ impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
 }
 
 impl<A, D, G, Ss> Graph<A, D, G, Ss> {
+    /// A graph whose nodes the caller knows to be lawful `Node`s (crate-internal).
+    pub(crate) fn from_lawful_data(data: GraphData<A, D, G, Ss>) -> Self {
+        Graph { data }
+    }
+
     /// Forgets the laws (Lean's `Graph.toData`).
     pub fn to_data(&self) -> GraphData<A, D, G, Ss> {
         self.data.clone()

@@ -463,6 +463,18 @@ impl<A, D, G: ShapeList, T: Shape> IntoNodeData for Node<A, D, G, T> {
     label = "`{Self}` is not a node over the graph's context",
     note = "node k of a graph over inputs Γ reads Γ followed by the outputs of nodes 0..k"
 )]
-pub trait NodeOver<C>: IntoNodeData {}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {}
+pub trait NodeOver<C>: IntoNodeData {
+    /// The executable node, over `C`.
+    #[doc(hidden)]
+    fn into_data_over(self) -> NodeData<Self::Elem, Self::Env, C, Self::Out>;
+}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {
+    fn into_data_over(self) -> NodeData<A, D, C, T> {
+        self
+    }
+}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {
+    fn into_data_over(self) -> NodeData<A, D, C, T> {
+        self.data
+    }
+}
