@@ -305,9 +305,12 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
     /// The nodes so far; `P` (newest first) fixes their contexts.
     nodes: Vec<ErasedNode<A, D>>,
-    marker: PhantomData<fn() -> (G, P, K)>,
+    marker: State<G, P, K>,
     brand: Brand<'id>,
 }
+
+/// The type-level state of a builder: inputs, outputs so far (newest first), graph kind.
+type State<G, P, K> = PhantomData<fn() -> (G, P, K)>;
 
 impl<A, D, G, P, K: GraphKind> fmt::Debug for GraphBuilder<'_, A, D, G, P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
