@@ -34,7 +34,6 @@ use crate::approx::graph::{ErasedJvp, ErasedRt, ErasedVjp};
 use crate::approx::{RevGraph, RevNode, RuntimeFloat};
 use crate::autograd::GraphData;
 use crate::autograd::NodeData;
-use crate::autograd::kernel::Contributions;
 use crate::autograd::node::{Body, ErasedNode, OwningFns};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -106,7 +105,7 @@ impl<R> OwningFns<R, ()> for RuntimeFns<R> {
     fn jvp(&self, vals: &mut Vec<Owned<R>>, tans: &mut Vec<Owned<R>>, _: &()) -> Owned<R> {
         (self.jvp)(vals, tans)
     }
-    fn vjp(&self, vals: &mut Vec<Owned<R>>, _: &(), seed: Owned<R>) -> Contributions<R> {
-        (self.vjp)(vals, seed).into()
+    fn vjp(&self, vals: &mut Vec<Owned<R>>, _: &(), seed: Owned<R>) -> Vec<(usize, Owned<R>)> {
+        (self.vjp)(vals, seed)
     }
 }

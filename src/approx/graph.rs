@@ -456,7 +456,7 @@ where
             self.seed[slot].add_zero();
         }
     }
-    fn pop_and_pull(&mut self, k: usize) -> engine::Pulled<Self::Contribution> {
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)> {
         self.vals.pop();
         self.eps.pop();
         let seed_out = self.seed.pop().expect("the seed covers every slot");
@@ -467,7 +467,7 @@ where
         let node = &self.nodes[k];
         let values = (node.vjp_runtime)(&mut self.vals, seed_out.clone());
         let bounds = (node.vjp_bound)(&mut self.eps, &mut self.vals, e_out, &seed_out, &values);
-        merge_contributions(values, bounds).into()
+        merge_contributions(values, bounds)
     }
     fn add(&mut self, slot: usize, (c, e): Self::Contribution) {
         let c = c.unwrap_or_else(|| Owned::zeros(self.seed[slot].len()));
@@ -516,7 +516,7 @@ where
                 self.nodes.len(),
                 None,
                 false,
-                |k, v, s, _| (self.nodes[k].vjp_spec)(v, s).into(),
+                |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
             )
             .0,
         )
@@ -533,7 +533,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_spec)(v),
-            |k, v, s, _| (self.nodes[k].vjp_spec)(v, s).into(),
+            |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
         ))
     }
 
@@ -552,7 +552,7 @@ where
                 self.nodes.len(),
                 None,
                 false,
-                |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s).into(),
+                |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
             )
             .0,
         )
@@ -573,7 +573,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_runtime)(v),
-            |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s).into(),
+            |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
         ))
     }
 

@@ -247,7 +247,7 @@ fn enclosure_vjp<R: RuntimeFloat, G: ShapeList, T: Shape>(
         if let Some(c) =
             node.vjp_sparse(&operand_boxes(reads, eps, x), &(), seed.clone().into_data())
         {
-            return c.into_vec();
+            return c;
         }
     }
     enclosure.vjp(&boxes(eps, x), &(), &seed).into_entries()

@@ -18,9 +18,6 @@ use crate::tensor::Owned;
 /// The slots of a context, flat.
 pub(crate) type Slots<A> = Vec<Owned<A>>;
 
-/// A node's contributions to distinct earlier slots (inline up to two).
-pub(crate) type Pulled<C> = smallvec::SmallVec<[(usize, C); 2]>;
-
 /// `eval`: appends the output of each of the `n` nodes, in order.
 pub(crate) fn eval<A>(
     mut vals: Slots<A>,
@@ -64,7 +61,7 @@ pub(crate) trait ReverseAccumulator {
     fn add_zeros(&mut self, slot: usize, times: usize);
     /// Removes the last slot (the output of node `k`, already brought up to date) and pulls
     /// its seed back through node `k`, returning the contributions to distinct earlier slots.
-    fn pop_and_pull(&mut self, k: usize) -> Pulled<Self::Contribution>;
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)>;
     /// Adds a contribution to `slot` (the existing seed on the left).
     fn add(&mut self, slot: usize, c: Self::Contribution);
 }
@@ -111,7 +108,7 @@ struct SeedAccumulator<'a, A, F> {
 impl<A, F> ReverseAccumulator for SeedAccumulator<'_, A, F>
 where
     A: Element,
-    F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Pulled<Owned<A>>,
+    F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 {
     type Contribution = Owned<A>;
     fn len(&self) -> usize {
@@ -125,7 +122,7 @@ where
             }
         }
     }
-    fn pop_and_pull(&mut self, k: usize) -> Pulled<Owned<A>> {
+    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
         let y = self.vals.pop().expect("the context holds node k's output");
         let seed_out = self.seed.pop().expect("the seed covers every slot");
         let out = self.seed.len();
@@ -139,7 +136,7 @@ where
             popped.push(y);
         }
         if !wanted {
-            return Pulled::new();
+            return Vec::new();
         }
         (self.vjp)(k, &mut self.vals, seed_out, self.wanted.as_deref())
     }
@@ -179,7 +176,7 @@ pub(crate) fn backprop_linear<A: Element>(
     n: usize,
     wanted: Option<Vec<bool>>,
     keep_ctx: bool,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Pulled<Owned<A>>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 ) -> (Slots<A>, Slots<A>) {
     let mut acc = SeedAccumulator {
         vals,
@@ -244,7 +241,7 @@ pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Vec
 /// Dense slot buffers for sparse entries, zero elsewhere.
 pub(crate) fn densify<A: Element>(
     sizes: impl Iterator<Item = usize>,
-    entries: impl IntoIterator<Item = (usize, Owned<A>)>,
+    entries: Vec<(usize, Owned<A>)>,
 ) -> Slots<A> {
     let mut dense: Slots<A> = sizes.map(Owned::zeros).collect();
     for (p, t) in entries {
@@ -260,7 +257,7 @@ pub(crate) fn backprop_literal<A: Element>(
     mut seed: Slots<A>,
     n: usize,
     mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Pulled<Owned<A>>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 ) -> Slots<A> {
     for k in (0..n).rev() {
         let seed_out = seed.pop().expect("the seed covers every slot");

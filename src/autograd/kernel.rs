@@ -135,23 +135,19 @@ impl<'a, A> Operands<'a, A> {
 /// A kernel's cotangent: the dense context that is zero except at the listed slots (the
 /// context-free form of [`Cotangent`](crate::autograd::Cotangent)). Adding twice at one slot
 /// adds the tensors (an operand read twice).
-pub(crate) struct Pullback<A>(pub(crate) Contributions<A>);
-
-/// A VJP's contributions, slot by slot: inline up to two (most ops read one or two slots), so
-/// a reverse step allocates nothing for them.
-pub(crate) type Contributions<A> = SmallVec<[(usize, Owned<A>); 2]>;
+pub(crate) struct Pullback<A>(pub(crate) Vec<(usize, Owned<A>)>);
 
 impl<A: Element> Pullback<A> {
     /// `value` at `slot`, zero elsewhere.
     pub(crate) fn single<S: Shape>(slot: Slot<S>, value: Tensor<A, S>) -> Self {
-        let mut entries = Contributions::new();
+        let mut entries = Vec::with_capacity(2);
         entries.push((slot.pos, value.into_data()));
         Pullback(entries)
     }
 
     /// No contribution (every slot zero).
     pub(crate) fn none() -> Self {
-        Pullback(Contributions::new())
+        Pullback(Vec::with_capacity(2))
     }
 
     /// Adds `value()` at `slot` if the VJP is asked for that slot (see [`Operands::wants`]).
@@ -186,7 +182,7 @@ pub(crate) trait KernelFns<A, D>: Send + Sync {
     /// `jvp x dx d`.
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, d: &D) -> Owned<A>;
     /// `vjp x d δ`, sparse.
-    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Contributions<A>;
+    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)>;
 }
 
 struct Closures<F, J, V, T> {
@@ -212,7 +208,7 @@ where
         (self.jvp)(x, dx, d).into_data()
     }
     #[inline]
-    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Contributions<A> {
+    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)> {
         (self.vjp)(x, d, &Tensor::from_data_unchecked(seed)).0
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::autograd::cotangent::Cotangent;
-use crate::autograd::kernel::{Contributions, Kernel, KernelFns, Operands};
+use crate::autograd::kernel::{Kernel, KernelFns, Operands};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
@@ -111,11 +111,9 @@ impl<A, D, G, T, K: TypedKernel<A, D, G, T>> OwningFns<A, D> for OnContext<Arc<K
             as_ctx::<A, G, _>(tans, |dctx| self.typed.jvp(ctx, dctx, d).into_data())
         })
     }
-    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contributions<A> {
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)> {
         let seed = Tensor::<A, T>::from_data_unchecked(seed);
-        as_ctx::<A, G, _>(vals, |ctx| {
-            self.typed.vjp(ctx, d, &seed).into_entries().into()
-        })
+        as_ctx::<A, G, _>(vals, |ctx| self.typed.vjp(ctx, d, &seed).into_entries())
     }
 }
 
@@ -199,11 +197,9 @@ impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     pub fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
         match &self.typed {
             Some(t) => t.vjp(ctx, d, seed),
-            None => Cotangent::from_entries(
-                self.node
-                    .vjp_at(ctx.items(), d, seed.clone().into_data())
-                    .into_vec(),
-            ),
+            None => {
+                Cotangent::from_entries(self.node.vjp_at(ctx.items(), d, seed.clone().into_data()))
+            }
         }
     }
 }
@@ -213,7 +209,7 @@ impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
 pub(crate) trait OwningFns<A, D>: Send + Sync {
     fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
     fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
-    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contributions<A>;
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)>;
 }
 
 /// How an erased node computes: a context-free kernel, or closures over the whole buffer.
@@ -285,7 +281,7 @@ impl<A, D> ErasedNode<A, D> {
         d: &D,
         seed: Owned<A>,
         wanted: Option<&[bool]>,
-    ) -> Contributions<A> {
+    ) -> Vec<(usize, Owned<A>)> {
         match &self.body {
             Body::Kernel(k) => k.vjp(Operands::dense(vals).wanting(wanted), d, seed),
             Body::Owning(o) => o.vjp(vals, d, seed),
@@ -311,7 +307,7 @@ impl<A, D> ErasedNode<A, D> {
         operands: &[(usize, Owned<A>)],
         d: &D,
         seed: Owned<A>,
-    ) -> Option<Contributions<A>> {
+    ) -> Option<Vec<(usize, Owned<A>)>> {
         match &self.body {
             Body::Kernel(k) if self.reads.is_some() => {
                 Some(k.vjp(Operands::sparse(operands), d, seed))
@@ -339,7 +335,12 @@ impl<A: Clone, D> ErasedNode<A, D> {
     }
 
     /// `vjp` on a borrowed context.
-    pub(crate) fn vjp_at(&self, vals: &[Owned<A>], d: &D, seed: Owned<A>) -> Contributions<A> {
+    pub(crate) fn vjp_at(
+        &self,
+        vals: &[Owned<A>],
+        d: &D,
+        seed: Owned<A>,
+    ) -> Vec<(usize, Owned<A>)> {
         match &self.body {
             Body::Kernel(k) => k.vjp(Operands::dense(vals), d, seed),
             Body::Owning(o) => o.vjp(&mut vals.to_vec(), d, seed),
