@@ -266,7 +266,9 @@ fn report(chains: &[Chain]) {
                 Case::new("", || (c.backprop_bounds_literal)()),
             ));
         }
-        for (what, case) in named {
+        for (what, mut case) in named {
+            // named "<what> N=<n>" so that PROFILE_CASE can select one (see common/mod.rs)
+            case.name = format!("{what} N={}", c.n);
             rows.push((c.n, what, cases.len()));
             cases.push(case);
         }
