@@ -67,6 +67,7 @@ fn main() {
     let (g, loss) = mlp::graph();
     let x = mlp::inputs();
     let seed = mlp::seed(loss);
+    let sparse_seed = shapetape::autograd::Cotangent::single(loss, shapetape::Tensor::new(1.0f32));
     let hand = Hand::from_inputs(&x);
     let mut dfdx = Dfdx::new();
     let mut dfdx1 = Dfdx::new();
@@ -86,8 +87,8 @@ fn main() {
 
     let mut cases = vec![
         Case::new("hand (ndarray dot): parameter grads", || sink(hand.step(false))),
-        Case::new("shapetape backprop_ctx (incl. clones)", || {
-            sink(g.backprop_ctx(x.clone(), &(), seed.clone()))
+        Case::new("shapetape backprop_prefix::<Params> (incl. input clone)", || {
+            sink(g.backprop_prefix::<mlp::Params>(x.clone(), &(), sparse_seed.clone()))
         }),
         Case::new("dfdx 0.13 Cpu, default rayon pool", || sink(dfdx.step())),
         Case::new("dfdx 0.13 Cpu, one rayon thread", || {
