@@ -4,7 +4,8 @@
 //! scalar `P` and at the runtime scalar `R`: the spec and runtime semantics are literally the
 //! same generic code. The bounds of the entrywise ops, reductions and losses come from
 //! evaluating that code a third time in interval arithmetic on the error boxes
-//! ([`RevNode::lift`]). The matrix ops (`matvec`, `matmul`, `linear`, `linear_batch`) use the
+//! ([`RevNode::lift`]), except for [`relu`], whose exact runtime maps admit closed-form bounds
+//! (cheaper, and as tight where the sign of the input is certain). The matrix ops (`matvec`, `matmul`, `linear`, `linear_batch`) use the
 //! cheaper a-priori dot-product bound instead (input errors plus `γₖ·|A||B|`, valid for any
 //! summation order, so also for the blocked runtime kernel), which costs `O(m·k + k·n)`
 //! rather than interval matrix products.
