@@ -1620,3 +1620,67 @@ fn exact_runtime_gives_zero_bounds() {
     assert!(approx_ctx(&g.eval_spec(xs), &g.eval_runtime(x), &eps));
     let _: RevNode<f32, Rational, G, Vector<2>> = approx::ops::neg(Idx::at::<0>());
 }
+
+/// `relu`'s closed-form bounds at the sign boundaries, exactly over ℚ: for runtime inputs at
+/// and around `±ε` (and 0), every spec input at a corner or the centre of its box and every
+/// spec seed at a corner of the seed box stays within the forward and VJP bounds; and the
+/// bounds are not loose where the step is certain (`ε` forward, `εδ` or 0 backward).
+#[test]
+fn relu_closed_form_bounds_hold_at_the_kink() {
+    type G = HList![Vector<1>];
+    let node: RevNode<f32, Rational, G, Vector<1>> = approx::ops::relu(Idx::at::<0>());
+    let e = 0.25f64;
+    let ed = 0.125f64;
+    let eps = EList::<G>::uniform(e);
+    for &xr in &[-0.75f32, -0.25, -0.125, 0.0, 0.125, 0.25, 0.5, -0.0] {
+        let x: TList<f32, G> = tlist![Tensor::new([xr])];
+        let fwd_bound = node.fwd().bound(&eps, &x);
+        assert_eq!(fwd_bound, e, "forward bound at {xr}");
+        let y = node.fwd().forward_runtime(&x).as_slice()[0];
+        for &dr in &[-2.0f32, -0.0, 0.5] {
+            let seed = Tensor::<f32, Vector<1>>::new([dr]);
+            let vb = node.vjp_bound(&eps, &x, ed, &seed).as_slice()[0];
+            let c_rt = node.vjp_runtime(&x, &seed);
+            let c_rt = c_rt
+                .get(Idx::<G, Vector<1>>::at::<0>())
+                .map_or(0.0, |t| t.as_slice()[0]);
+            for dx in [-e, 0.0, e] {
+                let xs: TList<Rational, G> = tlist![Tensor::new([q(f64::from(xr)) + q(dx)])];
+                // forward
+                let ys = node.fwd().forward_spec(&xs).as_slice()[0].clone();
+                let err = (ys - q(f64::from(y))).abs();
+                assert!(
+                    err <= q(fwd_bound),
+                    "forward at {xr}{dx:+}: {err} > {fwd_bound}"
+                );
+                // backward
+                for dd in [-ed, ed] {
+                    let ds = Tensor::<Rational, Vector<1>>::new([q(f64::from(dr)) + q(dd)]);
+                    let cs = node.vjp_spec(&xs, &ds);
+                    let cs = cs
+                        .get(Idx::<G, Vector<1>>::at::<0>())
+                        .map_or_else(|| q(0.0), |t| t.as_slice()[0].clone());
+                    let err = (cs - q(f64::from(c_rt))).abs();
+                    assert!(
+                        err <= q(vb),
+                        "VJP at x̂ = {xr}{dx:+}, δ̂ = {dr}{dd:+}: {err} > {vb}"
+                    );
+                }
+            }
+            // Not loose where the sign is certain.
+            if f64::from(xr).abs() > e {
+                let expected = if xr > 0.0 { ed } else { 0.0 };
+                assert_eq!(vb, expected, "VJP bound at {xr}");
+            }
+        }
+    }
+    // A non-finite runtime input or seed gives +∞.
+    let bad: TList<f32, G> = tlist![Tensor::new([f32::NAN])];
+    assert_eq!(node.fwd().bound(&eps, &bad), f64::INFINITY);
+    let x: TList<f32, G> = tlist![Tensor::new([1.0])];
+    let inf_seed = Tensor::<f32, Vector<1>>::new([f32::INFINITY]);
+    assert_eq!(
+        node.vjp_bound(&eps, &x, ed, &inf_seed).as_slice()[0],
+        f64::INFINITY
+    );
+}
