@@ -62,6 +62,16 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
             return 0.0;
         }
         let base = sanitize(add_up(ex, ey)).max(0.0);
+        // The common first contribution to a slot seeded with zeros: every entry is exact
+        // (`0 + y = y`), so the bound is `base` unless some `y` is NaN or ±∞. Two cheap scans
+        // (the first stops at a nonzero seed entry) instead of the full pass below.
+        if x.iter().all(|a| a.to_f64_exact() == 0.0) {
+            return if y.iter().all(|b| b.to_f64_exact().is_finite()) {
+                base
+            } else {
+                f64::INFINITY
+            };
+        }
         // Eight independent lanes of plain f64 arithmetic (the loop vectorises):
         // `s · 0` is 0 for a finite sum and NaN otherwise, and an entry that rounds counts with at least
         // the smallest normal magnitude (whose half-ulp is that of 0, the smallest there is).
