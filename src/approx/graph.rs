@@ -512,7 +512,7 @@ where
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                engine::dense_seed(seed.into_items()),
+                seed.into_items(),
                 self.nodes.len(),
                 None,
                 false,
@@ -548,7 +548,7 @@ where
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                engine::dense_seed(seed.into_items()),
+                seed.into_items(),
                 self.nodes.len(),
                 None,
                 false,

@@ -99,8 +99,9 @@ struct SeedAccumulator<'a, A, F> {
     /// The node outputs popped off `vals`, last first, when the context is handed back
     /// (otherwise each is freed as soon as its node is done).
     popped: Option<Slots<A>>,
-    /// The seed of every slot; `None` stands for `+0` everywhere (a slot nobody seeded).
-    seed: Vec<Option<Owned<A>>>,
+    /// The seed of every slot; an empty buffer stands for `+0` everywhere (a slot nobody
+    /// seeded: see [`sparse_seed`]). A slot of size 0 is empty either way, and means the same.
+    seed: Slots<A>,
     wanted: Option<Vec<bool>>,
     vjp: &'a mut F,
 }
@@ -116,10 +117,8 @@ where
     }
     fn add_zeros(&mut self, slot: usize, times: usize) {
         if times > 0 && self.wants(slot) {
-            // `+0 + 0 = +0`: an unseeded slot stays unseeded.
-            if let Some(s) = self.seed[slot].as_mut() {
-                s.add_zero();
-            }
+            // `+0 + 0 = +0`: an unseeded (empty) slot stays unseeded.
+            self.seed[slot].add_zero();
         }
     }
     fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
@@ -127,10 +126,10 @@ where
         let seed_out = self.seed.pop().expect("the seed covers every slot");
         let out = self.seed.len();
         let wanted = self.wants(out);
-        let seed_out = match seed_out {
-            Some(s) => s,
-            None if wanted => Owned::zeros(y.len()),
-            None => Owned::zeros(0),
+        let seed_out = if wanted && seed_out.len() != y.len() {
+            Owned::zeros(y.len()) // unseeded
+        } else {
+            seed_out
         };
         if let Some(popped) = self.popped.as_mut() {
             popped.push(y);
@@ -142,14 +141,14 @@ where
     }
     fn add(&mut self, slot: usize, c: Owned<A>) {
         if self.wants(slot) {
-            match self.seed[slot].as_mut() {
-                Some(s) => s.add_assign(&c),
-                None => {
-                    // `+0 + c = c + 0` (`is_positive_zero`), without materialising the zeros.
-                    let mut c = c;
-                    c.add_zero();
-                    self.seed[slot] = Some(c);
-                }
+            let s = &mut self.seed[slot];
+            if s.len() == c.len() {
+                s.add_assign(&c);
+            } else {
+                // unseeded: `+0 + c = c + 0` (`is_positive_zero`), without materialising zeros
+                let mut c = c;
+                c.add_zero();
+                *s = c;
             }
         }
     }
@@ -172,7 +171,7 @@ impl<A, F> SeedAccumulator<'_, A, F> {
 /// the full sweep.
 pub(crate) fn backprop_linear<A: Element>(
     vals: Slots<A>,
-    seed: Vec<Option<Owned<A>>>,
+    seed: Slots<A>,
     n: usize,
     wanted: Option<Vec<bool>>,
     keep_ctx: bool,
@@ -192,11 +191,12 @@ pub(crate) fn backprop_linear<A: Element>(
         seed,
         ..
     } = acc;
-    let seed = seed
-        .into_iter()
-        .zip(&vals)
-        .map(|(s, v)| s.unwrap_or_else(|| Owned::zeros(v.len())))
-        .collect();
+    let mut seed = seed;
+    for (s, v) in seed.iter_mut().zip(&vals) {
+        if s.len() != v.len() {
+            *s = Owned::zeros(v.len()); // unseeded and never reached: +0 everywhere
+        }
+    }
     if let Some(popped) = popped {
         vals.extend(popped.into_iter().rev());
     }
@@ -224,16 +224,12 @@ pub(crate) fn active_slots<'a>(
     active
 }
 
-/// A dense seed, every slot present.
-pub(crate) fn dense_seed<A>(seed: Slots<A>) -> Vec<Option<Owned<A>>> {
-    seed.into_iter().map(Some).collect()
-}
-
-/// A sparse seed over `len` slots: the listed slots, `+0` (`None`) elsewhere.
-pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Vec<Option<Owned<A>>> {
-    let mut seed: Vec<Option<Owned<A>>> = (0..len).map(|_| None).collect();
+/// A sparse seed over `len` slots: the listed slots, and an empty buffer (`+0` everywhere,
+/// not materialised) elsewhere.
+pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Slots<A> {
+    let mut seed: Slots<A> = (0..len).map(|_| Owned(smallvec::SmallVec::new())).collect();
     for (p, t) in entries {
-        seed[p] = Some(t);
+        seed[p] = t;
     }
     seed
 }

@@ -154,7 +154,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         TList::from_items(
             engine::backprop_linear(
                 vals,
-                engine::dense_seed(seed.into_items()),
+                seed.into_items(),
                 self.nodes.len(),
                 None,
                 false,
