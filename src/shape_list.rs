@@ -216,7 +216,19 @@ pub trait CastFrom<From>: ShapeList {}
 impl<From: SameContext<H>, H: ShapeList> CastFrom<From> for H {}
 
 /// `Self = P ++ Rest`: the context `Self` starts with the shapes of `P` (Lean's `Γ = P ++ R`,
-/// with `R` computed). Used to ask for the cotangent of leading inputs only.
+/// with `R` computed). Used to ask for the cotangent of leading inputs only
+/// ([`GraphData::backprop_prefix`](crate::autograd::GraphData::backprop_prefix)).
+///
+/// ```
+/// use shapetape::prelude::*;
+/// use shapetape::SplitAt;
+/// type G = HList![Matrix<2, 2>, Vector<2>, Vector<2>];
+/// fn rest<G: SplitAt<P>, P>() -> usize {
+///     <G::Rest as ShapeList>::LEN
+/// }
+/// assert_eq!(rest::<G, HList![Matrix<2, 2>]>(), 2);
+/// assert_eq!(rest::<G, HNil>(), 3);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "the context `{Self}` does not start with the shapes `{P}`",
     label = "`{P}` is not a prefix of this context",
