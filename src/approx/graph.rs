@@ -509,17 +509,12 @@ where
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval_spec(x).into_items();
-        TList::from_items(
-            engine::backprop_linear(
-                vals,
-                seed.into_items(),
-                self.nodes.len(),
-                None,
-                false,
-                |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
-            )
-            .0,
-        )
+        TList::from_items(engine::backprop_all(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+        ))
     }
 
     /// Lean's `backpropSpec` following the recursion literally (quadratic).
@@ -533,7 +528,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_spec)(v),
-            |k, v, s, _| (self.nodes[k].vjp_spec)(v, s),
+            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
         ))
     }
 
@@ -545,17 +540,12 @@ where
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval_runtime(x).into_items();
-        TList::from_items(
-            engine::backprop_linear(
-                vals,
-                seed.into_items(),
-                self.nodes.len(),
-                None,
-                false,
-                |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
-            )
-            .0,
-        )
+        TList::from_items(engine::backprop_all(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+        ))
     }
 
     /// Lean's `backpropRuntime` following the recursion literally (quadratic).
@@ -573,7 +563,7 @@ where
             seed.into_items(),
             self.nodes.len(),
             |k, v| (self.nodes[k].fwd.forward_runtime)(v),
-            |k, v, s, _| (self.nodes[k].vjp_runtime)(v, s),
+            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
         ))
     }
 

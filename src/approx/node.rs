@@ -18,6 +18,7 @@ use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
 use crate::approx::spec::SpecScalar;
+use crate::autograd::kernel::Operands;
 use crate::autograd::{Cotangent, Node, NodeData};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -225,11 +226,8 @@ fn enclosure_forward<R: RuntimeFloat, G: ShapeList, T: Shape>(
     eps: &EList<G>,
     x: &TList<R, G>,
 ) -> Owned<Interval> {
-    let node = enclosure.erased();
-    match node.reads.as_deref() {
-        Some(reads) => node
-            .forward_sparse(&operand_boxes(reads, eps, x), &())
-            .unwrap_or_else(|| enclosure.forward(&boxes(eps, x), &()).into_data()),
+    match enclosure.erased().sparse() {
+        Some((reads, k)) => k.forward(Operands::sparse(&operand_boxes(reads, eps, x)), &()),
         None => enclosure.forward(&boxes(eps, x), &()).into_data(),
     }
 }
@@ -242,15 +240,14 @@ fn enclosure_vjp<R: RuntimeFloat, G: ShapeList, T: Shape>(
     x: &TList<R, G>,
     seed: Tensor<Interval, T>,
 ) -> Vec<(usize, Owned<Interval>)> {
-    let node = enclosure.erased();
-    if let Some(reads) = node.reads.as_deref() {
-        if let Some(c) =
-            node.vjp_sparse(&operand_boxes(reads, eps, x), &(), seed.clone().into_data())
-        {
-            return c;
-        }
+    match enclosure.erased().sparse() {
+        Some((reads, k)) => k.vjp(
+            Operands::sparse(&operand_boxes(reads, eps, x)),
+            &(),
+            seed.into_data(),
+        ),
+        None => enclosure.vjp(&boxes(eps, x), &(), &seed).into_entries(),
     }
-    enclosure.vjp(&boxes(eps, x), &(), &seed).into_entries()
 }
 
 /// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the

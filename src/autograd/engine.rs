@@ -203,6 +203,17 @@ pub(crate) fn backprop_linear<A: Element>(
     (seed, vals)
 }
 
+/// [`backprop_linear`] for the whole context (every slot wanted, node outputs freed during the
+/// sweep): Lean's `backpropCtx`, returning the cotangent of the inputs.
+pub(crate) fn backprop_all<A: Element>(
+    vals: Slots<A>,
+    seed: Slots<A>,
+    n: usize,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+) -> Slots<A> {
+    backprop_linear(vals, seed, n, None, false, |k, v, s, _| vjp(k, v, s)).0
+}
+
 /// Activity analysis: the slots whose cotangent can reach one of the first `inputs` slots
 /// of the context: those inputs, and every node output whose node reads an active slot
 /// (`reads(k)` is `None` when node `k` may read anything). Inputs past `inputs` are inactive.
@@ -253,13 +264,13 @@ pub(crate) fn backprop_literal<A: Element>(
     mut seed: Slots<A>,
     n: usize,
     mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
 ) -> Slots<A> {
     for k in (0..n).rev() {
         let seed_out = seed.pop().expect("the seed covers every slot");
         let mut ctx = eval(x.clone(), k, &mut forward);
         let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
-        let contrib = densify(sizes.into_iter(), vjp(k, &mut ctx, seed_out, None));
+        let contrib = densify(sizes.into_iter(), vjp(k, &mut ctx, seed_out));
         for (s, c) in seed.iter_mut().zip(&contrib) {
             s.add_assign(c);
         }

@@ -151,17 +151,12 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let vals = self.eval(x, d).into_items();
-        TList::from_items(
-            engine::backprop_linear(
-                vals,
-                seed.into_items(),
-                self.nodes.len(),
-                None,
-                false,
-                |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
-            )
-            .0,
-        )
+        TList::from_items(engine::backprop_all(
+            vals,
+            seed.into_items(),
+            self.nodes.len(),
+            |k, vals, s| self.nodes[k].vjp(vals, d, s, None),
+        ))
     }
 
     /// Reverse mode for the leading inputs `P` of `Γ = P ++ R` (typically the parameters,
@@ -243,7 +238,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
             seed.into_items(),
             self.nodes.len(),
             |k, vals| self.nodes[k].forward(vals, d),
-            |k, vals, s, w| self.nodes[k].vjp(vals, d, s, w),
+            |k, vals, s| self.nodes[k].vjp(vals, d, s, None),
         ))
     }
 }

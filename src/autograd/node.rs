@@ -290,28 +290,11 @@ impl<A, D> ErasedNode<A, D> {
 }
 
 impl<A, D> ErasedNode<A, D> {
-    /// `forward` on sparse operands (at least the slots in `reads`); `None` for a node that
-    /// needs the whole context.
-    pub(crate) fn forward_sparse(&self, operands: &[(usize, Owned<A>)], d: &D) -> Option<Owned<A>> {
-        match &self.body {
-            Body::Kernel(k) if self.reads.is_some() => {
-                Some(k.forward(Operands::sparse(operands), d))
-            }
-            _ => None,
-        }
-    }
-
-    /// `vjp` on sparse operands (see [`ErasedNode::forward_sparse`]).
-    pub(crate) fn vjp_sparse(
-        &self,
-        operands: &[(usize, Owned<A>)],
-        d: &D,
-        seed: Owned<A>,
-    ) -> Option<Vec<(usize, Owned<A>)>> {
-        match &self.body {
-            Body::Kernel(k) if self.reads.is_some() => {
-                Some(k.vjp(Operands::sparse(operands), d, seed))
-            }
+    /// The kernel and the slots it reads, when the node is a library op: such a node can be
+    /// evaluated on sparse [`Operands`] holding only those slots.
+    pub(crate) fn sparse(&self) -> Option<(&[usize], &dyn KernelFns<A, D>)> {
+        match (&self.body, self.reads.as_deref()) {
+            (Body::Kernel(k), Some(reads)) => Some((reads, &**k)),
             _ => None,
         }
     }
