@@ -30,7 +30,7 @@
 
 use std::sync::Arc;
 
-use crate::approx::graph::{ErasedJvp, ErasedRt, ErasedVjp};
+use crate::approx::graph::{ErasedJvp, ErasedRev, ErasedRt, ErasedVjp, Maps};
 use crate::approx::{RevGraph, RevNode, RuntimeFloat};
 use crate::autograd::GraphData;
 use crate::autograd::NodeData;
@@ -50,6 +50,10 @@ where
     /// `vjp ctx () δ = vjp_runtime ctx δ`, and `jvp ctx dctx () = jvp_runtime ctx dctx` (a real
     /// JVP, where Lean keeps a placeholder).
     pub fn to_node_data(&self) -> NodeData<R, (), G, T> {
+        if let Some(k) = &self.fwd.kernels {
+            // One op at both scalars: its runtime side is already an executable node.
+            return NodeData::from_erased(k.runtime.clone()).named(self.fwd.name.clone());
+        }
         let f = Arc::clone(&self.fwd.forward_runtime);
         let j = Arc::clone(&self.jvp_runtime);
         let v = Arc::clone(&self.vjp_runtime);
@@ -73,25 +77,43 @@ where
     /// runtime forward, JVP and VJP closures are kept. Erasing preserves the runtime forward
     /// and backward semantics.
     pub fn to_graph_data(&self) -> GraphData<R, (), G, Ss> {
-        let nodes = self
-            .nodes
-            .iter()
-            .map(|n| ErasedNode {
-                name: n.fwd.name.clone(),
-                out_dims: n.fwd.out_dims.clone(),
-                reads: None,
-                body: Body::Owning(Arc::new(RuntimeFns {
-                    forward: Arc::clone(&n.fwd.forward_runtime),
-                    jvp: Arc::clone(&n.jvp_runtime),
-                    vjp: Arc::clone(&n.vjp_runtime),
-                })),
-            })
-            .collect();
+        let nodes = self.nodes.iter().map(ErasedRev::to_erased_node).collect();
         GraphData::from_erased(nodes)
     }
 }
 
-/// The runtime closures of an erased reverse node, as the closures of an executable node.
+impl<R: 'static, P> ErasedRev<R, P> {
+    /// The runtime side as an executable node: the op's own runtime node when the node was
+    /// built from one op (its recorded operand slots kept), else its runtime closures.
+    fn to_erased_node(&self) -> ErasedNode<R, ()> {
+        let node = match &self.fwd.maps {
+            Maps::Kernels(k) => k.runtime.clone(),
+            Maps::Closures {
+                forward_runtime,
+                vjp: Some(v),
+                ..
+            } => ErasedNode {
+                name: self.fwd.name.clone(),
+                out_dims: self.fwd.out_dims.clone(),
+                reads: None,
+                body: Body::Owning(Arc::new(RuntimeFns {
+                    forward: Arc::clone(forward_runtime),
+                    jvp: Arc::clone(&v.jvp_runtime),
+                    vjp: Arc::clone(&v.vjp_runtime),
+                })),
+            },
+            Maps::Closures { vjp: None, .. } => {
+                unreachable!("a reverse node has kernels or reverse-mode closures")
+            }
+        };
+        ErasedNode {
+            name: self.fwd.name.clone(),
+            ..node
+        }
+    }
+}
+
+/// The runtime closures of a `RevNode::new` node, run on the whole buffer.
 struct RuntimeFns<R> {
     forward: Arc<ErasedRt<R>>,
     jvp: Arc<ErasedJvp<R>>,

@@ -63,10 +63,10 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
         }
         let base = sanitize(add_up(ex, ey)).max(0.0);
         // The common first contribution to a slot seeded with zeros: every entry is exact
-        // (`0 + y = y`), so the bound is `base` unless some `y` is NaN or ±∞. Two cheap scans
-        // (the first stops at a nonzero seed entry) instead of the full pass below.
-        if x.iter().all(|a| a.to_f64_exact() == 0.0) {
-            return if y.iter().all(|b| b.to_f64_exact().is_finite()) {
+        // (`0 + y = y`), so the bound is `base` unless some `y` is NaN or ±∞. Two bit-pattern
+        // scans (the first stops soon after a nonzero seed entry) instead of the full pass below.
+        if R::all_zero(x) {
+            return if R::all_finite(y) {
                 base
             } else {
                 f64::INFINITY

@@ -21,7 +21,9 @@ use frunk::HNil;
 
 use crate::approx::add_bound::{AddBound, CtxAddBound};
 use crate::approx::elist::EList;
-use crate::approx::node::{EContrib, FwdNode, RevNode};
+use crate::approx::node::{
+    EContrib, FwdNode, RevNode, SideKernels, lifted_bound, lifted_vjp_bound,
+};
 use crate::approx::round::RuntimeFloat;
 use crate::approx::spec::SpecScalar;
 use crate::autograd::engine::{self, ReverseAccumulator, Slots};
@@ -56,11 +58,57 @@ fn with_eps<G, O>(eps: &mut Vec<f64>, f: impl FnOnce(&EList<G>) -> O) -> O {
     out
 }
 
+/// How an erased node runs its spec and runtime maps.
+pub(crate) enum Maps<R, P> {
+    /// One op at both scalars (library ops): its erased nodes, called on the slots directly.
+    Kernels(SideKernels<R, P>),
+    /// The node's own closures over the typed context (nodes built by `FwdNode::new` or
+    /// `RevNode::new`); the VJP parts are `None` for a forward node.
+    Closures {
+        forward_spec: Arc<ErasedSpec<P>>,
+        forward_runtime: Arc<ErasedRt<R>>,
+        vjp: Option<ClosureVjps<R, P>>,
+    },
+}
+
+/// The reverse-mode closures of a `RevNode::new` node, erased.
+pub(crate) struct ClosureVjps<R, P> {
+    pub(crate) jvp_runtime: Arc<ErasedJvp<R>>,
+    vjp_spec: Arc<ErasedVjp<P>>,
+    pub(crate) vjp_runtime: Arc<ErasedVjp<R>>,
+}
+
+impl<R, P> Clone for ClosureVjps<R, P> {
+    fn clone(&self) -> Self {
+        ClosureVjps {
+            jvp_runtime: Arc::clone(&self.jvp_runtime),
+            vjp_spec: Arc::clone(&self.vjp_spec),
+            vjp_runtime: Arc::clone(&self.vjp_runtime),
+        }
+    }
+}
+
+impl<R, P> Clone for Maps<R, P> {
+    fn clone(&self) -> Self {
+        match self {
+            Maps::Kernels(k) => Maps::Kernels(k.clone()),
+            Maps::Closures {
+                forward_spec,
+                forward_runtime,
+                vjp,
+            } => Maps::Closures {
+                forward_spec: Arc::clone(forward_spec),
+                forward_runtime: Arc::clone(forward_runtime),
+                vjp: vjp.clone(),
+            },
+        }
+    }
+}
+
 pub(crate) struct ErasedFwd<R, P> {
     pub(crate) name: Cow<'static, str>,
     pub(crate) out_dims: Vec<usize>,
-    forward_spec: Arc<ErasedSpec<P>>,
-    pub(crate) forward_runtime: Arc<ErasedRt<R>>,
+    pub(crate) maps: Maps<R, P>,
     bound: Arc<ErasedBound<R>>,
 }
 
@@ -69,30 +117,77 @@ impl<R, P> Clone for ErasedFwd<R, P> {
         ErasedFwd {
             name: self.name.clone(),
             out_dims: self.out_dims.clone(),
-            forward_spec: Arc::clone(&self.forward_spec),
-            forward_runtime: Arc::clone(&self.forward_runtime),
+            maps: self.maps.clone(),
             bound: Arc::clone(&self.bound),
+        }
+    }
+}
+
+impl<R, P> ErasedFwd<R, P> {
+    /// `forward_spec` on the evaluated spec context.
+    pub(crate) fn forward_spec(&self, vals: &mut Slots<P>) -> Owned<P> {
+        match &self.maps {
+            Maps::Kernels(k) => k.spec.forward(vals, &()),
+            Maps::Closures { forward_spec, .. } => forward_spec(vals),
+        }
+    }
+
+    /// `forward_runtime` on the evaluated runtime context.
+    pub(crate) fn forward_runtime(&self, vals: &mut Slots<R>) -> Owned<R> {
+        match &self.maps {
+            Maps::Kernels(k) => k.runtime.forward(vals, &()),
+            Maps::Closures {
+                forward_runtime, ..
+            } => forward_runtime(vals),
+        }
+    }
+}
+
+impl<R: RuntimeFloat, P> ErasedFwd<R, P> {
+    /// The node's bound transformer on the erased context (`eps` one bound per slot) and the
+    /// runtime output `y`: computed directly for a lifted node, else by its closure.
+    pub(crate) fn bound(&self, eps: &mut Vec<f64>, vals: &mut Slots<R>, y: &Owned<R>) -> f64 {
+        match &self.maps {
+            Maps::Kernels(SideKernels {
+                enclosure: Some(enc),
+                ..
+            }) => lifted_bound(enc, eps, vals, y.as_slice()),
+            _ => (self.bound)(eps, vals, y),
         }
     }
 }
 
 impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
     fn erase(self) -> ErasedFwd<R, P> {
+        self.erase_with(|| None)
+    }
+
+    /// Erases the node; `vjp` gives the erased reverse-mode closures of a `RevNode::new` node
+    /// (not called for a node with kernels).
+    fn erase_with(self, vjp: impl FnOnce() -> Option<ClosureVjps<R, P>>) -> ErasedFwd<R, P> {
         let FwdNode {
             name,
             forward_spec,
             forward_runtime,
             bound,
+            kernels,
         } = self;
+        let maps = match kernels {
+            Some(k) => Maps::Kernels(k),
+            None => Maps::Closures {
+                forward_spec: Arc::new(move |vals| {
+                    with_ctx::<P, G, _>(vals, |c| forward_spec(c).into_data())
+                }),
+                forward_runtime: Arc::new(move |vals| {
+                    with_ctx::<R, G, _>(vals, |c| forward_runtime(c).into_data())
+                }),
+                vjp: vjp(),
+            },
+        };
         ErasedFwd {
             name,
             out_dims: T::dims().to_vec(),
-            forward_spec: Arc::new(move |vals| {
-                with_ctx::<P, G, _>(vals, |c| forward_spec(c).into_data())
-            }),
-            forward_runtime: Arc::new(move |vals| {
-                with_ctx::<R, G, _>(vals, |c| forward_runtime(c).into_data())
-            }),
+            maps,
             bound: Arc::new(move |eps, vals, y| {
                 with_eps::<G, _>(eps, |e| {
                     with_ctx::<R, G, _>(vals, |c| {
@@ -106,9 +201,6 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
 
 pub(crate) struct ErasedRev<R, P> {
     pub(crate) fwd: ErasedFwd<R, P>,
-    pub(crate) jvp_runtime: Arc<ErasedJvp<R>>,
-    vjp_spec: Arc<ErasedVjp<P>>,
-    pub(crate) vjp_runtime: Arc<ErasedVjp<R>>,
     vjp_bound: Arc<ErasedVjpBound<R>>,
 }
 
@@ -116,10 +208,58 @@ impl<R, P> Clone for ErasedRev<R, P> {
     fn clone(&self) -> Self {
         ErasedRev {
             fwd: self.fwd.clone(),
-            jvp_runtime: Arc::clone(&self.jvp_runtime),
-            vjp_spec: Arc::clone(&self.vjp_spec),
-            vjp_runtime: Arc::clone(&self.vjp_runtime),
             vjp_bound: Arc::clone(&self.vjp_bound),
+        }
+    }
+}
+
+impl<R, P> ErasedRev<R, P> {
+    fn closures(&self) -> &ClosureVjps<R, P> {
+        match &self.fwd.maps {
+            Maps::Closures { vjp: Some(v), .. } => v,
+            _ => unreachable!("a reverse node has kernels or reverse-mode closures"),
+        }
+    }
+
+    /// `vjp_spec` on the evaluated spec context, sparse.
+    pub(crate) fn vjp_spec(&self, vals: &mut Slots<P>, seed: Owned<P>) -> Vec<(usize, Owned<P>)> {
+        match &self.fwd.maps {
+            Maps::Kernels(k) => k.spec.vjp(vals, &(), seed, None),
+            Maps::Closures { .. } => (self.closures().vjp_spec)(vals, seed),
+        }
+    }
+
+    /// `vjp_runtime` on the evaluated runtime context, sparse.
+    pub(crate) fn vjp_runtime(
+        &self,
+        vals: &mut Slots<R>,
+        seed: Owned<R>,
+    ) -> Vec<(usize, Owned<R>)> {
+        match &self.fwd.maps {
+            Maps::Kernels(k) => k.runtime.vjp(vals, &(), seed, None),
+            Maps::Closures { .. } => (self.closures().vjp_runtime)(vals, seed),
+        }
+    }
+}
+
+impl<R: RuntimeFloat, P> ErasedRev<R, P> {
+    /// The node's VJP bound transformer on the erased context, given the seed `δ̂` with its
+    /// bound and the runtime contributions `c`: computed directly for a lifted node, else by
+    /// its closure.
+    pub(crate) fn vjp_bound(
+        &self,
+        eps: &mut Vec<f64>,
+        vals: &mut Slots<R>,
+        e_seed: f64,
+        seed: &Owned<R>,
+        c: &[(usize, Owned<R>)],
+    ) -> Vec<(usize, f64)> {
+        match &self.fwd.maps {
+            Maps::Kernels(SideKernels {
+                enclosure: Some(enc),
+                ..
+            }) => lifted_vjp_bound(enc, eps, vals, e_seed, seed.as_slice(), c),
+            _ => (self.vjp_bound)(eps, vals, e_seed, seed, c),
         }
     }
 }
@@ -133,23 +273,27 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
             vjp_runtime,
             vjp_bound,
         } = self;
+        let closures = move || {
+            Some(ClosureVjps {
+                jvp_runtime: Arc::new(move |vals: &mut Slots<R>, tans: &mut Slots<R>| {
+                    with_ctx::<R, G, _>(vals, |c| {
+                        with_ctx::<R, G, _>(tans, |t| jvp_runtime(c, t).into_data())
+                    })
+                }) as Arc<ErasedJvp<R>>,
+                vjp_spec: Arc::new(move |vals: &mut Slots<P>, seed: Owned<P>| {
+                    with_ctx::<P, G, _>(vals, |c| {
+                        vjp_spec(c, &Tensor::<P, T>::from_data_unchecked(seed)).into_entries()
+                    })
+                }),
+                vjp_runtime: Arc::new(move |vals: &mut Slots<R>, seed: Owned<R>| {
+                    with_ctx::<R, G, _>(vals, |c| {
+                        vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
+                    })
+                }),
+            })
+        };
         ErasedRev {
-            fwd: fwd.erase(),
-            jvp_runtime: Arc::new(move |vals, tans| {
-                with_ctx::<R, G, _>(vals, |c| {
-                    with_ctx::<R, G, _>(tans, |t| jvp_runtime(c, t).into_data())
-                })
-            }),
-            vjp_spec: Arc::new(move |vals, seed| {
-                with_ctx::<P, G, _>(vals, |c| {
-                    vjp_spec(c, &Tensor::<P, T>::from_data_unchecked(seed)).into_entries()
-                })
-            }),
-            vjp_runtime: Arc::new(move |vals, seed| {
-                with_ctx::<R, G, _>(vals, |c| {
-                    vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
-                })
-            }),
+            fwd: fwd.erase_with(closures),
             vjp_bound: Arc::new(move |eps, vals, e_seed, seed, contribution| {
                 with_eps::<G, _>(eps, |e| {
                     with_ctx::<R, G, _>(vals, |c| {
@@ -163,14 +307,14 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
 }
 
 /// `evalBounds` in one pass: the runtime context and its bounds, slot by slot.
-fn eval_certified_raw<R, P>(
+fn eval_certified_raw<R: RuntimeFloat, P>(
     nodes: &[&ErasedFwd<R, P>],
     mut vals: Slots<R>,
     mut eps: Vec<f64>,
 ) -> (Slots<R>, Vec<f64>) {
     for node in nodes {
-        let y = (node.forward_runtime)(&mut vals);
-        let e = (node.bound)(&mut eps, &mut vals, &y);
+        let y = node.forward_runtime(&mut vals);
+        let e = node.bound(&mut eps, &mut vals, &y);
         eps.push(e);
         vals.push(y);
     }
@@ -179,7 +323,7 @@ fn eval_certified_raw<R, P>(
 
 /// `evalBounds` following the Lean recursion: the bound of node `k` is computed from the
 /// bounds of the prefix (recursively) and the runtime context of the prefix, evaluated again.
-fn eval_bounds_literal_raw<R: Clone, P>(
+fn eval_bounds_literal_raw<R: RuntimeFloat, P>(
     nodes: &[&ErasedFwd<R, P>],
     x: &Slots<R>,
     eps_in: Vec<f64>,
@@ -188,9 +332,9 @@ fn eval_bounds_literal_raw<R: Clone, P>(
         None => eps_in,
         Some((last, init)) => {
             let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in);
-            let mut ctx = engine::eval(x.clone(), init.len(), |k, v| (init[k].forward_runtime)(v));
-            let y = (last.forward_runtime)(&mut ctx);
-            let e = (last.bound)(&mut eps_prev, &mut ctx, &y);
+            let mut ctx = engine::eval(x.clone(), init.len(), |k, v| init[k].forward_runtime(v));
+            let y = last.forward_runtime(&mut ctx);
+            let e = last.bound(&mut eps_prev, &mut ctx, &y);
             eps_prev.push(e);
             eps_prev
         }
@@ -240,7 +384,7 @@ macro_rules! forward_semantics {
             {
                 let nodes = self.fwd_nodes();
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    (nodes[k].forward_spec)(v)
+                    nodes[k].forward_spec(v)
                 }))
             }
 
@@ -251,7 +395,7 @@ macro_rules! forward_semantics {
             {
                 let nodes = self.fwd_nodes();
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    (nodes[k].forward_runtime)(v)
+                    nodes[k].forward_runtime(v)
                 }))
             }
 
@@ -465,8 +609,8 @@ where
             .pop()
             .expect("the seed bounds cover every slot");
         let node = &self.nodes[k];
-        let values = (node.vjp_runtime)(&mut self.vals, seed_out.clone());
-        let bounds = (node.vjp_bound)(&mut self.eps, &mut self.vals, e_out, &seed_out, &values);
+        let values = node.vjp_runtime(&mut self.vals, seed_out.clone());
+        let bounds = node.vjp_bound(&mut self.eps, &mut self.vals, e_out, &seed_out, &values);
         merge_contributions(values, bounds)
     }
     fn add(&mut self, slot: usize, (c, e): Self::Contribution) {
@@ -513,7 +657,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+            |k, v, s| self.nodes[k].vjp_spec(v, s),
         ))
     }
 
@@ -527,8 +671,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| (self.nodes[k].fwd.forward_spec)(v),
-            |k, v, s| (self.nodes[k].vjp_spec)(v, s),
+            |k, v| self.nodes[k].fwd.forward_spec(v),
+            |k, v, s| self.nodes[k].vjp_spec(v, s),
         ))
     }
 
@@ -544,7 +688,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+            |k, v, s| self.nodes[k].vjp_runtime(v, s),
         ))
     }
 
@@ -562,8 +706,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| (self.nodes[k].fwd.forward_runtime)(v),
-            |k, v, s| (self.nodes[k].vjp_runtime)(v, s),
+            |k, v| self.nodes[k].fwd.forward_runtime(v),
+            |k, v, s| self.nodes[k].vjp_runtime(v, s),
         ))
     }
 
@@ -656,11 +800,11 @@ where
             let seed_out = seed.pop().expect("the seed covers every slot");
             let e_out = eps_seed.pop().expect("the seed bounds cover every slot");
             let fwd: Vec<&ErasedFwd<R, P>> = self.nodes[..k].iter().map(|n| &n.fwd).collect();
-            let mut ctx = engine::eval(x.clone(), k, |j, v| (fwd[j].forward_runtime)(v));
+            let mut ctx = engine::eval(x.clone(), k, |j, v| fwd[j].forward_runtime(v));
             let mut eps_ctx = eval_bounds_literal_raw(&fwd, &x, eps_in.clone());
             let node = &self.nodes[k];
-            let values = (node.vjp_runtime)(&mut ctx, seed_out.clone());
-            let bounds = (node.vjp_bound)(&mut eps_ctx, &mut ctx, e_out, &seed_out, &values);
+            let values = node.vjp_runtime(&mut ctx, seed_out.clone());
+            let bounds = node.vjp_bound(&mut eps_ctx, &mut ctx, e_out, &seed_out, &values);
             let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
             let dense = engine::densify(sizes.into_iter(), values);
             let mut dense_eps = vec![0.0; ctx.len()];

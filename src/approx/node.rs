@@ -19,7 +19,8 @@ use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
 use crate::approx::spec::SpecScalar;
 use crate::autograd::kernel::Operands;
-use crate::autograd::{Cotangent, Node, NodeData};
+use crate::autograd::node::ErasedNode;
+use crate::autograd::{Cotangent, Node};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor, TensorView};
@@ -94,6 +95,29 @@ pub struct FwdNode<R, P, G, T> {
     pub(crate) forward_spec: Arc<SpecForward<P, G, T>>,
     pub(crate) forward_runtime: Arc<RtForward<R, G, T>>,
     pub(crate) bound: Arc<Bound<R, G, T>>,
+    /// For a node built from one op at both scalars ([`RevNode::lift`] and the matrix ops): that
+    /// op's erased nodes, which a graph calls directly on its slots instead of going through
+    /// the typed closures above (same functions, fewer indirections).
+    pub(crate) kernels: Option<SideKernels<R, P>>,
+}
+
+/// The spec and runtime sides of a node built from one op, context type erased.
+pub(crate) struct SideKernels<R, P> {
+    pub(crate) spec: ErasedNode<P, ()>,
+    pub(crate) runtime: ErasedNode<R, ()>,
+    /// For a lifted node, the op at [`Interval`]: its bounds are [`lifted_bound`] and
+    /// [`lifted_vjp_bound`] of this node, which a graph computes on its slots directly.
+    pub(crate) enclosure: Option<ErasedNode<Interval, ()>>,
+}
+
+impl<R, P> Clone for SideKernels<R, P> {
+    fn clone(&self) -> Self {
+        SideKernels {
+            spec: self.spec.clone(),
+            runtime: self.runtime.clone(),
+            enclosure: self.enclosure.clone(),
+        }
+    }
 }
 
 impl<R, P, G, T> Clone for FwdNode<R, P, G, T> {
@@ -103,6 +127,7 @@ impl<R, P, G, T> Clone for FwdNode<R, P, G, T> {
             forward_spec: Arc::clone(&self.forward_spec),
             forward_runtime: Arc::clone(&self.forward_runtime),
             bound: Arc::clone(&self.bound),
+            kernels: self.kernels.clone(),
         }
     }
 }
@@ -127,6 +152,7 @@ impl<R, P, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
             bound: Arc::new(
                 move |eps: &EList<G>, x: &TList<R, G>, _: TensorView<'_, R, T>| bound(eps, x),
             ),
+            kernels: None,
         }
     }
 
@@ -180,73 +206,63 @@ impl<R, P, G, T> fmt::Debug for RevNode<R, P, G, T> {
     }
 }
 
-/// `[x̂ − ε, x̂ + ε]` around every runtime entry of every slot: the set of spec contexts
-/// `approx_ctx` allows.
-pub(crate) fn boxes<R: RuntimeFloat, G>(eps: &EList<G>, x: &TList<R, G>) -> TList<Interval, G> {
-    let items = x
-        .slot_slices()
-        .zip(eps.as_slice())
-        .map(|(s, &e)| {
-            Owned(
-                s.iter()
-                    .map(|&v| Interval::around(v.to_f64_exact(), e))
-                    .collect(),
-            )
-        })
-        .collect();
-    TList::from_items(items)
+/// The box `[x̂ − ε, x̂ + ε]` around every entry of one slot.
+fn slot_box<R: RuntimeFloat>(slot: &Owned<R>, e: f64) -> Owned<Interval> {
+    Owned(
+        slot.0
+            .iter()
+            .map(|&v| Interval::around(v.to_f64_exact(), e))
+            .collect(),
+    )
 }
 
 /// The boxes `[x̂ⱼ − εⱼ, x̂ⱼ + εⱼ]` of the listed slots only, as sparse operands: what a
 /// kernel that reads only those slots needs (linear in the operands, not in the context).
-fn operand_boxes<R: RuntimeFloat, G>(
+fn operand_boxes<R: RuntimeFloat>(
     reads: &[usize],
-    eps: &EList<G>,
-    x: &TList<R, G>,
+    eps: &[f64],
+    vals: &[Owned<R>],
 ) -> Vec<(usize, Owned<Interval>)> {
-    let (items, eps) = (x.items(), eps.as_slice());
     reads
         .iter()
-        .map(|&p| {
-            let e = eps[p];
-            let boxed = items[p]
-                .0
-                .iter()
-                .map(|&v| Interval::around(v.to_f64_exact(), e))
-                .collect();
-            (p, Owned(boxed))
-        })
+        .map(|&p| (p, slot_box(&vals[p], eps[p])))
         .collect()
 }
 
-/// The enclosure node evaluated on the boxes around `x`: on the operand boxes only when the
-/// node records the slots it reads (every library op), else on the boxes of the whole context.
-fn enclosure_forward<R: RuntimeFloat, G: ShapeList, T: Shape>(
-    enclosure: &NodeData<Interval, (), G, T>,
-    eps: &EList<G>,
-    x: &TList<R, G>,
+/// The boxes around every slot of the context: the set of spec contexts `approx_ctx` allows.
+fn context_boxes<R: RuntimeFloat>(eps: &[f64], vals: &[Owned<R>]) -> Vec<Owned<Interval>> {
+    vals.iter().zip(eps).map(|(v, &e)| slot_box(v, e)).collect()
+}
+
+/// The enclosure node evaluated on the boxes around the runtime context: on the operand boxes
+/// only when the node records the slots it reads (every library op), else on the boxes of the
+/// whole context.
+fn enclosure_forward<R: RuntimeFloat>(
+    enclosure: &ErasedNode<Interval, ()>,
+    eps: &[f64],
+    vals: &[Owned<R>],
 ) -> Owned<Interval> {
-    match enclosure.erased().sparse() {
-        Some((reads, k)) => k.forward(Operands::sparse(&operand_boxes(reads, eps, x)), &()),
-        None => enclosure.forward(&boxes(eps, x), &()).into_data(),
+    match enclosure.sparse() {
+        Some((reads, k)) => k.forward(Operands::sparse(&operand_boxes(reads, eps, vals)), &()),
+        None => enclosure.forward(&mut context_boxes(eps, vals), &()),
     }
 }
 
-/// The enclosure node's VJP on the boxes around `x` and the seed box (see
+/// The enclosure node's VJP on the boxes around the runtime context and the seed box (see
 /// [`enclosure_forward`]).
-fn enclosure_vjp<R: RuntimeFloat, G: ShapeList, T: Shape>(
-    enclosure: &NodeData<Interval, (), G, T>,
-    eps: &EList<G>,
-    x: &TList<R, G>,
-    seed: Tensor<Interval, T>,
+fn enclosure_vjp<R: RuntimeFloat>(
+    enclosure: &ErasedNode<Interval, ()>,
+    eps: &[f64],
+    vals: &[Owned<R>],
+    seed: Owned<Interval>,
 ) -> Vec<(usize, Owned<Interval>)> {
-    match enclosure.erased().sparse() {
+    match enclosure.sparse() {
         Some((reads, k)) => k.vjp(
-            Operands::sparse(&operand_boxes(reads, eps, x)),
+            Operands::sparse(&operand_boxes(reads, eps, vals)),
             &(),
-            seed.into_data(),
+            seed,
         ),
-        None => enclosure.vjp(&boxes(eps, x), &(), &seed).into_entries(),
+        None => enclosure.vjp(&mut context_boxes(eps, vals), &(), seed, None),
     }
 }
 
@@ -258,6 +274,51 @@ pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) ->
             .zip(rt)
             .map(|(iv, &r)| iv.max_distance_from(r.to_f64_exact())),
     )
+}
+
+/// The forward bound of a lifted node ([`RevNode::lift`]) over the erased context: the
+/// distance from the runtime output `y` to the enclosure of the op on the input boxes.
+pub(crate) fn lifted_bound<R: RuntimeFloat>(
+    enclosure: &ErasedNode<Interval, ()>,
+    eps: &[f64],
+    vals: &[Owned<R>],
+    y: &[R],
+) -> f64 {
+    enclosure_distance(&enclosure_forward(enclosure, eps, vals).0, y)
+}
+
+/// The VJP bound of a lifted node over the erased context: for each slot, the distance from
+/// the runtime contribution (`c_rt`; absent means 0) to the enclosure of the op's VJP on the
+/// input boxes and the seed box `[δ̂ − εδ, δ̂ + εδ]`.
+pub(crate) fn lifted_vjp_bound<R: RuntimeFloat>(
+    enclosure: &ErasedNode<Interval, ()>,
+    eps: &[f64],
+    vals: &[Owned<R>],
+    e_seed: f64,
+    seed: &[R],
+    c_rt: &[(usize, Owned<R>)],
+) -> Vec<(usize, f64)> {
+    let seed_box = Owned(
+        seed.iter()
+            .map(|&v| Interval::around(v.to_f64_exact(), e_seed))
+            .collect(),
+    );
+    let c_enc = enclosure_vjp(enclosure, eps, vals, seed_box);
+    let mut out: Vec<(usize, f64)> = Vec::with_capacity(c_rt.len().max(c_enc.len()));
+    for (p, enc) in &c_enc {
+        let e = match c_rt.iter().find(|(q, _)| q == p) {
+            Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
+            None => norm_max(enc.0.iter().map(|iv| iv.max_distance_from(0.0))),
+        };
+        out.push((*p, e));
+    }
+    for (p, rt) in c_rt {
+        if !c_enc.iter().any(|(q, _)| q == p) {
+            // The enclosure says the spec contribution is exactly 0 here.
+            out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
+        }
+    }
+    out
 }
 
 impl<R, P, G, T> RevNode<R, P, G, T>
@@ -313,36 +374,31 @@ where
         runtime: Node<R, (), G, T>,
         enclosure: Node<Interval, (), G, T>,
     ) -> Self {
-        let enclosure = enclosure.into_data();
+        let enclosure = enclosure.into_data().erase();
         let enc_fwd = enclosure.clone();
         let bound = move |eps: &EList<G>, x: &TList<R, G>, y: TensorView<'_, R, T>| {
-            let enc = enclosure_forward(&enc_fwd, eps, x);
-            enclosure_distance(&enc.0, y.as_slice())
+            lifted_bound(&enc_fwd, eps.as_slice(), x.items(), y.as_slice())
         };
+        let enc_vjp = enclosure.clone();
         let vjp_bound = move |eps: &EList<G>,
                               x: &TList<R, G>,
                               e_seed: f64,
                               seed: TensorView<'_, R, T>,
                               c_rt: &[(usize, Owned<R>)]| {
-            let seed_box = seed.map(|&v| Interval::around(v.to_f64_exact(), e_seed));
-            let c_enc = enclosure_vjp(&enclosure, eps, x, seed_box);
-            let mut out: Vec<(usize, f64)> = Vec::with_capacity(c_rt.len().max(c_enc.len()));
-            for (p, enc) in &c_enc {
-                let e = match c_rt.iter().find(|(q, _)| q == p) {
-                    Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
-                    None => enclosure_distance(&enc.0, &vec![R::from_f64(0.0); enc.len()]),
-                };
-                out.push((*p, e));
-            }
-            for (p, rt) in c_rt {
-                if !c_enc.iter().any(|(q, _)| q == p) {
-                    // The enclosure says the spec contribution is exactly 0 here.
-                    out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
-                }
-            }
-            EContrib::from_entries(out)
+            EContrib::from_entries(lifted_vjp_bound(
+                &enc_vjp,
+                eps.as_slice(),
+                x.items(),
+                e_seed,
+                seed.as_slice(),
+                c_rt,
+            ))
         };
-        Self::from_parts(spec, runtime, bound, vjp_bound)
+        let mut node = Self::from_parts(spec, runtime, bound, vjp_bound);
+        if let Some(k) = node.fwd.kernels.as_mut() {
+            k.enclosure = Some(enclosure);
+        }
+        node
     }
 
     /// A reverse node from one op at the spec and runtime scalars and bound transformers that
@@ -365,6 +421,11 @@ where
     ) -> Self {
         let (spec, runtime) = (spec.into_data(), runtime.into_data());
         let name: Cow<'static, str> = Cow::Owned(runtime.name().to_owned());
+        let kernels = SideKernels {
+            spec: spec.erased().clone(),
+            runtime: runtime.erased().clone(),
+            enclosure: None,
+        };
         let (spec_f, rt_f, rt_j, rt_v) = (spec.clone(), runtime.clone(), runtime.clone(), runtime);
         RevNode {
             fwd: FwdNode {
@@ -372,6 +433,7 @@ where
                 forward_spec: Arc::new(move |x| spec_f.forward(x, &())),
                 forward_runtime: Arc::new(move |x| rt_f.forward(x, &())),
                 bound: Arc::new(bound),
+                kernels: Some(kernels),
             },
             jvp_runtime: Arc::new(move |x, dx| rt_j.jvp(x, dx, &())),
             vjp_spec: Arc::new(move |x, d| spec.vjp(x, &(), d)),

@@ -26,6 +26,40 @@ pub trait RuntimeFloat: crate::scalar::Real {
     const MAX_FINITE: f64;
     /// The value as an `f64` (exact).
     fn to_f64_exact(self) -> f64;
+
+    /// Whether every entry is `±0` (NaN is not). Implementations scan without an early exit,
+    /// so that the pass vectorises.
+    fn all_zero(xs: &[Self]) -> bool {
+        xs.iter().all(|v| v.to_f64_exact() == 0.0)
+    }
+
+    /// Whether every entry is finite (neither NaN nor `±∞`).
+    fn all_finite(xs: &[Self]) -> bool {
+        xs.iter().all(|v| v.to_f64_exact().is_finite())
+    }
+}
+
+/// The bit-pattern scans of [`RuntimeFloat::all_zero`] and [`RuntimeFloat::all_finite`] for a
+/// format whose bits are `$bits`: `|x|` as bits is 0 exactly for `±0`, and below the bits of
+/// `+∞` exactly for finite `x`. Chunks of 512 entries are folded branch-free (they vectorise);
+/// the scan stops after the first chunk that decides.
+macro_rules! bit_scans {
+    ($bits:ty, $abs_mask:expr, $inf:expr) => {
+        fn all_zero(xs: &[Self]) -> bool {
+            xs.chunks(512).all(|c| {
+                c.iter()
+                    .fold(0, |acc: $bits, v| acc | (v.to_bits() & $abs_mask))
+                    == 0
+            })
+        }
+        fn all_finite(xs: &[Self]) -> bool {
+            xs.chunks(512).all(|c| {
+                c.iter()
+                    .fold(0, |acc: $bits, v| acc.max(v.to_bits() & $abs_mask))
+                    < $inf
+            })
+        }
+    };
 }
 
 impl RuntimeFloat for f32 {
@@ -35,6 +69,7 @@ impl RuntimeFloat for f32 {
     fn to_f64_exact(self) -> f64 {
         f64::from(self)
     }
+    bit_scans!(u32, 0x7fff_ffff, 0x7f80_0000);
 }
 
 impl RuntimeFloat for f64 {
@@ -44,6 +79,7 @@ impl RuntimeFloat for f64 {
     fn to_f64_exact(self) -> f64 {
         self
     }
+    bit_scans!(u64, 0x7fff_ffff_ffff_ffff, 0x7ff0_0000_0000_0000);
 }
 
 /// `2^k` as an `f64`, exactly (built from the bit pattern), rounded upward when `k` is below

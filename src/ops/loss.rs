@@ -211,27 +211,33 @@ where
         S::Size: NonZero,
     {
         let (rows, last) = rows_of::<S>();
-        let inv_rows = move || A::one() / A::from_i64(rows as i64);
-        // ∂L/∂z
-        let grad_z = move |z: &[A], t: &[A]| -> Vec<A> {
-            let p = softmax_rows(z, last);
-            let mut gz = Vec::with_capacity(z.len());
-            for (pr, tr) in p.chunks(last).zip(t.chunks(last)) {
-                let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
-                gz.extend(
-                    pr.iter()
-                        .zip(tr)
-                        .map(|(&pi, &ti)| (pi * mass - ti) * inv_rows()),
-                );
+        let inv_rows = A::one() / A::from_i64(rows as i64);
+        // ∂L/∂z = (1/R)(p Σt − t) and ∂L/∂t = −(1/R) log_softmax(z), row by row from one pass
+        // of exponentials (`p` and `log_softmax` computed exactly as by `softmax_rows` and
+        // `log_softmax_rows`); either may be skipped.
+        let grads = move |z: &[A], t: &[A], want_z: bool, want_t: bool| -> (Vec<A>, Vec<A>) {
+            let mut gz = Vec::with_capacity(if want_z { z.len() } else { 0 });
+            let mut gt = Vec::with_capacity(if want_t { z.len() } else { 0 });
+            let mut e: Vec<A> = Vec::with_capacity(last);
+            for (zr, tr) in z.chunks(last).zip(t.chunks(last)) {
+                let m = zr.iter().fold(zr[0], |m, &v| m.max(v));
+                e.clear();
+                e.extend(zr.iter().map(|&v| (v - m).exp()));
+                let s = e.iter().fold(A::zero(), |acc, &v| acc + v);
+                if want_z {
+                    let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
+                    gz.extend(
+                        e.iter()
+                            .zip(tr)
+                            .map(|(&ei, &ti)| (ei / s * mass - ti) * inv_rows),
+                    );
+                }
+                if want_t {
+                    let lse = s.ln();
+                    gt.extend(zr.iter().map(|&v| -(v - m - lse) * inv_rows));
+                }
             }
-            gz
-        };
-        // ∂L/∂t
-        let grad_t = move |z: &[A]| -> Vec<A> {
-            log_softmax_rows(z, last)
-                .iter()
-                .map(|&v| -v * inv_rows())
-                .collect()
+            (gz, gt)
         };
         Kernel::new(
             "cross_entropy",
@@ -242,11 +248,11 @@ where
                     .iter()
                     .zip(ctx.get(target).iter())
                     .fold(A::zero(), |acc, (&l, &t)| acc + t * l);
-                Tensor::new(-s * inv_rows())
+                Tensor::new(-s * inv_rows)
             },
             move |ctx, dctx, _| {
                 let (z, t) = (ctx.get(logits), ctx.get(target));
-                let (gz, gt) = (grad_z(z.as_slice(), t.as_slice()), grad_t(z.as_slice()));
+                let (gz, gt) = grads(z.as_slice(), t.as_slice(), true, true);
                 let dz = dctx.get(logits);
                 let dt = dctx.get(target);
                 let a = gz
@@ -262,15 +268,21 @@ where
             move |ctx, _, seed| {
                 let d = seed.as_slice()[0];
                 let (z, t) = (ctx.get(logits), ctx.get(target));
-                Pullback::none()
-                    .with_if(ctx, logits, || {
-                        let gz = grad_z(z.as_slice(), t.as_slice());
-                        Tensor::from_vec_unchecked(gz.into_iter().map(|g| g * d).collect())
-                    })
-                    .with_if(ctx, target, || {
-                        let gt = grad_t(z.as_slice());
-                        Tensor::from_vec_unchecked(gt.into_iter().map(|g| g * d).collect())
-                    })
+                let (want_z, want_t) = (ctx.wants(logits), ctx.wants(target));
+                let (gz, gt) = grads(z.as_slice(), t.as_slice(), want_z, want_t);
+                let times_d =
+                    |g: Vec<A>| Tensor::from_vec_unchecked(g.into_iter().map(|g| g * d).collect());
+                let pullback = Pullback::none();
+                let pullback = if want_z {
+                    pullback.with(logits, times_d(gz))
+                } else {
+                    pullback
+                };
+                if want_t {
+                    pullback.with(target, times_d(gt))
+                } else {
+                    pullback
+                }
             },
         )
     }
