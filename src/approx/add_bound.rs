@@ -121,7 +121,7 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
             ex
         } else if x.is_empty() {
             0.0
-        } else if x.iter().any(|v| !v.to_f64_exact().is_finite()) {
+        } else if !R::all_finite(x) {
             f64::INFINITY
         } else {
             ex

@@ -214,6 +214,15 @@ impl<R, P> Clone for ErasedRev<R, P> {
 }
 
 impl<R, P> ErasedRev<R, P> {
+    /// The slots the node reads, when recorded: for a node built from one op, that op's
+    /// operands, which are also the only slots its bound transformers read.
+    pub(crate) fn reads(&self) -> Option<&[usize]> {
+        match &self.fwd.maps {
+            Maps::Kernels(k) => k.runtime.reads.as_deref(),
+            Maps::Closures { .. } => None,
+        }
+    }
+
     fn closures(&self) -> &ClosureVjps<R, P> {
         match &self.fwd.maps {
             Maps::Closures { vjp: Some(v), .. } => v,
@@ -306,19 +315,48 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
     }
 }
 
-/// `evalBounds` in one pass: the runtime context and its bounds, slot by slot.
+/// `evalBounds` in one pass: the runtime context and its bounds, slot by slot. With `needed`
+/// (one flag per node), the bound of a node whose flag is off is not computed and recorded as
+/// `+∞` (always sound); the caller guarantees that nothing reads it.
 fn eval_certified_raw<R: RuntimeFloat, P>(
     nodes: &[&ErasedFwd<R, P>],
     mut vals: Slots<R>,
     mut eps: Vec<f64>,
+    needed: Option<&[bool]>,
 ) -> (Slots<R>, Vec<f64>) {
-    for node in nodes {
+    for (k, node) in nodes.iter().enumerate() {
         let y = node.forward_runtime(&mut vals);
-        let e = node.bound(&mut eps, &mut vals, &y);
+        let e = if needed.is_none_or(|n| n[k]) {
+            node.bound(&mut eps, &mut vals, &y)
+        } else {
+            f64::INFINITY
+        };
         eps.push(e);
         vals.push(y);
     }
     (vals, eps)
+}
+
+/// Which node outputs some later node reads (`n_inputs` slots before the first output), for
+/// nodes that record their operand slots; a node that does not (built from closures) may read
+/// every earlier slot.
+fn outputs_read_later<R, P>(n_inputs: usize, nodes: &[ErasedRev<R, P>]) -> Vec<bool> {
+    let mut read = vec![false; nodes.len()];
+    let mut read_all = false;
+    for k in (0..nodes.len()).rev() {
+        read[k] |= read_all;
+        match nodes[k].reads() {
+            Some(slots) => {
+                for &j in slots {
+                    if let Some(r) = j.checked_sub(n_inputs) {
+                        read[r] = true;
+                    }
+                }
+            }
+            None => read_all = true,
+        }
+    }
+    read
 }
 
 /// `evalBounds` following the Lean recursion: the bound of node `k` is computed from the
@@ -409,7 +447,8 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 EList::from_vec_unchecked(
-                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec()).1,
+                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec(), None)
+                        .1,
                 )
             }
 
@@ -440,7 +479,7 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 let (v, e) =
-                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec());
+                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec(), None);
                 (TList::from_items(v), EList::from_vec_unchecked(e))
             }
 
@@ -745,7 +784,11 @@ where
         Cat<G, Ss>: ExpectsContext<G2>,
     {
         let fwd: Vec<&ErasedFwd<R, P>> = self.nodes.iter().map(|n| &n.fwd).collect();
-        let (vals, eps) = eval_certified_raw(&fwd, x.into_items(), eps_in.into_vec());
+        // The reverse sweep reads the forward bound of a slot only through the VJP bounds of
+        // the nodes reading it: the others (the loss's, typically) are not computed.
+        let needed = outputs_read_later(G::LEN, &self.nodes);
+        let (vals, eps) =
+            eval_certified_raw(&fwd, x.into_items(), eps_in.into_vec(), Some(&needed));
         let mut acc = BoundAccumulator {
             nodes: &self.nodes,
             vals,

@@ -403,7 +403,9 @@ where
 
     /// A reverse node from one op at the spec and runtime scalars and bound transformers that
     /// also receive the runtime result (`bound ε xR ŷ`, `vjp_bound ε xR εδ δR ĉ`), so they need
-    /// not recompute it. The caller asserts both soundness laws.
+    /// not recompute it. The caller asserts both soundness laws, and that the bounds read (of
+    /// `ε` and `xR`) only the slots the runtime node records as its operands: a graph skips
+    /// the forward bounds nobody reads.
     pub(crate) fn from_parts(
         spec: Node<P, (), G, T>,
         runtime: Node<R, (), G, T>,

@@ -137,13 +137,12 @@ pub fn neg<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
 pub fn relu<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
     a: Idx<G, S>,
 ) -> RevNode<R, P, G, S> {
-    let finite = |v: &[R]| v.iter().all(|x| x.to_f64_exact().is_finite());
     RevNode::from_parts(
         ops::relu(a),
         ops::relu(a),
         move |eps: &EList<G>, ctx: &TList<R, G>, _: TensorView<'_, R, S>| {
             let e = eps.get(a);
-            if e >= 0.0 && finite(ctx.get(a).as_slice()) {
+            if e >= 0.0 && R::all_finite(ctx.get(a).as_slice()) {
                 e
             } else {
                 f64::INFINITY
@@ -156,18 +155,32 @@ pub fn relu<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
               _: &[(usize, Owned<R>)]| {
             let (e, x) = (eps.get(a), ctx.get(a));
             let (x, d) = (x.as_slice(), d.as_slice());
-            // One branch-free pass: the largest |δ̂ᵢ| where the step may flip (−1: none),
-            // whether some step is surely 1, and `v · 0` (NaN for a non-finite entry).
-            let (mut flip, mut on, mut bad) = (-1.0f64, 0.0f64, 0.0f64);
-            for (xi, di) in x.iter().zip(d) {
+            // Non-finite entries first (bit scans), then one branch-free pass in eight
+            // independent lanes: the largest |δ̂ᵢ| where the step may flip (−1: none), and
+            // whether some step is surely 1.
+            let finite = R::all_finite(x) && R::all_finite(d);
+            const L: usize = 8;
+            let (mut flips, mut ons) = ([-1.0f64; L], [0.0f64; L]);
+            let lane = |flip: &mut f64, on: &mut f64, xi: R, di: R| {
                 let (xi, di) = (xi.to_f64_exact(), di.to_f64_exact());
                 let ambiguous = xi <= e && xi >= -e;
                 let m = if ambiguous { di.abs() } else { -1.0 };
-                flip = if m > flip { m } else { flip };
-                on = if xi > e { 1.0 } else { on };
-                bad += xi * 0.0 + di * 0.0;
+                *flip = if m > *flip { m } else { *flip };
+                *on = if xi > e { 1.0 } else { *on };
+            };
+            let (xc, dc) = (x.chunks_exact(L), d.chunks_exact(L));
+            let (xr, dr) = (xc.remainder(), dc.remainder());
+            for (cx, cd) in xc.zip(dc) {
+                for j in 0..L {
+                    lane(&mut flips[j], &mut ons[j], cx[j], cd[j]);
+                }
             }
-            let bound = if !(e >= 0.0 && ed >= 0.0) || bad.is_nan() {
+            for (j, (&xi, &di)) in xr.iter().zip(dr).enumerate() {
+                lane(&mut flips[j], &mut ons[j], xi, di);
+            }
+            let flip = flips.into_iter().fold(-1.0, f64::max);
+            let on = ons.into_iter().fold(0.0, f64::max);
+            let bound = if !(e >= 0.0 && ed >= 0.0) || !finite {
                 f64::INFINITY
             } else if flip >= 0.0 {
                 add_up(flip, ed) // ≥ ed, so it also covers the entries whose step is 1

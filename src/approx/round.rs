@@ -40,11 +40,13 @@ pub trait RuntimeFloat: crate::scalar::Real {
 }
 
 /// The bit-pattern scans of [`RuntimeFloat::all_zero`] and [`RuntimeFloat::all_finite`] for a
-/// format whose bits are `$bits`: `|x|` as bits is 0 exactly for `±0`, and below the bits of
-/// `+∞` exactly for finite `x`. Chunks of 512 entries are folded branch-free (they vectorise);
-/// the scan stops after the first chunk that decides.
+/// format whose bits are `$bits` (signed view `$signed`): `|x|` as bits is 0 exactly for `±0`,
+/// and below the bits of `+∞` exactly for finite `x` (compared as signed integers, which the
+/// sign bit cleared allows, and which baseline SSE2 compares four at a time). Chunks of 512
+/// entries are folded branch-free (they vectorise); the scan stops after the first chunk that
+/// decides.
 macro_rules! bit_scans {
-    ($bits:ty, $abs_mask:expr, $inf:expr) => {
+    ($bits:ty, $signed:ty, $abs_mask:expr, $inf:expr) => {
         fn all_zero(xs: &[Self]) -> bool {
             xs.chunks(512).all(|c| {
                 c.iter()
@@ -54,9 +56,10 @@ macro_rules! bit_scans {
         }
         fn all_finite(xs: &[Self]) -> bool {
             xs.chunks(512).all(|c| {
-                c.iter()
-                    .fold(0, |acc: $bits, v| acc.max(v.to_bits() & $abs_mask))
-                    < $inf
+                let infinite = c.iter().fold(0, |acc: $bits, v| {
+                    acc | <$bits>::from(((v.to_bits() & $abs_mask) as $signed) >= $inf)
+                });
+                infinite == 0
             })
         }
     };
@@ -69,7 +72,7 @@ impl RuntimeFloat for f32 {
     fn to_f64_exact(self) -> f64 {
         f64::from(self)
     }
-    bit_scans!(u32, 0x7fff_ffff, 0x7f80_0000);
+    bit_scans!(u32, i32, 0x7fff_ffff, 0x7f80_0000);
 }
 
 impl RuntimeFloat for f64 {
@@ -79,7 +82,7 @@ impl RuntimeFloat for f64 {
     fn to_f64_exact(self) -> f64 {
         self
     }
-    bit_scans!(u64, 0x7fff_ffff_ffff_ffff, 0x7ff0_0000_0000_0000);
+    bit_scans!(u64, i64, 0x7fff_ffff_ffff_ffff, 0x7ff0_0000_0000_0000);
 }
 
 /// `2^k` as an `f64`, exactly (built from the bit pattern), rounded upward when `k` is below
@@ -232,6 +235,59 @@ pub fn norm_max(terms: impl IntoIterator<Item = f64>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bit scans agree with the obvious definitions, for a bad entry anywhere in a long
+    /// slice (inside the first chunk, a later chunk, the last entry).
+    fn scans_agree<F: RuntimeFloat>(specials: &[F], ordinary: F) {
+        let reference_zero = |xs: &[F]| xs.iter().all(|v| v.to_f64_exact() == 0.0);
+        let reference_finite = |xs: &[F]| xs.iter().all(|v| v.to_f64_exact().is_finite());
+        for len in [0, 1, 7, 512, 1300] {
+            for &pos in &[0, 3, 511, 512, 1299] {
+                for &fill in &[F::zero(), -F::zero(), ordinary] {
+                    for &special in specials {
+                        let mut xs = vec![fill; len];
+                        if pos < len {
+                            xs[pos] = special;
+                        }
+                        assert_eq!(F::all_zero(&xs), reference_zero(&xs), "{len} {pos}");
+                        assert_eq!(F::all_finite(&xs), reference_finite(&xs), "{len} {pos}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bit_scans_match_their_definitions() {
+        scans_agree::<f32>(
+            &[
+                0.0,
+                -0.0,
+                f32::from_bits(1),
+                f32::MAX,
+                -f32::MAX,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                -f32::NAN,
+            ],
+            1.5,
+        );
+        scans_agree::<f64>(
+            &[
+                0.0,
+                -0.0,
+                f64::from_bits(1),
+                f64::MAX,
+                -f64::MAX,
+                f64::INFINITY,
+                f64::NEG_INFINITY,
+                f64::NAN,
+                -f64::NAN,
+            ],
+            -2.25,
+        );
+    }
 
     #[test]
     fn half_ulp_of_f32_matches_the_definition() {
