@@ -59,6 +59,9 @@ fn with_eps<G, O>(eps: &mut Vec<f64>, f: impl FnOnce(&EList<G>) -> O) -> O {
 }
 
 /// How an erased node runs its spec and runtime maps.
+// One per node, stored inline in the graph's node vector: boxing the kernels would add a
+// pointer chase to every node call of every pass.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Maps<R, P> {
     /// One op at both scalars (library ops): its erased nodes, called on the slots directly.
     Kernels(SideKernels<R, P>),

@@ -180,7 +180,7 @@ pub fn relu<R: RuntimeFloat, P: SpecScalar, G: ShapeList, S: Shape>(
             }
             let flip = flips.into_iter().fold(-1.0, f64::max);
             let on = ons.into_iter().fold(0.0, f64::max);
-            let bound = if !(e >= 0.0 && ed >= 0.0) || !finite {
+            let bound = if !(e >= 0.0 && ed >= 0.0 && finite) {
                 f64::INFINITY
             } else if flip >= 0.0 {
                 add_up(flip, ed) // ≥ ed, so it also covers the entries whose step is 1
