@@ -206,7 +206,7 @@ impl<A, S> Tensor<A, S> {
     where
         S: Shape,
     {
-        Self::from_buffer((0..S::SIZE).map(f).collect())
+        Self::from_buffer(collect_buffer(S::SIZE, f))
     }
 
     /// The entry at multi-index `idx` (outermost first) is `f(idx)`.
@@ -357,8 +357,9 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
     }
 
     /// Applies `f` to every entry.
-    pub fn map<B>(&self, f: impl FnMut(&D::Elem) -> B) -> Tensor<B, S> {
-        Tensor::from_buffer(self.iter().map(f).collect())
+    pub fn map<B>(&self, mut f: impl FnMut(&D::Elem) -> B) -> Tensor<B, S> {
+        let a = self.as_slice();
+        Tensor::from_buffer(collect_buffer(a.len(), |i| f(&a[i])))
     }
 
     /// Combines corresponding entries of two tensors of the same shape (Lean's `map2`).
@@ -371,12 +372,10 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
         D2: Data,
         S2: SameShape<S>,
     {
-        Tensor::from_buffer(
-            self.iter()
-                .zip(rhs.as_slice())
-                .map(|(a, b)| f(a, b))
-                .collect(),
-        )
+        let (a, b) = (self.as_slice(), rhs.as_slice());
+        let n = a.len().min(b.len());
+        let (a, b) = (&a[..n], &b[..n]);
+        Tensor::from_buffer(collect_buffer(n, |i| f(&a[i], &b[i])))
     }
 }
 
@@ -392,7 +391,10 @@ impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
         D2::Elem: SameElement<A>,
     {
         let rhs = <D2::Elem as SameElement<A>>::same_slice(rhs.as_slice());
-        Tensor::from_buffer(self.iter().zip(rhs).map(|(a, b)| f(a, b)).collect())
+        let a = self.as_slice();
+        let n = a.len().min(rhs.len());
+        let (a, b) = (&a[..n], &rhs[..n]);
+        Tensor::from_buffer(collect_buffer(n, |i| f(&a[i], &b[i])))
     }
 
     /// Entrywise sum `self + rhs` (Lean's `addSpec`).
@@ -559,6 +561,18 @@ impl<A: fmt::Display, D: Data<Elem = A>, S: Shape> fmt::Debug for TensorBase<D, 
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor{:?} ", S::dims().as_slice())?;
         write_nested(f, self.as_slice(), &S::dims())
+    }
+}
+
+/// The buffer of the `len` entries `item(0), item(1), …` (each computed once, in order). A
+/// buffer of exactly [`INLINE`] entries — the common small tensor — is built as an array, without
+/// the per-entry capacity checks of `collect`.
+#[inline]
+fn collect_buffer<B>(len: usize, item: impl FnMut(usize) -> B) -> SmallVec<[B; INLINE]> {
+    if len == INLINE {
+        SmallVec::from_buf(core::array::from_fn(item))
+    } else {
+        (0..len).map(item).collect()
     }
 }
 
