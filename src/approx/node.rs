@@ -14,6 +14,8 @@ use core::fmt;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
@@ -222,7 +224,7 @@ fn operand_boxes<R: RuntimeFloat>(
     reads: &[usize],
     eps: &[f64],
     vals: &[Owned<R>],
-) -> Vec<(usize, Owned<Interval>)> {
+) -> SmallVec<[(usize, Owned<Interval>); 2]> {
     reads
         .iter()
         .map(|&p| (p, slot_box(&vals[p], eps[p])))
