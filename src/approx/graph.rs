@@ -18,11 +18,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use frunk::HNil;
+use smallvec::SmallVec;
 
 use crate::approx::add_bound::{AddBound, CtxAddBound};
 use crate::approx::elist::EList;
 use crate::approx::node::{
-    EContrib, FwdNode, RevNode, SideKernels, lifted_bound, lifted_vjp_bound,
+    BoundEntries, EContrib, FwdNode, RevNode, SideKernels, lifted_bound, lifted_vjp_bound,
 };
 use crate::approx::round::RuntimeFloat;
 use crate::approx::spec::SpecScalar;
@@ -265,13 +266,13 @@ impl<R: RuntimeFloat, P> ErasedRev<R, P> {
         e_seed: f64,
         seed: &Owned<R>,
         c: &[(usize, Owned<R>)],
-    ) -> Vec<(usize, f64)> {
+    ) -> BoundEntries {
         match &self.fwd.maps {
             Maps::Kernels(SideKernels {
                 enclosure: Some(enc),
                 ..
             }) => lifted_vjp_bound(enc, eps, vals, e_seed, seed.as_slice(), c),
-            _ => (self.vjp_bound)(eps, vals, e_seed, seed, c),
+            _ => BoundEntries::from_vec((self.vjp_bound)(eps, vals, e_seed, seed, c)),
         }
     }
 }
@@ -631,6 +632,7 @@ where
     B: AddBound<R>,
 {
     type Contribution = Contribution<R>;
+    type Pulled = SmallVec<[(usize, Contribution<R>); 2]>;
     fn len(&self) -> usize {
         self.seed.len()
     }
@@ -642,7 +644,7 @@ where
             self.seed[slot].add_zero();
         }
     }
-    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)> {
+    fn pop_and_pull(&mut self, k: usize) -> Self::Pulled {
         self.vals.pop();
         self.eps.pop();
         let seed_out = self.seed.pop().expect("the seed covers every slot");
@@ -668,9 +670,9 @@ where
 /// tensor or a zero bound for the other.
 fn merge_contributions<R>(
     values: Vec<(usize, Owned<R>)>,
-    bounds: Vec<(usize, f64)>,
-) -> Vec<(usize, Contribution<R>)> {
-    let mut out: Vec<(usize, Contribution<R>)> = values
+    bounds: BoundEntries,
+) -> SmallVec<[(usize, Contribution<R>); 2]> {
+    let mut out: SmallVec<[(usize, Contribution<R>); 2]> = values
         .into_iter()
         .map(|(p, v)| (p, (Some(v), 0.0)))
         .collect();

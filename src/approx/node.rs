@@ -278,6 +278,9 @@ pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) ->
     )
 }
 
+/// The bounds of a VJP's contributions, slot by slot (inline for up to two operands).
+pub(crate) type BoundEntries = SmallVec<[(usize, f64); 2]>;
+
 /// The forward bound of a lifted node ([`RevNode::lift`]) over the erased context: the
 /// distance from the runtime output `y` to the enclosure of the op on the input boxes.
 pub(crate) fn lifted_bound<R: RuntimeFloat>(
@@ -299,14 +302,14 @@ pub(crate) fn lifted_vjp_bound<R: RuntimeFloat>(
     e_seed: f64,
     seed: &[R],
     c_rt: &[(usize, Owned<R>)],
-) -> Vec<(usize, f64)> {
+) -> BoundEntries {
     let seed_box = Owned(
         seed.iter()
             .map(|&v| Interval::around(v.to_f64_exact(), e_seed))
             .collect(),
     );
     let c_enc = enclosure_vjp(enclosure, eps, vals, seed_box);
-    let mut out: Vec<(usize, f64)> = Vec::with_capacity(c_rt.len().max(c_enc.len()));
+    let mut out = BoundEntries::new();
     for (p, enc) in &c_enc {
         let e = match c_rt.iter().find(|(q, _)| q == p) {
             Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
@@ -387,14 +390,14 @@ where
                               e_seed: f64,
                               seed: TensorView<'_, R, T>,
                               c_rt: &[(usize, Owned<R>)]| {
-            EContrib::from_entries(lifted_vjp_bound(
+            EContrib::from_entries(Vec::from_iter(lifted_vjp_bound(
                 &enc_vjp,
                 eps.as_slice(),
                 x.items(),
                 e_seed,
                 seed.as_slice(),
                 c_rt,
-            ))
+            )))
         };
         let mut node = Self::from_parts(spec, runtime, bound, vjp_bound);
         if let Some(k) = node.fwd.kernels.as_mut() {

@@ -55,13 +55,15 @@ pub(crate) fn jvp<A>(
 pub(crate) trait ReverseAccumulator {
     /// A node's contribution to one slot.
     type Contribution;
+    /// A node's contributions to distinct earlier slots.
+    type Pulled: IntoIterator<Item = (usize, Self::Contribution)>;
     /// Number of slots currently held.
     fn len(&self) -> usize;
     /// Applies `times` dense additions of an exactly-zero contribution to `slot`.
     fn add_zeros(&mut self, slot: usize, times: usize);
     /// Removes the last slot (the output of node `k`, already brought up to date) and pulls
     /// its seed back through node `k`, returning the contributions to distinct earlier slots.
-    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Self::Contribution)>;
+    fn pop_and_pull(&mut self, k: usize) -> Self::Pulled;
     /// Adds a contribution to `slot` (the existing seed on the left).
     fn add(&mut self, slot: usize, c: Self::Contribution);
 }
@@ -112,6 +114,7 @@ where
     F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
 {
     type Contribution = Owned<A>;
+    type Pulled = Vec<(usize, Owned<A>)>;
     fn len(&self) -> usize {
         self.seed.len()
     }
