@@ -206,7 +206,7 @@ impl<A, S> Tensor<A, S> {
     where
         S: Shape,
     {
-        Self::from_buffer(collect_buffer(S::SIZE, f))
+        Self::from_buffer(collect_buffer(S::SIZE, (0..S::SIZE).map(f)))
     }
 
     /// The entry at multi-index `idx` (outermost first) is `f(idx)`.
@@ -357,9 +357,9 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
     }
 
     /// Applies `f` to every entry.
-    pub fn map<B>(&self, mut f: impl FnMut(&D::Elem) -> B) -> Tensor<B, S> {
+    pub fn map<B>(&self, f: impl FnMut(&D::Elem) -> B) -> Tensor<B, S> {
         let a = self.as_slice();
-        Tensor::from_buffer(collect_buffer(a.len(), |i| f(&a[i])))
+        Tensor::from_buffer(collect_buffer(a.len(), a.iter().map(f)))
     }
 
     /// Combines corresponding entries of two tensors of the same shape (Lean's `map2`).
@@ -374,8 +374,7 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
     {
         let (a, b) = (self.as_slice(), rhs.as_slice());
         let n = a.len().min(b.len());
-        let (a, b) = (&a[..n], &b[..n]);
-        Tensor::from_buffer(collect_buffer(n, |i| f(&a[i], &b[i])))
+        Tensor::from_buffer(collect_buffer(n, a.iter().zip(b).map(|(x, y)| f(x, y))))
     }
 }
 
@@ -393,8 +392,7 @@ impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
         let rhs = <D2::Elem as SameElement<A>>::same_slice(rhs.as_slice());
         let a = self.as_slice();
         let n = a.len().min(rhs.len());
-        let (a, b) = (&a[..n], &rhs[..n]);
-        Tensor::from_buffer(collect_buffer(n, |i| f(&a[i], &b[i])))
+        Tensor::from_buffer(collect_buffer(n, a.iter().zip(rhs).map(|(x, y)| f(x, y))))
     }
 
     /// Entrywise sum `self + rhs` (Lean's `addSpec`).
@@ -564,15 +562,17 @@ impl<A: fmt::Display, D: Data<Elem = A>, S: Shape> fmt::Debug for TensorBase<D, 
     }
 }
 
-/// The buffer of the `len` entries `item(0), item(1), …` (each computed once, in order). A
-/// buffer of exactly [`INLINE`] entries — the common small tensor — is built as an array, without
-/// the per-entry capacity checks of `collect`.
+/// The buffer of the entries of `items`, of which there are `len` (each computed once, in
+/// order). A buffer of exactly [`INLINE`] entries — the common small tensor — is built as an
+/// array, without the per-entry capacity checks of `collect`; longer ones are collected.
 #[inline]
-fn collect_buffer<B>(len: usize, item: impl FnMut(usize) -> B) -> SmallVec<[B; INLINE]> {
+fn collect_buffer<B>(len: usize, mut items: impl Iterator<Item = B>) -> SmallVec<[B; INLINE]> {
     if len == INLINE {
-        SmallVec::from_buf(core::array::from_fn(item))
+        SmallVec::from_buf(core::array::from_fn(|_| {
+            items.next().expect("the iterator yields `len` items")
+        }))
     } else {
-        (0..len).map(item).collect()
+        items.collect()
     }
 }
 
