@@ -7,6 +7,7 @@
 //! `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` for all `x, dx, δ` (Lean's `Node.correct`), which
 //! [`Node`] promises and [`check_adjoint`](crate::autograd::check_adjoint) tests.
 
+use core::any::Any;
 use core::fmt;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -36,7 +37,41 @@ use crate::tlist::TList;
 /// linear in N. A node built by [`NodeData::new`] keeps its typed closures.
 pub struct NodeData<A, D, G, T> {
     node: ErasedNode<A, D>,
-    typed: Option<Arc<dyn TypedKernel<A, D, G, T>>>,
+    /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
+    /// glue of a node depends on its context `G` (which would otherwise be compiled once per
+    /// node of a long graph), and the typed entry points that know their concrete type.
+    typed: Option<Arc<dyn Any + Send + Sync>>,
+    calls: Option<TypedCalls<A, D, G, T>>,
+}
+
+/// Plain function pointers (no drop glue) that call the closures stored in
+/// [`NodeData::typed`].
+struct TypedCalls<A, D, G, T> {
+    forward: fn(&(dyn Any + Send + Sync), &TList<A, G>, &D) -> Tensor<A, T>,
+    jvp: fn(&(dyn Any + Send + Sync), &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>,
+    vjp: fn(&(dyn Any + Send + Sync), &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>,
+}
+
+impl<A, D, G, T> Clone for TypedCalls<A, D, G, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A, D, G, T> Copy for TypedCalls<A, D, G, T> {}
+
+impl<A, D, G, T> TypedCalls<A, D, G, T> {
+    /// The entry points for the closures `K` (those of `_closures`), stored as `dyn Any`.
+    fn of<K: TypedKernel<A, D, G, T> + 'static>(_closures: &K) -> Self {
+        fn kernel<K: 'static>(any: &(dyn Any + Send + Sync)) -> &K {
+            any.downcast_ref::<K>()
+                .expect("a node's typed entry points match its closures")
+        }
+        TypedCalls {
+            forward: |k, ctx, d| kernel::<K>(k).forward(ctx, d),
+            jvp: |k, ctx, dctx, d| kernel::<K>(k).jvp(ctx, dctx, d),
+            vjp: |k, ctx, d, seed| kernel::<K>(k).vjp(ctx, d, seed),
+        }
+    }
 }
 
 impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
@@ -44,6 +79,7 @@ impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
         NodeData {
             node: self.node.clone(),
             typed: self.typed.clone(),
+            calls: self.calls,
         }
     }
 }
@@ -125,6 +161,7 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
         vjp: impl Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync + 'static,
     ) -> Self {
         let typed = Arc::new(TypedFns { forward, jvp, vjp });
+        let calls = TypedCalls::of(&*typed);
         NodeData {
             node: ErasedNode {
                 name: Cow::Borrowed("node"),
@@ -136,6 +173,7 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
                 })),
             },
             typed: Some(typed),
+            calls: Some(calls),
         }
     }
 }
@@ -144,7 +182,11 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
     /// A node from a context-free kernel whose slots the caller has checked against `G`.
     #[inline]
     pub(crate) fn from_erased(node: ErasedNode<A, D>) -> Self {
-        NodeData { node, typed: None }
+        NodeData {
+            node,
+            typed: None,
+            calls: None,
+        }
     }
 
     /// The same node with a display name (used in `Debug` output and graph export).
@@ -179,25 +221,25 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
 impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// `forward ctx d`: the node's output.
     pub fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        match &self.typed {
-            Some(t) => t.forward(ctx, d),
-            None => Tensor::from_data_unchecked(self.node.forward_at(ctx.items(), d)),
+        match (&self.typed, self.calls) {
+            (Some(t), Some(c)) => (c.forward)(&**t, ctx, d),
+            _ => Tensor::from_data_unchecked(self.node.forward_at(ctx.items(), d)),
         }
     }
 
     /// `jvp ctx dctx d`: the output tangent for the input tangents `dctx`.
     pub fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        match &self.typed {
-            Some(t) => t.jvp(ctx, dctx, d),
-            None => Tensor::from_data_unchecked(self.node.jvp_at(ctx.items(), dctx.items(), d)),
+        match (&self.typed, self.calls) {
+            (Some(t), Some(c)) => (c.jvp)(&**t, ctx, dctx, d),
+            _ => Tensor::from_data_unchecked(self.node.jvp_at(ctx.items(), dctx.items(), d)),
         }
     }
 
     /// `vjp ctx d δ`: the cotangent of the whole context for the output cotangent `δ`.
     pub fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
-        match &self.typed {
-            Some(t) => t.vjp(ctx, d, seed),
-            None => {
+        match (&self.typed, self.calls) {
+            (Some(t), Some(c)) => (c.vjp)(&**t, ctx, d, seed),
+            _ => {
                 Cotangent::from_entries(self.node.vjp_at(ctx.items(), d, seed.clone().into_data()))
             }
         }
