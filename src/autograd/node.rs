@@ -40,17 +40,20 @@ pub struct NodeData<A, D, G, T> {
     /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
     /// glue of a node depends on its context `G` (which would otherwise be compiled once per
     /// node of a long graph), and the typed entry points that know their concrete type.
-    typed: Option<Arc<dyn Any + Send + Sync>>,
+    typed: Option<Arc<Closures>>,
     calls: Option<TypedCalls<A, D, G, T>>,
 }
 
 /// Plain function pointers (no drop glue) that call the closures stored in
 /// [`NodeData::typed`].
 struct TypedCalls<A, D, G, T> {
-    forward: fn(&(dyn Any + Send + Sync), &TList<A, G>, &D) -> Tensor<A, T>,
-    jvp: fn(&(dyn Any + Send + Sync), &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>,
-    vjp: fn(&(dyn Any + Send + Sync), &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>,
+    forward: fn(&Closures, &TList<A, G>, &D) -> Tensor<A, T>,
+    jvp: fn(&Closures, &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>,
+    vjp: fn(&Closures, &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>,
 }
+
+/// The closures of a [`NodeData::new`] node, type-erased.
+type Closures = dyn Any + Send + Sync;
 
 impl<A, D, G, T> Clone for TypedCalls<A, D, G, T> {
     fn clone(&self) -> Self {
@@ -62,7 +65,7 @@ impl<A, D, G, T> Copy for TypedCalls<A, D, G, T> {}
 impl<A, D, G, T> TypedCalls<A, D, G, T> {
     /// The entry points for the closures `K` (those of `_closures`), stored as `dyn Any`.
     fn of<K: TypedKernel<A, D, G, T> + 'static>(_closures: &K) -> Self {
-        fn kernel<K: 'static>(any: &(dyn Any + Send + Sync)) -> &K {
+        fn kernel<K: 'static>(any: &Closures) -> &K {
             any.downcast_ref::<K>()
                 .expect("a node's typed entry points match its closures")
         }
