@@ -47,10 +47,14 @@ pub struct NodeData<A, D, G, T> {
 /// Plain function pointers (no drop glue) that call the closures stored in
 /// [`NodeData::typed`].
 struct TypedCalls<A, D, G, T> {
-    forward: fn(&Closures, &TList<A, G>, &D) -> Tensor<A, T>,
-    jvp: fn(&Closures, &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>,
-    vjp: fn(&Closures, &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>,
+    forward: ForwardCall<A, D, G, T>,
+    jvp: JvpCall<A, D, G, T>,
+    vjp: VjpCall<A, D, G, T>,
 }
+
+type ForwardCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &D) -> Tensor<A, T>;
+type JvpCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>;
+type VjpCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>;
 
 /// The closures of a [`NodeData::new`] node, type-erased.
 type Closures = dyn Any + Send + Sync;
