@@ -48,8 +48,8 @@ use crate::tensor::{Data, Owned, Tensor, TensorBase, TensorView, TensorViewMut, 
 /// Built by [`Idx::at`], which proves at compile time that the position exists and has shape
 /// `S`; afterwards reading through it cannot fail.
 pub struct Idx<G, S> {
-    pos: usize,
-    marker: PhantomData<fn() -> (G, S)>,
+    pub(crate) pos: usize,
+    pub(crate) marker: PhantomData<fn() -> (G, S)>,
 }
 
 impl<G, S> Clone for Idx<G, S> {
@@ -112,13 +112,6 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
             pos: self.pos,
             marker: PhantomData,
         }
-    }
-
-    /// The position with the context type forgotten, for a context-free kernel
-    /// (crate-internal).
-    #[inline]
-    pub(crate) fn slot(self) -> crate::autograd::kernel::Slot<S> {
-        crate::autograd::kernel::Slot::new(self.pos)
     }
 
     /// The position as a number (0-based).

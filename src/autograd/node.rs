@@ -36,7 +36,7 @@ use crate::tlist::TList;
 /// module): only the slots it reads are recorded, so a graph of N nodes compiles to code
 /// linear in N. A node built by [`NodeData::new`] keeps its typed closures.
 pub struct NodeData<A, D, G, T> {
-    node: ErasedNode<A, D>,
+    pub(crate) node: ErasedNode<A, D>,
     /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
     /// glue of a node depends on its context `G` (which would otherwise be compiled once per
     /// node of a long graph), and the typed entry points that know their concrete type.
@@ -431,8 +431,14 @@ impl<A, D, G, T> Node<A, D, G, T> {
     where
         T: Shape,
     {
+        // (Built in place rather than through `NodeData::from_erased`: every generic function
+        // called here is compiled once per node of a typed graph.)
         Node {
-            data: NodeData::from_erased(kernel.into_erased()),
+            data: NodeData {
+                node: kernel.into_erased(),
+                typed: None,
+                calls: None,
+            },
         }
     }
 

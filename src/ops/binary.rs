@@ -30,7 +30,7 @@ pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.clone()),
         )
     }
-    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
+    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `y = xₐ − x_b`: JVP `dxₐ − dx_b`, VJP `a ↦ δ, b ↦ −δ`.
@@ -47,7 +47,7 @@ pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.neg()),
         )
     }
-    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
+    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `y = xₐ ⊙ x_b` (Hadamard product): JVP `dxₐ ⊙ x_b + xₐ ⊙ dx_b`,
@@ -71,5 +71,5 @@ pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             },
         )
     }
-    Node::from_kernel(kernel(a.slot(), b.as_shape::<S>().slot()))
+    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
 }

@@ -72,7 +72,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(w.slot(), x.slot()))
+    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos)))
 }
 
 /// `C = A B` for `A: M×K`, `B: K×N`: JVP `dA B + A dB`, VJP `A ↦ δ Bᵀ, B ↦ Aᵀ δ` (both
@@ -139,7 +139,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(a.slot(), b.slot()))
+    Node::from_kernel(kernel::<A, D, M, K, N>(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `Y = Xᵀ` for `X: M×N`: JVP `dXᵀ`, VJP `δᵀ`.
@@ -177,7 +177,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(x.slot()))
+    Node::from_kernel(kernel(Slot::new(x.pos)))
 }
 
 /// The affine layer `y = W x + b` for `W: O×I`, `x: I`, `b: O`:
@@ -238,7 +238,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(w.slot(), x.slot(), b.slot()))
+    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
 }
 
 /// The affine layer on a batch of rows, `Y = X Wᵀ + 1 bᵀ` for `W: O×I`, `X: B×I`, `b: O`
@@ -327,5 +327,5 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(w.slot(), x.slot(), b.slot()))
+    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
 }

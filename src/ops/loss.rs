@@ -89,7 +89,7 @@ pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             },
         )
     }
-    Node::from_kernel(kernel(a.slot()))
+    Node::from_kernel(kernel(Slot::new(a.pos)))
 }
 
 /// Per row: `vᵢ − pᵢ Σⱼ vⱼ` (VJP of log-softmax) or `vᵢ − Σⱼ pⱼ vⱼ` (its JVP).
@@ -136,7 +136,7 @@ pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, 
             },
         )
     }
-    Node::from_kernel(kernel(a.slot()))
+    Node::from_kernel(kernel(Slot::new(a.pos)))
 }
 
 /// Mean squared error `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (Lean's `mseLoss`):
@@ -191,7 +191,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(pred.slot(), target.as_shape::<S>().slot()))
+    Node::from_kernel(kernel(Slot::<S>::new(pred.pos), Slot::new(target.pos)))
 }
 
 /// Cross-entropy of logits `z` against target distributions `t` (one-hot or soft), averaged
@@ -286,5 +286,5 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(logits.slot(), target.as_shape::<S>().slot()))
+    Node::from_kernel(kernel(Slot::<S>::new(logits.pos), Slot::new(target.pos)))
 }

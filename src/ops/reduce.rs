@@ -24,7 +24,7 @@ pub fn sum<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G,
             move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone())),
         )
     }
-    Node::from_kernel(kernel(a.slot()))
+    Node::from_kernel(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = (Σᵢ xᵢ) / n` with `n = S::SIZE`; only for shapes with at least one entry (checked by
@@ -46,5 +46,5 @@ where
             move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone() / n())),
         )
     }
-    Node::from_kernel(kernel(a.slot()))
+    Node::from_kernel(kernel(Slot::<S>::new(a.pos)))
 }
