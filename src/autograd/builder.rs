@@ -351,7 +351,7 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
     /// returns must be built for exactly that context, as by `GraphData::snoc`.
     #[allow(clippy::type_complexity)]
     pub fn push<N, F>(
-        mut self,
+        self,
         node: F,
     ) -> (
         GraphBuilder<'id, A, D, G, HCons<N::Out, P>, K>,
@@ -362,14 +362,18 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
         N: IntoNodeData<Elem = A, Env = D> + NodeOver<BuildCtx<G, P>>,
         K: Admits<N, A, D, BuildCtx<G, P>>,
     {
+        // Only context-free values are live while code that may unwind runs (the builder is
+        // taken apart first, the node is erased at once), so no drop glue of this node's
+        // context types is compiled: that glue would be one more function per node.
+        let GraphBuilder { mut nodes, .. } = self;
+        let out = Var::new(G::LEN + P::LEN);
         let node = node(&Scope {
             marker: PhantomData,
         });
-        let out = Var::new(G::LEN + P::LEN);
-        self.nodes.push(K::admit(node).node);
+        nodes.push(K::admit(node).node);
         (
             GraphBuilder {
-                nodes: self.nodes,
+                nodes,
                 marker: PhantomData,
                 brand: PhantomData,
             },
