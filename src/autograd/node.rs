@@ -9,6 +9,7 @@
 
 use core::any::Any;
 use core::fmt;
+use core::marker::PhantomData;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -40,13 +41,15 @@ pub struct NodeData<A, D, G, T> {
     /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
     /// glue of a node depends on its context `G` (which would otherwise be compiled once per
     /// node of a long graph), and the typed entry points that know their concrete type.
-    typed: Option<Arc<Closures>>,
-    calls: Option<TypedCalls<A, D, G, T>>,
+    pub(crate) typed: Option<Arc<Closures>>,
+    pub(crate) calls: Option<TypedCalls<A, D, G, T>>,
+    /// The output shape, tying a kernel's output type to the node's (see `node_from_kernel!`).
+    pub(crate) out: PhantomData<fn() -> T>,
 }
 
 /// Plain function pointers (no drop glue) that call the closures stored in
 /// [`NodeData::typed`].
-struct TypedCalls<A, D, G, T> {
+pub(crate) struct TypedCalls<A, D, G, T> {
     forward: ForwardCall<A, D, G, T>,
     jvp: JvpCall<A, D, G, T>,
     vjp: VjpCall<A, D, G, T>,
@@ -87,6 +90,7 @@ impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
             node: self.node.clone(),
             typed: self.typed.clone(),
             calls: self.calls,
+            out: PhantomData,
         }
     }
 }
@@ -181,6 +185,7 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
             },
             typed: Some(typed),
             calls: Some(calls),
+            out: PhantomData,
         }
     }
 }
@@ -193,6 +198,7 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
             node,
             typed: None,
             calls: None,
+            out: PhantomData,
         }
     }
 
@@ -381,6 +387,12 @@ impl<A: Clone, D> ErasedNode<A, D> {
 }
 
 impl<A, D, T: Shape> Kernel<A, D, T> {
+    /// [`Kernel::into_erased`], with the output shape kept as a marker, for a node type over
+    /// any context to take it from (context-free).
+    pub(crate) fn into_erased_with_shape(self) -> (ErasedNode<A, D>, PhantomData<fn() -> T>) {
+        (self.into_erased(), PhantomData)
+    }
+
     /// The kernel as a graph node (context-free: compiled once per scalar, environment and
     /// shapes, whatever context it is used in).
     pub(crate) fn into_erased(self) -> ErasedNode<A, D> {
@@ -400,8 +412,27 @@ impl<A, D, T: Shape> Kernel<A, D, T> {
 /// pairs are derived by hand and property-tested) or by [`Node::new_unchecked`], where the
 /// caller asserts the law; [`check_adjoint`](crate::autograd::check_adjoint) tests it.
 pub struct Node<A, D, G, T> {
-    data: NodeData<A, D, G, T>,
+    pub(crate) data: NodeData<A, D, G, T>,
 }
+
+/// A library op's kernel as a [`Node`] over the context the op's typed indices name
+/// (crate-internal: the op constructor has checked the kernel's slots against that context, and
+/// derived the law). A struct literal, not a function: a generic function called here would be
+/// compiled once per node of a typed graph.
+macro_rules! node_from_kernel {
+    ($kernel:expr) => {{
+        let (node, out) = $crate::autograd::kernel::Kernel::into_erased_with_shape($kernel);
+        $crate::autograd::Node {
+            data: $crate::autograd::NodeData {
+                node,
+                typed: None,
+                calls: None,
+                out,
+            },
+        }
+    }};
+}
+pub(crate) use node_from_kernel;
 
 impl<A, D, G, T> Clone for Node<A, D, G, T> {
     fn clone(&self) -> Self {
@@ -422,24 +453,6 @@ impl<A, D, G, T> Node<A, D, G, T> {
     /// [`check_adjoint`](crate::autograd::check_adjoint)).
     pub fn new_unchecked(data: NodeData<A, D, G, T>) -> Self {
         Node { data }
-    }
-
-    /// A library op's kernel as a node over `G` (crate-internal: the op constructor has checked
-    /// the kernel's slots against `G` through typed indices, and derived the law).
-    #[inline]
-    pub(crate) fn from_kernel(kernel: Kernel<A, D, T>) -> Self
-    where
-        T: Shape,
-    {
-        // (Built in place rather than through `NodeData::from_erased`: every generic function
-        // called here is compiled once per node of a typed graph.)
-        Node {
-            data: NodeData {
-                node: kernel.into_erased(),
-                typed: None,
-                calls: None,
-            },
-        }
     }
 
     /// Forgets the law (Lean's `Node.toData`).

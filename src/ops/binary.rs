@@ -11,6 +11,7 @@
 
 use crate::autograd::Node;
 use crate::autograd::kernel::{Kernel, Pullback, Slot};
+use crate::autograd::node::node_from_kernel;
 use crate::scalar::Element;
 use crate::shape::{SameShape, Shape};
 use crate::shape_list::ShapeList;
@@ -30,7 +31,7 @@ pub fn add<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.clone()),
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel::<A, D, S>(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `y = xₐ − x_b`: JVP `dxₐ − dx_b`, VJP `a ↦ δ, b ↦ −δ`.
@@ -47,7 +48,7 @@ pub fn sub<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             move |_, _, seed| Pullback::single(a, seed.clone()).with(b, seed.neg()),
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel::<A, D, S>(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `y = xₐ ⊙ x_b` (Hadamard product): JVP `dxₐ ⊙ x_b + xₐ ⊙ dx_b`,
@@ -71,5 +72,5 @@ pub fn mul<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel::<A, D, S>(Slot::new(a.pos), Slot::new(b.pos)))
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::autograd::Node;
 use crate::autograd::kernel::{Kernel, Pullback, Slot};
+use crate::autograd::node::node_from_kernel;
 use crate::scalar::{Element, Real};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -40,7 +41,7 @@ where
     G: ShapeList,
     S: Shape,
 {
-    Node::from_kernel(unary(Slot::new(a.pos), name, f, df))
+    node_from_kernel!(unary(Slot::<S>::new(a.pos), name, f, df))
 }
 
 /// The kernel of [`elementwise`](fn@elementwise), context-free (each unary op below calls it
@@ -76,7 +77,7 @@ pub fn neg<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G,
     fn kernel<A: Element, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
         unary(a, "neg", |x: A| -x, |_| -A::one())
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = x · c` with the constant `c` on the right (Lean's `scaleSpec t c`).
@@ -85,7 +86,7 @@ pub fn scale<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>, c: A) -> Node<
         let c2 = c.clone();
         unary(a, "scale", move |x: A| x * c.clone(), move |_| c2.clone())
     }
-    Node::from_kernel(kernel(Slot::new(a.pos), c))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos), c))
 }
 
 /// `y = max(x, 0)`, with derivative `1` where `x > 0` and `0` elsewhere (also at 0).
@@ -98,7 +99,7 @@ pub fn relu<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             |x: A| x.heaviside(),
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = eˣ`.
@@ -106,7 +107,7 @@ pub fn exp<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S>
     fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
         unary(a, "exp", A::exp, A::exp)
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = tanh x`, with `y′ = 1 − tanh² x`.
@@ -117,7 +118,7 @@ pub fn tanh<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S
             A::one() - t * t
         })
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// The logistic function `σ(x) = 1 / (1 + e⁻ˣ)`, with `σ′ = σ (1 − σ)`.
@@ -128,7 +129,7 @@ pub fn sigmoid<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             s * (A::one() - s)
         })
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = log(1 + eˣ)`, with `y′ = σ(x)`; computed as `max(x, 0) + log(1 + e^{−|x|})` so it
@@ -142,7 +143,7 @@ pub fn softplus<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, 
             logistic,
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// The safe logarithm `y = log(max(x, ε))` (Lean's `safeLog`), with derivative `1/x` where
@@ -156,7 +157,7 @@ pub fn safe_log<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>, eps: A) -> Nod
             move |x: A| (x - eps).heaviside() / x.elem_max(&eps),
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos), eps))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos), eps))
 }
 
 /// `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for either sign of `x`.

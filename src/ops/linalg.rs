@@ -10,6 +10,7 @@
 
 use crate::autograd::Node;
 use crate::autograd::kernel::{Kernel, Pullback, Slot};
+use crate::autograd::node::node_from_kernel;
 use crate::ops::kernels;
 use crate::scalar::Element;
 use crate::shape::{Matrix, Shape, Vector};
@@ -72,7 +73,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos)))
+    node_from_kernel!(kernel(Slot::new(w.pos), Slot::new(x.pos)))
 }
 
 /// `C = A B` for `A: M×K`, `B: K×N`: JVP `dA B + A dB`, VJP `A ↦ δ Bᵀ, B ↦ Aᵀ δ` (both
@@ -139,7 +140,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel::<A, D, M, K, N>(Slot::new(a.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel::<A, D, M, K, N>(Slot::new(a.pos), Slot::new(b.pos)))
 }
 
 /// `Y = Xᵀ` for `X: M×N`: JVP `dXᵀ`, VJP `δᵀ`.
@@ -177,7 +178,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(x.pos)))
+    node_from_kernel!(kernel::<A, D, M, N>(Slot::new(x.pos)))
 }
 
 /// The affine layer `y = W x + b` for `W: O×I`, `x: I`, `b: O`:
@@ -238,7 +239,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
 }
 
 /// The affine layer on a batch of rows, `Y = X Wᵀ + 1 bᵀ` for `W: O×I`, `X: B×I`, `b: O`
@@ -327,5 +328,5 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
+    node_from_kernel!(kernel(Slot::new(w.pos), Slot::new(x.pos), Slot::new(b.pos)))
 }

@@ -15,6 +15,7 @@ use typenum::NonZero;
 
 use crate::autograd::Node;
 use crate::autograd::kernel::{Kernel, Pullback, Slot};
+use crate::autograd::node::node_from_kernel;
 use crate::scalar::{Element, Real};
 use crate::shape::{SameShape, Scalar, Shape};
 use crate::shape_list::ShapeList;
@@ -89,7 +90,7 @@ pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// Per row: `vᵢ − pᵢ Σⱼ vⱼ` (VJP of log-softmax) or `vᵢ − Σⱼ pⱼ vⱼ` (its JVP).
@@ -136,7 +137,7 @@ pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, 
             },
         )
     }
-    Node::from_kernel(kernel(Slot::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// Mean squared error `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (Lean's `mseLoss`):
@@ -191,7 +192,7 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::<S>::new(pred.pos), Slot::new(target.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(pred.pos), Slot::new(target.pos)))
 }
 
 /// Cross-entropy of logits `z` against target distributions `t` (one-hot or soft), averaged
@@ -286,5 +287,5 @@ where
             },
         )
     }
-    Node::from_kernel(kernel(Slot::<S>::new(logits.pos), Slot::new(target.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(logits.pos), Slot::new(target.pos)))
 }

@@ -7,6 +7,7 @@ use typenum::NonZero;
 
 use crate::autograd::Node;
 use crate::autograd::kernel::{Kernel, Pullback, Slot};
+use crate::autograd::node::node_from_kernel;
 use crate::scalar::Element;
 use crate::shape::{Scalar, Shape};
 use crate::shape_list::ShapeList;
@@ -24,7 +25,7 @@ pub fn sum<A: Element, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G,
             move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone())),
         )
     }
-    Node::from_kernel(kernel(Slot::<S>::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
 
 /// `y = (Σᵢ xᵢ) / n` with `n = S::SIZE`; only for shapes with at least one entry (checked by
@@ -46,5 +47,5 @@ where
             move |_, _, seed| Pullback::single(a, Tensor::fill(seed.as_slice()[0].clone() / n())),
         )
     }
-    Node::from_kernel(kernel(Slot::<S>::new(a.pos)))
+    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
 }
