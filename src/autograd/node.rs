@@ -44,8 +44,11 @@ pub struct NodeData<A, D, G, T> {
     pub(crate) typed: Option<Arc<Closures>>,
     pub(crate) calls: Option<TypedCalls<A, D, G, T>>,
     /// The output shape, tying a kernel's output type to the node's (see `node_from_kernel!`).
-    pub(crate) out: PhantomData<fn() -> T>,
+    pub(crate) out: OutShape<T>,
 }
+
+/// A marker for a node's output shape `T`.
+pub(crate) type OutShape<T> = PhantomData<fn() -> T>;
 
 /// Plain function pointers (no drop glue) that call the closures stored in
 /// [`NodeData::typed`].
@@ -389,7 +392,7 @@ impl<A: Clone, D> ErasedNode<A, D> {
 impl<A, D, T: Shape> Kernel<A, D, T> {
     /// [`Kernel::into_erased`], with the output shape kept as a marker, for a node type over
     /// any context to take it from (context-free).
-    pub(crate) fn into_erased_with_shape(self) -> (ErasedNode<A, D>, PhantomData<fn() -> T>) {
+    pub(crate) fn into_erased_with_shape(self) -> (ErasedNode<A, D>, OutShape<T>) {
         (self.into_erased(), PhantomData)
     }
 
