@@ -34,6 +34,7 @@ use crate::approx::graph::{ErasedJvp, ErasedRev, ErasedRt, ErasedVjp, Maps};
 use crate::approx::{RevGraph, RevNode, RuntimeFloat};
 use crate::autograd::GraphData;
 use crate::autograd::NodeData;
+use crate::autograd::kernel::Contribs;
 use crate::autograd::node::{Body, ErasedNode, OwningFns};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -127,7 +128,7 @@ impl<R> OwningFns<R, ()> for RuntimeFns<R> {
     fn jvp(&self, vals: &mut Vec<Owned<R>>, tans: &mut Vec<Owned<R>>, _: &()) -> Owned<R> {
         (self.jvp)(vals, tans)
     }
-    fn vjp(&self, vals: &mut Vec<Owned<R>>, _: &(), seed: Owned<R>) -> Vec<(usize, Owned<R>)> {
+    fn vjp(&self, vals: &mut Vec<Owned<R>>, _: &(), seed: Owned<R>) -> Contribs<R> {
         (self.vjp)(vals, seed)
     }
 }

@@ -28,6 +28,7 @@ use crate::approx::node::{
 use crate::approx::round::RuntimeFloat;
 use crate::approx::spec::SpecScalar;
 use crate::autograd::engine::{self, ReverseAccumulator, Slots};
+use crate::autograd::kernel::Contribs;
 use crate::shape::Shape;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
 use crate::tensor::{Data, Owned, Tensor, TensorView};
@@ -37,8 +38,7 @@ type ErasedSpec<P> = dyn Fn(&mut Slots<P>) -> Owned<P> + Send + Sync;
 pub(crate) type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
 type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, &Owned<R>) -> f64 + Send + Sync;
 pub(crate) type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
-pub(crate) type ErasedVjp<A> =
-    dyn Fn(&mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)> + Send + Sync;
+pub(crate) type ErasedVjp<A> = dyn Fn(&mut Slots<A>, Owned<A>) -> Contribs<A> + Send + Sync;
 type ErasedVjpBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, &Owned<R>, &[(usize, Owned<R>)]) -> Vec<(usize, f64)>
     + Send
     + Sync;
@@ -235,7 +235,7 @@ impl<R, P> ErasedRev<R, P> {
     }
 
     /// `vjp_spec` on the evaluated spec context, sparse.
-    pub(crate) fn vjp_spec(&self, vals: &mut Slots<P>, seed: Owned<P>) -> Vec<(usize, Owned<P>)> {
+    pub(crate) fn vjp_spec(&self, vals: &mut Slots<P>, seed: Owned<P>) -> Contribs<P> {
         match &self.fwd.maps {
             Maps::Kernels(k) => k.spec.vjp(vals, &(), seed, None),
             Maps::Closures { .. } => (self.closures().vjp_spec)(vals, seed),
@@ -243,11 +243,7 @@ impl<R, P> ErasedRev<R, P> {
     }
 
     /// `vjp_runtime` on the evaluated runtime context, sparse.
-    pub(crate) fn vjp_runtime(
-        &self,
-        vals: &mut Slots<R>,
-        seed: Owned<R>,
-    ) -> Vec<(usize, Owned<R>)> {
+    pub(crate) fn vjp_runtime(&self, vals: &mut Slots<R>, seed: Owned<R>) -> Contribs<R> {
         match &self.fwd.maps {
             Maps::Kernels(k) => k.runtime.vjp(vals, &(), seed, None),
             Maps::Closures { .. } => (self.closures().vjp_runtime)(vals, seed),
@@ -669,7 +665,7 @@ where
 /// Pairs the runtime contributions with their bounds; a slot in only one list gets a zero
 /// tensor or a zero bound for the other.
 fn merge_contributions<R>(
-    values: Vec<(usize, Owned<R>)>,
+    values: Contribs<R>,
     bounds: BoundEntries,
 ) -> SmallVec<[(usize, Contribution<R>); 2]> {
     let mut out: SmallVec<[(usize, Contribution<R>); 2]> = values

@@ -20,6 +20,7 @@ use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
 use crate::approx::spec::SpecScalar;
+use crate::autograd::kernel::Contribs;
 use crate::autograd::kernel::Operands;
 use crate::autograd::node::ErasedNode;
 use crate::autograd::{Cotangent, Node};
@@ -257,7 +258,7 @@ fn enclosure_vjp<R: RuntimeFloat>(
     eps: &[f64],
     vals: &[Owned<R>],
     seed: Owned<Interval>,
-) -> Vec<(usize, Owned<Interval>)> {
+) -> Contribs<Interval> {
     match enclosure.sparse() {
         Some((reads, k)) => k.vjp(
             Operands::sparse(&operand_boxes(reads, eps, vals)),

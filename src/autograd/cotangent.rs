@@ -12,6 +12,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::autograd::engine::densify;
+use crate::autograd::kernel::Contribs;
 use crate::scalar::Element;
 use crate::shape::Shape;
 use crate::shape_list::{SameContext, ShapeList};
@@ -37,7 +38,7 @@ use crate::tlist::{Idx, TList};
 /// assert_eq!(c.to_dense(), tlist![Tensor::new(0.0), Tensor::new([1.5, 2.5])]);
 /// ```
 pub struct Cotangent<A, G> {
-    entries: Vec<(usize, Owned<A>)>,
+    entries: Contribs<A>,
     ctx: PhantomData<fn() -> G>,
 }
 
@@ -45,13 +46,13 @@ impl<A, G> Cotangent<A, G> {
     /// The zero cotangent (no slot touched).
     pub fn zero() -> Self {
         Cotangent {
-            entries: Vec::new(),
+            entries: Contribs::new(),
             ctx: PhantomData,
         }
     }
 
     /// A cotangent from distinct `(slot, value)` pairs (crate-internal).
-    pub(crate) fn from_entries(entries: Vec<(usize, Owned<A>)>) -> Self {
+    pub(crate) fn from_entries(entries: Contribs<A>) -> Self {
         Cotangent {
             entries,
             ctx: PhantomData,
@@ -59,7 +60,7 @@ impl<A, G> Cotangent<A, G> {
     }
 
     /// The touched slots and their values, in insertion order.
-    pub(crate) fn into_entries(self) -> Vec<(usize, Owned<A>)> {
+    pub(crate) fn into_entries(self) -> Contribs<A> {
         self.entries
     }
 

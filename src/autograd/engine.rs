@@ -12,6 +12,7 @@
 //! zero additions lazily (they matter only for `−0 + 0` and for bounds), so it equals the
 //! literal recursion bit for bit at linear cost.
 
+use crate::autograd::kernel::Contribs;
 use crate::scalar::Element;
 use crate::tensor::Owned;
 
@@ -111,10 +112,10 @@ struct SeedAccumulator<'a, A, F> {
 impl<A, F> ReverseAccumulator for SeedAccumulator<'_, A, F>
 where
     A: Element,
-    F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
+    F: FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Contribs<A>,
 {
     type Contribution = Owned<A>;
-    type Pulled = Vec<(usize, Owned<A>)>;
+    type Pulled = Contribs<A>;
     fn len(&self) -> usize {
         self.seed.len()
     }
@@ -124,7 +125,7 @@ where
             self.seed[slot].add_zero();
         }
     }
-    fn pop_and_pull(&mut self, k: usize) -> Vec<(usize, Owned<A>)> {
+    fn pop_and_pull(&mut self, k: usize) -> Contribs<A> {
         let y = self.vals.pop().expect("the context holds node k's output");
         let seed_out = self.seed.pop().expect("the seed covers every slot");
         let out = self.seed.len();
@@ -138,7 +139,7 @@ where
             popped.push(y);
         }
         if !wanted {
-            return Vec::new();
+            return Contribs::new();
         }
         (self.vjp)(k, &mut self.vals, seed_out, self.wanted.as_deref())
     }
@@ -178,7 +179,7 @@ pub(crate) fn backprop_linear<A: Element>(
     n: usize,
     wanted: Option<Vec<bool>>,
     keep_ctx: bool,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Vec<(usize, Owned<A>)>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>, Option<&[bool]>) -> Contribs<A>,
 ) -> (Slots<A>, Slots<A>) {
     let mut acc = SeedAccumulator {
         vals,
@@ -212,7 +213,7 @@ pub(crate) fn backprop_all<A: Element>(
     vals: Slots<A>,
     seed: Slots<A>,
     n: usize,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Contribs<A>,
 ) -> Slots<A> {
     backprop_linear(vals, seed, n, None, false, |k, v, s, _| vjp(k, v, s)).0
 }
@@ -240,7 +241,10 @@ pub(crate) fn active_slots<'a>(
 
 /// A sparse seed over `len` slots: the listed slots, and an empty buffer (`+0` everywhere,
 /// not materialised) elsewhere.
-pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Slots<A> {
+pub(crate) fn sparse_seed<A>(
+    len: usize,
+    entries: impl IntoIterator<Item = (usize, Owned<A>)>,
+) -> Slots<A> {
     let mut seed: Slots<A> = (0..len).map(|_| Owned(smallvec::SmallVec::new())).collect();
     for (p, t) in entries {
         seed[p] = t;
@@ -251,7 +255,7 @@ pub(crate) fn sparse_seed<A>(len: usize, entries: Vec<(usize, Owned<A>)>) -> Slo
 /// Dense slot buffers for sparse entries, zero elsewhere.
 pub(crate) fn densify<A: Element>(
     sizes: impl Iterator<Item = usize>,
-    entries: Vec<(usize, Owned<A>)>,
+    entries: impl IntoIterator<Item = (usize, Owned<A>)>,
 ) -> Slots<A> {
     let mut dense: Slots<A> = sizes.map(Owned::zeros).collect();
     for (p, t) in entries {
@@ -267,7 +271,7 @@ pub(crate) fn backprop_literal<A: Element>(
     mut seed: Slots<A>,
     n: usize,
     mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Vec<(usize, Owned<A>)>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Contribs<A>,
 ) -> Slots<A> {
     for k in (0..n).rev() {
         let seed_out = seed.pop().expect("the seed covers every slot");

@@ -132,22 +132,26 @@ impl<'a, A> Operands<'a, A> {
     }
 }
 
+/// A node's contributions to its context's cotangent, slot by slot (inline for up to two
+/// operands, the common case, so a reverse step through a library op allocates no list).
+pub(crate) type Contribs<A> = SmallVec<[(usize, Owned<A>); 2]>;
+
 /// A kernel's cotangent: the dense context that is zero except at the listed slots (the
 /// context-free form of [`Cotangent`](crate::autograd::Cotangent)). Adding twice at one slot
 /// adds the tensors (an operand read twice).
-pub(crate) struct Pullback<A>(pub(crate) Vec<(usize, Owned<A>)>);
+pub(crate) struct Pullback<A>(pub(crate) Contribs<A>);
 
 impl<A: Element> Pullback<A> {
     /// `value` at `slot`, zero elsewhere.
     pub(crate) fn single<S: Shape>(slot: Slot<S>, value: Tensor<A, S>) -> Self {
-        let mut entries = Vec::with_capacity(2);
+        let mut entries = Contribs::new();
         entries.push((slot.pos, value.into_data()));
         Pullback(entries)
     }
 
     /// No contribution (every slot zero).
     pub(crate) fn none() -> Self {
-        Pullback(Vec::with_capacity(2))
+        Pullback(Contribs::new())
     }
 
     /// Adds `value()` at `slot` if the VJP is asked for that slot (see [`Operands::wants`]).
@@ -182,7 +186,7 @@ pub(crate) trait KernelFns<A, D>: Send + Sync {
     /// `jvp x dx d`.
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, d: &D) -> Owned<A>;
     /// `vjp x d δ`, sparse.
-    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)>;
+    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Contribs<A>;
 }
 
 struct Closures<F, J, V, T> {
@@ -208,7 +212,7 @@ where
         (self.jvp)(x, dx, d).into_data()
     }
     #[inline]
-    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)> {
+    fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Contribs<A> {
         (self.vjp)(x, d, &Tensor::from_data_unchecked(seed)).0
     }
 }

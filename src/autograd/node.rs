@@ -16,6 +16,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::autograd::cotangent::Cotangent;
+use crate::autograd::kernel::Contribs;
 use crate::autograd::kernel::{Kernel, KernelFns, Operands};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -161,7 +162,7 @@ impl<A, D, G, T, K: TypedKernel<A, D, G, T>> OwningFns<A, D> for OnContext<Arc<K
             as_ctx::<A, G, _>(tans, |dctx| self.typed.jvp(ctx, dctx, d).into_data())
         })
     }
-    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)> {
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contribs<A> {
         let seed = Tensor::<A, T>::from_data_unchecked(seed);
         as_ctx::<A, G, _>(vals, |ctx| self.typed.vjp(ctx, d, &seed).into_entries())
     }
@@ -267,7 +268,7 @@ impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
 pub(crate) trait OwningFns<A, D>: Send + Sync {
     fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
     fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A>;
-    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Vec<(usize, Owned<A>)>;
+    fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contribs<A>;
 }
 
 /// How an erased node computes: a context-free kernel, or closures over the whole buffer.
@@ -339,7 +340,7 @@ impl<A, D> ErasedNode<A, D> {
         d: &D,
         seed: Owned<A>,
         wanted: Option<&[bool]>,
-    ) -> Vec<(usize, Owned<A>)> {
+    ) -> Contribs<A> {
         match &self.body {
             Body::Kernel(k) => k.vjp(Operands::dense(vals).wanting(wanted), d, seed),
             Body::Owning(o) => o.vjp(vals, d, seed),
@@ -376,12 +377,7 @@ impl<A: Clone, D> ErasedNode<A, D> {
     }
 
     /// `vjp` on a borrowed context.
-    pub(crate) fn vjp_at(
-        &self,
-        vals: &[Owned<A>],
-        d: &D,
-        seed: Owned<A>,
-    ) -> Vec<(usize, Owned<A>)> {
+    pub(crate) fn vjp_at(&self, vals: &[Owned<A>], d: &D, seed: Owned<A>) -> Contribs<A> {
         match &self.body {
             Body::Kernel(k) => k.vjp(Operands::dense(vals), d, seed),
             Body::Owning(o) => o.vjp(&mut vals.to_vec(), d, seed),
