@@ -87,29 +87,24 @@ impl<R: 'static, P> ErasedRev<R, P> {
     /// The runtime side as an executable node: the op's own runtime node when the node was
     /// built from one op (its recorded operand slots kept), else its runtime closures.
     fn to_erased_node(&self) -> ErasedNode<R, ()> {
-        let node = match &self.fwd.maps {
+        match &self.fwd.maps {
+            // (named after the op, as the reverse node is)
             Maps::Kernels(k) => k.runtime.clone(),
             Maps::Closures {
-                forward_runtime,
-                vjp: Some(v),
-                ..
-            } => ErasedNode {
-                name: self.fwd.name.clone(),
-                out_dims: self.fwd.out_dims.clone(),
-                reads: None,
-                body: Body::Owning(Arc::new(RuntimeFns {
-                    forward: Arc::clone(forward_runtime),
-                    jvp: Arc::clone(&v.jvp_runtime),
-                    vjp: Arc::clone(&v.vjp_runtime),
-                })),
-            },
-            Maps::Closures { vjp: None, .. } => {
-                unreachable!("a reverse node has kernels or reverse-mode closures")
+                forward_runtime, ..
+            } => {
+                let v = self.closures();
+                ErasedNode {
+                    name: self.fwd.name.clone(),
+                    out_dims: self.fwd.out_dims.clone(),
+                    reads: None,
+                    body: Body::Owning(Arc::new(RuntimeFns {
+                        forward: Arc::clone(forward_runtime),
+                        jvp: Arc::clone(&v.jvp_runtime),
+                        vjp: Arc::clone(&v.vjp_runtime),
+                    })),
+                }
             }
-        };
-        ErasedNode {
-            name: self.fwd.name.clone(),
-            ..node
         }
     }
 }

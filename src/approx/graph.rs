@@ -227,7 +227,8 @@ impl<R, P> ErasedRev<R, P> {
         }
     }
 
-    fn closures(&self) -> &ClosureVjps<R, P> {
+    /// The reverse-mode closures of a `RevNode::new` node (a node without kernels).
+    pub(crate) fn closures(&self) -> &ClosureVjps<R, P> {
         match &self.fwd.maps {
             Maps::Closures { vjp: Some(v), .. } => v,
             _ => unreachable!("a reverse node has kernels or reverse-mode closures"),

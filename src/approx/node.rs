@@ -209,11 +209,10 @@ impl<R, P, G, T> fmt::Debug for RevNode<R, P, G, T> {
     }
 }
 
-/// The box `[x̂ − ε, x̂ + ε]` around every entry of one slot.
-fn slot_box<R: RuntimeFloat>(slot: &Owned<R>, e: f64) -> Owned<Interval> {
+/// The box `[x̂ − ε, x̂ + ε]` around every entry of one slot (or seed).
+fn slot_box<R: RuntimeFloat>(slot: &[R], e: f64) -> Owned<Interval> {
     Owned(
-        slot.0
-            .iter()
+        slot.iter()
             .map(|&v| Interval::around(v.to_f64_exact(), e))
             .collect(),
     )
@@ -228,13 +227,16 @@ fn operand_boxes<R: RuntimeFloat>(
 ) -> SmallVec<[(usize, Owned<Interval>); 2]> {
     reads
         .iter()
-        .map(|&p| (p, slot_box(&vals[p], eps[p])))
+        .map(|&p| (p, slot_box(&vals[p].0, eps[p])))
         .collect()
 }
 
 /// The boxes around every slot of the context: the set of spec contexts `approx_ctx` allows.
 fn context_boxes<R: RuntimeFloat>(eps: &[f64], vals: &[Owned<R>]) -> Vec<Owned<Interval>> {
-    vals.iter().zip(eps).map(|(v, &e)| slot_box(v, e)).collect()
+    vals.iter()
+        .zip(eps)
+        .map(|(v, &e)| slot_box(&v.0, e))
+        .collect()
 }
 
 /// The enclosure node evaluated on the boxes around the runtime context: on the operand boxes
@@ -304,12 +306,7 @@ pub(crate) fn lifted_vjp_bound<R: RuntimeFloat>(
     seed: &[R],
     c_rt: &[(usize, Owned<R>)],
 ) -> BoundEntries {
-    let seed_box = Owned(
-        seed.iter()
-            .map(|&v| Interval::around(v.to_f64_exact(), e_seed))
-            .collect(),
-    );
-    let c_enc = enclosure_vjp(enclosure, eps, vals, seed_box);
+    let c_enc = enclosure_vjp(enclosure, eps, vals, slot_box(seed, e_seed));
     let mut out = BoundEntries::new();
     for (p, enc) in &c_enc {
         let e = match c_rt.iter().find(|(q, _)| q == p) {

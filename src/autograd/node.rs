@@ -41,7 +41,8 @@ pub struct NodeData<A, D, G, T> {
     pub(crate) node: ErasedNode<A, D>,
     /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
     /// glue of a node depends on its context `G` (which would otherwise be compiled once per
-    /// node of a long graph), and the typed entry points that know their concrete type.
+    /// node of a long graph), and the typed entry points that know their concrete type (both
+    /// `Some` for such a node, both `None` otherwise).
     pub(crate) typed: Option<Arc<Closures>>,
     pub(crate) calls: Option<TypedCalls<A, D, G, T>>,
     /// The output shape, tying a kernel's output type to the node's (see `node_from_kernel!`).
