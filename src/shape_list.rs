@@ -278,7 +278,7 @@ pub type Rev<L> = <L as Reverse>::Reversed;
 /// the inputs `G` followed by the outputs pushed so far, whose shapes `P` lists newest first.
 /// As a list of shapes it is `G ++ Rev<P>` (same length, layout and lookups); it is a type of
 /// its own so that growing the builder by one node costs the compiler constant work.
-pub struct BuildCtx<G, P>(core::marker::PhantomData<fn() -> (G, P)>);
+pub struct BuildCtx<G, P>(core::marker::PhantomData<G>, core::marker::PhantomData<P>);
 
 impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
     type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;

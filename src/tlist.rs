@@ -49,7 +49,11 @@ use crate::tensor::{Data, Owned, Tensor, TensorBase, TensorView, TensorViewMut, 
 /// `S`; afterwards reading through it cannot fail.
 pub struct Idx<G, S> {
     pub(crate) pos: usize,
-    pub(crate) marker: PhantomData<fn() -> (G, S)>,
+    // Plain `PhantomData<G>` (not `fn() -> (G, S)`): every per-node type of a typed graph that
+    // names the node's context holds this same marker, so the compiler describes each context
+    // once (debug info of long graphs grows with the number of distinct types naming one).
+    pub(crate) ctx: PhantomData<G>,
+    pub(crate) shape: PhantomData<S>,
 }
 
 impl<G, S> Clone for Idx<G, S> {
@@ -90,7 +94,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     {
         Idx {
             pos: I,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 
@@ -98,7 +103,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     pub fn weaken<R: ShapeList>(self) -> Idx<Cat<G, R>, S> {
         Idx {
             pos: self.pos,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 
@@ -110,7 +116,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     {
         Idx {
             pos: self.pos,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 
@@ -123,7 +130,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     pub fn last() -> Idx<Snoc<G, S>, S> {
         Idx {
             pos: G::LEN,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 
@@ -143,7 +151,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
         let slot = layout.get(pos)?;
         (slot.dims.as_slice() == S::dims().as_slice()).then_some(Idx {
             pos,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         })
     }
 
@@ -151,7 +160,8 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     pub(crate) fn from_pos_unchecked(pos: usize) -> Self {
         Idx {
             pos,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 }
@@ -159,7 +169,7 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
 /// A context: one tensor of each shape of `G`, in order (Lean's `TList α Γ`).
 pub struct TList<A, G> {
     items: Vec<Owned<A>>,
-    ctx: PhantomData<fn() -> G>,
+    ctx: PhantomData<G>,
 }
 
 /// A frunk HList of tensors that fits the context `G` entry by entry.

@@ -73,7 +73,8 @@ impl<S: Shape> fmt::Debug for Var<'_, S> {
 /// [`GraphBuilder::push`] lends to the closure building the next node: it turns handles into
 /// indices into `C`.
 pub struct Scope<'id, C> {
-    marker: PhantomData<(Brand<'id>, fn() -> C)>,
+    brand: Brand<'id>,
+    ctx: PhantomData<C>,
 }
 
 impl<'id, C> Scope<'id, C> {
@@ -88,7 +89,8 @@ impl<'id, C> Scope<'id, C> {
         // function fewer per node for the compiler.)
         Idx {
             pos: v.pos,
-            marker: PhantomData,
+            ctx: PhantomData,
+            shape: PhantomData,
         }
     }
 }
@@ -143,29 +145,36 @@ impl GraphKind for LawfulGraph {
     }
 }
 
-/// The graph kind `Self` accepts the node `N`, built over the context `C` of the next node.
+/// The graph kind `Self` accepts the node `N`: a [`GraphData`] builder takes a [`NodeData`] or
+/// a [`Node`], a lawful [`Graph`] builder only a [`Node`].
+///
+/// One impl per accepted node type (no blanket impl over [`IntoNodeData`]), so that taking the
+/// node apart is a field access: pushing a node compiles no conversion function of its own.
 #[diagnostic::on_unimplemented(
     message = "a lawful graph accepts only `Node`s, and `{N}` is not one",
     label = "this node carries no adjointness law",
     note = "build a `GraphData` (with `GraphData::build`) to use `NodeData`, or wrap the node with `Node::new_unchecked` after checking its law"
 )]
-pub trait Admits<N: IntoNodeData, A, D, C: ShapeList>: GraphKind {
+pub trait Admits<N: IntoNodeData>: GraphKind {
     #[doc(hidden)]
-    fn admit(node: N) -> NodeData<A, D, C, N::Out>;
+    fn admit(node: N) -> NodeData<N::Elem, N::Env, N::Ctx, N::Out>;
 }
 
-impl<N, A, D, C: ShapeList> Admits<N, A, D, C> for DataGraph
-where
-    N: IntoNodeData<Elem = A, Env = D> + NodeOver<C>,
-{
-    fn admit(node: N) -> NodeData<A, D, C, N::Out> {
-        node.into_data_over()
+impl<A, D, C: ShapeList, T: Shape> Admits<NodeData<A, D, C, T>> for DataGraph {
+    fn admit(node: NodeData<A, D, C, T>) -> NodeData<A, D, C, T> {
+        node
     }
 }
 
-impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>, A, D, C> for LawfulGraph {
+impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for DataGraph {
     fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
-        node.into_data()
+        node.data
+    }
+}
+
+impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for LawfulGraph {
+    fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
+        node.data
     }
 }
 
@@ -309,12 +318,13 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
     /// The nodes so far; `P` (newest first) fixes their contexts.
     nodes: Vec<ErasedNode<A, D>>,
-    marker: State<G, P, K>,
+    /// The type-level state: inputs, outputs so far (newest first), graph kind. One marker
+    /// per parameter, shared with the other types that name `P` (see `Idx`).
+    inputs: PhantomData<G>,
+    outputs: PhantomData<P>,
+    kind: PhantomData<K>,
     brand: Brand<'id>,
 }
-
-/// The type-level state of a builder: inputs, outputs so far (newest first), graph kind.
-type State<G, P, K> = PhantomData<fn() -> (G, P, K)>;
 
 impl<A, D, G, P, K: GraphKind> fmt::Debug for GraphBuilder<'_, A, D, G, P, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -360,7 +370,7 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
     where
         F: FnOnce(&Scope<'id, BuildCtx<G, P>>) -> N,
         N: IntoNodeData<Elem = A, Env = D> + NodeOver<BuildCtx<G, P>>,
-        K: Admits<N, A, D, BuildCtx<G, P>>,
+        K: Admits<N>,
     {
         // Only context-free values are live while code that may unwind runs (the builder is
         // taken apart first, the node is erased at once), so no drop glue of this node's
@@ -368,13 +378,16 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
         let GraphBuilder { mut nodes, .. } = self;
         let out = Var::new(G::LEN + P::LEN);
         let node = node(&Scope {
-            marker: PhantomData,
+            brand: PhantomData,
+            ctx: PhantomData,
         });
         nodes.push(K::admit(node).node);
         (
             GraphBuilder {
                 nodes,
-                marker: PhantomData,
+                inputs: PhantomData,
+                outputs: PhantomData,
+                kind: PhantomData,
                 brand: PhantomData,
             },
             out,
@@ -412,7 +425,9 @@ fn run<A, D, G: ShapeList, P: Reverse, K: GraphKind, R>(
 ) -> (K::Graph<A, D, G, Rev<P>>, R) {
     let (builder, extra) = f(GraphBuilder {
         nodes: Vec::new(),
-        marker: PhantomData,
+        inputs: PhantomData,
+        outputs: PhantomData,
+        kind: PhantomData,
         brand: PhantomData,
     });
     (K::from_data(GraphData::from_erased(builder.nodes)), extra)

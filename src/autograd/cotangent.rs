@@ -39,7 +39,7 @@ use crate::tlist::{Idx, TList};
 /// ```
 pub struct Cotangent<A, G> {
     entries: Contribs<A>,
-    ctx: PhantomData<fn() -> G>,
+    ctx: PhantomData<G>,
 }
 
 impl<A, G> Cotangent<A, G> {

@@ -7,7 +7,6 @@
 //! `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` for all `x, dx, δ` (Lean's `Node.correct`), which
 //! [`Node`] promises and [`check_adjoint`](crate::autograd::check_adjoint) tests.
 
-use core::any::Any;
 use core::fmt;
 use core::marker::PhantomData;
 use std::borrow::Cow;
@@ -36,65 +35,26 @@ use crate::tlist::TList;
 ///
 /// A node built by the op library is stored as a context-free kernel (see the `kernel`
 /// module): only the slots it reads are recorded, so a graph of N nodes compiles to code
-/// linear in N. A node built by [`NodeData::new`] keeps its typed closures.
+/// linear in N. A node built by [`NodeData::new`] keeps its typed closures behind the same
+/// erased interface.
 pub struct NodeData<A, D, G, T> {
     pub(crate) node: ErasedNode<A, D>,
-    /// The closures of a node built by [`NodeData::new`], behind `dyn Any` so that no drop
-    /// glue of a node depends on its context `G` (which would otherwise be compiled once per
-    /// node of a long graph), and the typed entry points that know their concrete type (both
-    /// `Some` for such a node, both `None` otherwise).
-    pub(crate) typed: Option<Arc<Closures>>,
-    pub(crate) calls: Option<TypedCalls<A, D, G, T>>,
+    /// The context and the output shape, as markers only: nothing stored in a node depends on
+    /// its context, so no code (drop glue, typed entry points) is compiled once per node of a
+    /// long graph; typed calls go through the erased node.
+    pub(crate) ctx: PhantomData<G>,
     /// The output shape, tying a kernel's output type to the node's (see `node_from_kernel!`).
     pub(crate) out: OutShape<T>,
 }
 
 /// A marker for a node's output shape `T`.
-pub(crate) type OutShape<T> = PhantomData<fn() -> T>;
-
-/// Plain function pointers (no drop glue) that call the closures stored in
-/// [`NodeData::typed`].
-pub(crate) struct TypedCalls<A, D, G, T> {
-    forward: ForwardCall<A, D, G, T>,
-    jvp: JvpCall<A, D, G, T>,
-    vjp: VjpCall<A, D, G, T>,
-}
-
-type ForwardCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &D) -> Tensor<A, T>;
-type JvpCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T>;
-type VjpCall<A, D, G, T> = fn(&Closures, &TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G>;
-
-/// The closures of a [`NodeData::new`] node, type-erased.
-type Closures = dyn Any + Send + Sync;
-
-impl<A, D, G, T> Clone for TypedCalls<A, D, G, T> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<A, D, G, T> Copy for TypedCalls<A, D, G, T> {}
-
-impl<A, D, G, T> TypedCalls<A, D, G, T> {
-    /// The entry points for the closures `K` (those of `_closures`), stored as `dyn Any`.
-    fn of<K: TypedKernel<A, D, G, T> + 'static>(_closures: &K) -> Self {
-        fn kernel<K: 'static>(any: &Closures) -> &K {
-            any.downcast_ref::<K>()
-                .expect("a node's typed entry points match its closures")
-        }
-        TypedCalls {
-            forward: |k, ctx, d| kernel::<K>(k).forward(ctx, d),
-            jvp: |k, ctx, dctx, d| kernel::<K>(k).jvp(ctx, dctx, d),
-            vjp: |k, ctx, d, seed| kernel::<K>(k).vjp(ctx, d, seed),
-        }
-    }
-}
+pub(crate) type OutShape<T> = PhantomData<T>;
 
 impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
     fn clone(&self) -> Self {
         NodeData {
             node: self.node.clone(),
-            typed: self.typed.clone(),
-            calls: self.calls,
+            ctx: PhantomData,
             out: PhantomData,
         }
     }
@@ -106,36 +66,13 @@ impl<A, D, G, T> fmt::Debug for NodeData<A, D, G, T> {
     }
 }
 
-/// The typed closures of a node built by [`NodeData::new`] (called directly by
-/// [`NodeData::forward`] and friends).
-trait TypedKernel<A, D, G, T>: Send + Sync {
-    fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T>;
-    fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T>;
-    fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G>;
-}
-
-/// The three closures of [`NodeData::new`]; run typed, or over the flat buffer by a graph.
-struct TypedFns<F, J, V> {
+/// The three closures of [`NodeData::new`] for the context `G` and output `T`, run by a graph
+/// on its flat buffer (which the graph's types guarantee to be a `TList<A, G>`).
+struct OnContext<F, J, V, G, T> {
     forward: F,
     jvp: J,
     vjp: V,
-}
-
-impl<A, D, G, T, F, J, V> TypedKernel<A, D, G, T> for TypedFns<F, J, V>
-where
-    F: Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
-    J: Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
-    V: Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync,
-{
-    fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        (self.forward)(ctx, d)
-    }
-    fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        (self.jvp)(ctx, dctx, d)
-    }
-    fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
-        (self.vjp)(ctx, d, seed)
-    }
+    marker: PhantomData<fn() -> (G, T)>,
 }
 
 /// Runs `f` on the flat buffer viewed as a `TList<A, G>` (moved in and back out: three words).
@@ -147,49 +84,50 @@ fn as_ctx<A, G, O>(vals: &mut Vec<Owned<A>>, f: impl FnOnce(&TList<A, G>) -> O) 
     out
 }
 
-/// Typed closures run on the flat buffer of a graph: `TypedFns` for one context `G` and
-/// output `T`, which the graph's types guarantee.
-struct OnContext<K, G, T> {
-    typed: K,
-    marker: core::marker::PhantomData<fn() -> (G, T)>,
-}
-
-impl<A, D, G, T, K: TypedKernel<A, D, G, T>> OwningFns<A, D> for OnContext<Arc<K>, G, T> {
+impl<A, D, G, T, F, J, V> OwningFns<A, D> for OnContext<F, J, V, G, T>
+where
+    T: Shape,
+    F: Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
+    J: Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync,
+    V: Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync,
+{
     fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
-        as_ctx::<A, G, _>(vals, |ctx| self.typed.forward(ctx, d).into_data())
+        as_ctx::<A, G, _>(vals, |ctx| (self.forward)(ctx, d).into_data())
     }
     fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
         as_ctx::<A, G, _>(vals, |ctx| {
-            as_ctx::<A, G, _>(tans, |dctx| self.typed.jvp(ctx, dctx, d).into_data())
+            as_ctx::<A, G, _>(tans, |dctx| (self.jvp)(ctx, dctx, d).into_data())
         })
     }
     fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contribs<A> {
         let seed = Tensor::<A, T>::from_data_unchecked(seed);
-        as_ctx::<A, G, _>(vals, |ctx| self.typed.vjp(ctx, d, &seed).into_entries())
+        as_ctx::<A, G, _>(vals, |ctx| (self.vjp)(ctx, d, &seed).into_entries())
     }
 }
 
 impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// A node from its three closures.
+    ///
+    /// Called through [`NodeData::forward`] and friends, the closures see a copy of the
+    /// context (a graph runs them on its own buffer, without copying).
     pub fn new(
         forward: impl Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         jvp: impl Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         vjp: impl Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync + 'static,
     ) -> Self {
-        let typed = Arc::new(TypedFns { forward, jvp, vjp });
-        let calls = TypedCalls::of(&*typed);
         NodeData {
             node: ErasedNode {
                 name: Cow::Borrowed("node"),
                 out_dims: T::dims().to_vec(),
                 reads: None,
                 body: Body::Owning(Arc::new(OnContext {
-                    typed: Arc::clone(&typed),
-                    marker: core::marker::PhantomData,
+                    forward,
+                    jvp,
+                    vjp,
+                    marker: PhantomData,
                 })),
             },
-            typed: Some(typed),
-            calls: Some(calls),
+            ctx: PhantomData,
             out: PhantomData,
         }
     }
@@ -201,8 +139,7 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
     pub(crate) fn from_erased(node: ErasedNode<A, D>) -> Self {
         NodeData {
             node,
-            typed: None,
-            calls: None,
+            ctx: PhantomData,
             out: PhantomData,
         }
     }
@@ -239,28 +176,17 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
 impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     /// `forward ctx d`: the node's output.
     pub fn forward(&self, ctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        match (&self.typed, self.calls) {
-            (Some(t), Some(c)) => (c.forward)(&**t, ctx, d),
-            _ => Tensor::from_data_unchecked(self.node.forward_at(ctx.items(), d)),
-        }
+        Tensor::from_data_unchecked(self.node.forward_at(ctx.items(), d))
     }
 
     /// `jvp ctx dctx d`: the output tangent for the input tangents `dctx`.
     pub fn jvp(&self, ctx: &TList<A, G>, dctx: &TList<A, G>, d: &D) -> Tensor<A, T> {
-        match (&self.typed, self.calls) {
-            (Some(t), Some(c)) => (c.jvp)(&**t, ctx, dctx, d),
-            _ => Tensor::from_data_unchecked(self.node.jvp_at(ctx.items(), dctx.items(), d)),
-        }
+        Tensor::from_data_unchecked(self.node.jvp_at(ctx.items(), dctx.items(), d))
     }
 
     /// `vjp ctx d δ`: the cotangent of the whole context for the output cotangent `δ`.
     pub fn vjp(&self, ctx: &TList<A, G>, d: &D, seed: &Tensor<A, T>) -> Cotangent<A, G> {
-        match (&self.typed, self.calls) {
-            (Some(t), Some(c)) => (c.vjp)(&**t, ctx, d, seed),
-            _ => {
-                Cotangent::from_entries(self.node.vjp_at(ctx.items(), d, seed.clone().into_data()))
-            }
-        }
+        Cotangent::from_entries(self.node.vjp_at(ctx.items(), d, seed.clone().into_data()))
     }
 }
 
@@ -425,8 +351,7 @@ macro_rules! node_from_kernel {
         $crate::autograd::Node {
             data: $crate::autograd::NodeData {
                 node,
-                typed: None,
-                calls: None,
+                ctx: core::marker::PhantomData,
                 out,
             },
         }
@@ -514,18 +439,6 @@ impl<A, D, G: ShapeList, T: Shape> IntoNodeData for Node<A, D, G, T> {
     label = "`{Self}` is not a node over the graph's context",
     note = "node k of a graph over inputs Γ reads Γ followed by the outputs of nodes 0..k"
 )]
-pub trait NodeOver<C>: IntoNodeData {
-    /// The executable node, over `C`.
-    #[doc(hidden)]
-    fn into_data_over(self) -> NodeData<Self::Elem, Self::Env, C, Self::Out>;
-}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {
-    fn into_data_over(self) -> NodeData<A, D, C, T> {
-        self
-    }
-}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {
-    fn into_data_over(self) -> NodeData<A, D, C, T> {
-        self.data
-    }
-}
+pub trait NodeOver<C>: IntoNodeData {}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {}
+impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {}
