@@ -17,8 +17,7 @@
 //! `cargo bench --bench chain` (add `REPORT_ONLY=1` to skip the criterion groups).
 
 // Needed for the 256-node chains (contexts of 258 slots): with the default limit of 128,
-// rustc 1.95 either reports "reached the recursion limit while instantiating
-// `<HCons<..> as ShapeList>::write_layout`" or, for this file, panics in borrowck
+// rustc 1.95 either stops at the recursion limit or, for this file, panics in borrowck
 // ("unexpected inference var", an internal compiler error). 512 is enough for N = 256.
 #![recursion_limit = "512"]
 

@@ -58,31 +58,83 @@ pub trait ShapeList: Sized + Send + Sync + 'static {
     type Concat<R: ShapeList>: ShapeList;
     /// Length of the list.
     const LEN: usize;
-    /// Appends the run-time layout of every slot, in order, to `out`.
-    fn write_layout(out: &mut Vec<SlotLayout>);
+    /// The slots of the list as a tree built at compile time (read by [`ShapeList::layout`]).
+    #[doc(hidden)]
+    const LAYOUT: &'static LayoutTree;
     /// The run-time layout of every slot, in order.
     fn layout() -> Vec<SlotLayout> {
-        let mut out = Vec::with_capacity(Self::LEN);
-        Self::write_layout(&mut out);
-        out
+        Self::LAYOUT.slots(Self::LEN)
     }
 }
 
 impl ShapeList for HNil {
     type Concat<R: ShapeList> = R;
     const LEN: usize = 0;
-    fn write_layout(_: &mut Vec<SlotLayout>) {}
+    const LAYOUT: &'static LayoutTree = &LayoutTree::Empty;
 }
 
 impl<H: Shape, T: ShapeList> ShapeList for HCons<H, T> {
     type Concat<R: ShapeList> = HCons<H, T::Concat<R>>;
     const LEN: usize = 1 + T::LEN;
-    fn write_layout(out: &mut Vec<SlotLayout>) {
-        out.push(SlotLayout {
-            dims: H::dims().to_vec(),
+    const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(
+        &LayoutTree::Slot {
+            dims: dims_of::<H>,
             size: H::SIZE,
-        });
-        T::write_layout(out);
+        },
+        T::LAYOUT,
+    );
+}
+
+/// The dimensions of `S` (one function per shape, pointed to by layout trees).
+fn dims_of<S: Shape>() -> Vec<usize> {
+    S::dims().to_vec()
+}
+
+/// The slots of a context as a tree whose reading from left to right is the context's list of
+/// slots. Contexts build theirs in constants, so reading a layout is one loop that is not
+/// generic: a long context costs no code per sub-list (a recursive function over the list
+/// would be compiled once per suffix).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum LayoutTree {
+    /// No slot.
+    Empty,
+    /// One slot: its dimensions and its number of entries.
+    Slot {
+        /// The dimensions, outermost first.
+        dims: fn() -> Vec<usize>,
+        /// The number of entries.
+        size: usize,
+    },
+    /// The slots of the first tree, then those of the second.
+    Cat(&'static LayoutTree, &'static LayoutTree),
+    /// The slots of the tree, last first.
+    Rev(&'static LayoutTree),
+}
+
+impl LayoutTree {
+    /// The slots, in order (`len` is their number, for the allocation).
+    pub fn slots(&'static self, len: usize) -> Vec<SlotLayout> {
+        let mut out = Vec::with_capacity(len);
+        // Depth-first, left to right; a reversed subtree is read right to left.
+        let mut stack: Vec<(&'static LayoutTree, bool)> = vec![(self, false)];
+        while let Some((tree, reversed)) = stack.pop() {
+            match *tree {
+                LayoutTree::Empty => {}
+                LayoutTree::Slot { dims, size } => out.push(SlotLayout { dims: dims(), size }),
+                LayoutTree::Cat(first, second) => {
+                    let (now, later) = if reversed {
+                        (second, first)
+                    } else {
+                        (first, second)
+                    };
+                    stack.push((later, reversed));
+                    stack.push((now, reversed));
+                }
+                LayoutTree::Rev(inner) => stack.push((inner, !reversed)),
+            }
+        }
+        out
     }
 }
 
@@ -283,12 +335,7 @@ pub struct BuildCtx<G, P>(core::marker::PhantomData<G>, core::marker::PhantomDat
 impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
     type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;
     const LEN: usize = G::LEN + P::LEN;
-    fn write_layout(out: &mut Vec<SlotLayout>) {
-        G::write_layout(out);
-        let start = out.len();
-        P::write_layout(out);
-        out[start..].reverse();
-    }
+    const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(G::LAYOUT, &LayoutTree::Rev(P::LAYOUT));
 }
 
 impl<G, P, I> Lookup<I> for BuildCtx<G, P>

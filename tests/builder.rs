@@ -371,6 +371,49 @@ fn generic_layers_compose() {
 
 // ---------------------------------------------------------------- the builder's context type
 
+/// A context's layout is read from the tree its type builds in constants: slots in order, the
+/// slots of a reversed subtree backwards (also inside another reversed subtree).
+#[test]
+fn layouts_list_the_slots_in_order() {
+    use shapetape::shape_list::LayoutTree;
+    let slots = |l: Vec<shapetape::shape_list::SlotLayout>| -> Vec<(Vec<usize>, usize)> {
+        l.into_iter().map(|s| (s.dims, s.size)).collect()
+    };
+    assert_eq!(
+        slots(<HList![Matrix<2, 3>, Scalar, Vector<4>] as ShapeList>::layout()),
+        [(vec![2, 3], 6), (vec![], 1), (vec![4], 4)]
+    );
+    assert!(<HNil as ShapeList>::layout().is_empty());
+
+    fn scalar() -> Vec<usize> {
+        vec![]
+    }
+    fn two() -> Vec<usize> {
+        vec![2]
+    }
+    fn three() -> Vec<usize> {
+        vec![3]
+    }
+    static A: LayoutTree = LayoutTree::Slot {
+        dims: scalar,
+        size: 1,
+    };
+    static B: LayoutTree = LayoutTree::Slot { dims: two, size: 2 };
+    static C: LayoutTree = LayoutTree::Slot {
+        dims: three,
+        size: 3,
+    };
+    // Rev(A ++ Rev(B ++ C)) = Rev([A, C, B]) = [B, C, A].
+    static TREE: LayoutTree = LayoutTree::Rev(&LayoutTree::Cat(
+        &A,
+        &LayoutTree::Rev(&LayoutTree::Cat(&B, &C)),
+    ));
+    assert_eq!(
+        slots(TREE.slots(3)),
+        [(vec![2], 2), (vec![3], 3), (vec![], 1)]
+    );
+}
+
 /// Inside `push`, the node's context is `BuildCtx<Γ, P>` (the outputs so far newest first in
 /// the type); as a list of shapes it is `Γ ++ Rev<P>`: positions, lookups and the layout agree.
 #[test]

@@ -316,8 +316,10 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 /// assert_eq!(g.len(), 2);
 /// ```
 pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
-    /// The nodes so far; `P` (newest first) fixes their contexts.
-    nodes: Vec<ErasedNode<A, D>>,
+    /// The nodes so far, in the buffer of the `build` call that branded `'id`; `P` (newest
+    /// first) fixes their contexts. Borrowed, not owned: a builder then has no drop glue, which
+    /// would otherwise be compiled once per state, i.e. once per node of a long graph.
+    nodes: &'id mut Vec<ErasedNode<A, D>>,
     /// The type-level state: inputs, outputs so far (newest first), graph kind. One marker
     /// per parameter, shared with the other types that name `P` (see `Idx`).
     inputs: PhantomData<G>,
@@ -375,7 +377,7 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
         // Only context-free values are live while code that may unwind runs (the builder is
         // taken apart first, the node is erased at once), so no drop glue of this node's
         // context types is compiled: that glue would be one more function per node.
-        let GraphBuilder { mut nodes, .. } = self;
+        let GraphBuilder { nodes, .. } = self;
         let out = Var::new(G::LEN + P::LEN);
         let node = node(&Scope {
             brand: PhantomData,
@@ -423,14 +425,15 @@ fn run<A, D, G: ShapeList, P: Reverse, K: GraphKind, R>(
         GraphBuilder<'id, A, D, G, HNil, K>,
     ) -> (GraphBuilder<'id, A, D, G, P, K>, R),
 ) -> (K::Graph<A, D, G, Rev<P>>, R) {
-    let (builder, extra) = f(GraphBuilder {
-        nodes: Vec::new(),
+    let mut nodes = Vec::new();
+    let (_, extra) = f(GraphBuilder {
+        nodes: &mut nodes,
         inputs: PhantomData,
         outputs: PhantomData,
         kind: PhantomData,
         brand: PhantomData,
     });
-    (K::from_data(GraphData::from_erased(builder.nodes)), extra)
+    (K::from_data(GraphData::from_erased(nodes)), extra)
 }
 
 impl<A, D, G: ShapeList, Ss> GraphData<A, D, G, Ss> {
