@@ -396,7 +396,10 @@ impl<A, D, G, T> Node<A, D, G, T> {
     }
 }
 
-/// Anything that can be appended to a graph: a [`NodeData`] or a [`Node`].
+/// Anything that can be appended to a graph with [`GraphData::snoc`](crate::autograd::GraphData::snoc):
+/// a [`NodeData`] or a [`Node`]. (The typed builder,
+/// [`GraphBuilder::push`](crate::autograd::GraphBuilder::push), takes exactly these two; see
+/// [`Admits`](crate::autograd::Admits).)
 pub trait IntoNodeData {
     /// Scalar type.
     type Elem;
