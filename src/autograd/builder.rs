@@ -148,8 +148,9 @@ impl GraphKind for LawfulGraph {
 /// The graph kind `Self` accepts the node `N`: a [`GraphData`] builder takes a [`NodeData`] or
 /// a [`Node`], a lawful [`Graph`] builder only a [`Node`].
 ///
-/// One impl per accepted node type (no blanket impl over [`IntoNodeData`]), so that taking the
-/// node apart is a field access: pushing a node compiles no conversion function of its own.
+/// One impl per accepted node type (no blanket impl over [`IntoNodeData`]), so that admitting a
+/// node is a field access, not a call through `IntoNodeData`: one generic function fewer per
+/// node of a typed graph.
 #[diagnostic::on_unimplemented(
     message = "a lawful graph accepts only `Node`s, and `{N}` is not one",
     label = "this node carries no adjointness law",
