@@ -332,6 +332,16 @@ impl<A, G> TList<A, G> {
         self.items.iter().map(|t| &t.0[..])
     }
 
+    /// Runs `f` on the flat buffer `vals` viewed as a `TList<A, G>` (moved in and back out:
+    /// three words, no copy). How graphs call typed closures on their slot buffers.
+    #[inline]
+    pub(crate) fn lend<O>(vals: &mut Vec<Owned<A>>, f: impl FnOnce(&Self) -> O) -> O {
+        let ctx = Self::from_items(core::mem::take(vals));
+        let out = f(&ctx);
+        *vals = ctx.into_items();
+        out
+    }
+
     #[inline]
     pub(crate) fn retag<H>(self) -> TList<A, H> {
         TList {

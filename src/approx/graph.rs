@@ -43,14 +43,6 @@ type ErasedVjpBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, &Owned<R>, &[
     + Send
     + Sync;
 
-/// Runs `f` on `vals` viewed as a `TList<A, G>` (moved in and back out).
-fn with_ctx<A, G, O>(vals: &mut Slots<A>, f: impl FnOnce(&TList<A, G>) -> O) -> O {
-    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-    let out = f(&ctx);
-    *vals = ctx.into_items();
-    out
-}
-
 /// Runs `f` on `eps` viewed as an `EList<G>` (moved in and back out).
 fn with_eps<G, O>(eps: &mut Vec<f64>, f: impl FnOnce(&EList<G>) -> O) -> O {
     let e = EList::<G>::from_vec_unchecked(core::mem::take(eps));
@@ -180,10 +172,10 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
             Some(k) => Maps::Kernels(k),
             None => Maps::Closures {
                 forward_spec: Arc::new(move |vals| {
-                    with_ctx::<P, G, _>(vals, |c| forward_spec(c).into_data())
+                    TList::<P, G>::lend(vals, |c| forward_spec(c).into_data())
                 }),
                 forward_runtime: Arc::new(move |vals| {
-                    with_ctx::<R, G, _>(vals, |c| forward_runtime(c).into_data())
+                    TList::<R, G>::lend(vals, |c| forward_runtime(c).into_data())
                 }),
                 vjp: vjp(),
             },
@@ -194,7 +186,7 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
             maps,
             bound: Arc::new(move |eps, vals, y| {
                 with_eps::<G, _>(eps, |e| {
-                    with_ctx::<R, G, _>(vals, |c| {
+                    TList::<R, G>::lend(vals, |c| {
                         bound(e, c, TensorView::from_data_unchecked(y.as_slice()))
                     })
                 })
@@ -286,17 +278,17 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
         let closures = move || {
             Some(ClosureVjps {
                 jvp_runtime: Arc::new(move |vals: &mut Slots<R>, tans: &mut Slots<R>| {
-                    with_ctx::<R, G, _>(vals, |c| {
-                        with_ctx::<R, G, _>(tans, |t| jvp_runtime(c, t).into_data())
+                    TList::<R, G>::lend(vals, |c| {
+                        TList::<R, G>::lend(tans, |t| jvp_runtime(c, t).into_data())
                     })
                 }) as Arc<ErasedJvp<R>>,
                 vjp_spec: Arc::new(move |vals: &mut Slots<P>, seed: Owned<P>| {
-                    with_ctx::<P, G, _>(vals, |c| {
+                    TList::<P, G>::lend(vals, |c| {
                         vjp_spec(c, &Tensor::<P, T>::from_data_unchecked(seed)).into_entries()
                     })
                 }),
                 vjp_runtime: Arc::new(move |vals: &mut Slots<R>, seed: Owned<R>| {
-                    with_ctx::<R, G, _>(vals, |c| {
+                    TList::<R, G>::lend(vals, |c| {
                         vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
                     })
                 }),
@@ -306,7 +298,7 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
             fwd: fwd.erase_with(closures),
             vjp_bound: Arc::new(move |eps, vals, e_seed, seed, contribution| {
                 with_eps::<G, _>(eps, |e| {
-                    with_ctx::<R, G, _>(vals, |c| {
+                    TList::<R, G>::lend(vals, |c| {
                         let s = TensorView::<R, T>::from_data_unchecked(seed.as_slice());
                         EContrib::into_entries(vjp_bound(e, c, e_seed, s, contribution))
                     })

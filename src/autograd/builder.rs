@@ -167,13 +167,8 @@ impl<A, D, C: ShapeList, T: Shape> Admits<NodeData<A, D, C, T>> for DataGraph {
     }
 }
 
-impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for DataGraph {
-    fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
-        node.data
-    }
-}
-
-impl<A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for LawfulGraph {
+// Every graph kind admits a lawful node.
+impl<K: GraphKind, A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for K {
     fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
         node.data
     }

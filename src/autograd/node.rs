@@ -75,15 +75,6 @@ struct OnContext<F, J, V, G, T> {
     marker: PhantomData<fn() -> (G, T)>,
 }
 
-/// Runs `f` on the flat buffer viewed as a `TList<A, G>` (moved in and back out: three words).
-#[inline]
-fn as_ctx<A, G, O>(vals: &mut Vec<Owned<A>>, f: impl FnOnce(&TList<A, G>) -> O) -> O {
-    let ctx = TList::<A, G>::from_items(core::mem::take(vals));
-    let out = f(&ctx);
-    *vals = ctx.into_items();
-    out
-}
-
 impl<A, D, G, T, F, J, V> OwningFns<A, D> for OnContext<F, J, V, G, T>
 where
     T: Shape,
@@ -92,16 +83,16 @@ where
     V: Fn(&TList<A, G>, &D, &Tensor<A, T>) -> Cotangent<A, G> + Send + Sync,
 {
     fn forward(&self, vals: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
-        as_ctx::<A, G, _>(vals, |ctx| (self.forward)(ctx, d).into_data())
+        TList::<A, G>::lend(vals, |ctx| (self.forward)(ctx, d).into_data())
     }
     fn jvp(&self, vals: &mut Vec<Owned<A>>, tans: &mut Vec<Owned<A>>, d: &D) -> Owned<A> {
-        as_ctx::<A, G, _>(vals, |ctx| {
-            as_ctx::<A, G, _>(tans, |dctx| (self.jvp)(ctx, dctx, d).into_data())
+        TList::<A, G>::lend(vals, |ctx| {
+            TList::<A, G>::lend(tans, |dctx| (self.jvp)(ctx, dctx, d).into_data())
         })
     }
     fn vjp(&self, vals: &mut Vec<Owned<A>>, d: &D, seed: Owned<A>) -> Contribs<A> {
         let seed = Tensor::<A, T>::from_data_unchecked(seed);
-        as_ctx::<A, G, _>(vals, |ctx| (self.vjp)(ctx, d, &seed).into_entries())
+        TList::<A, G>::lend(vals, |ctx| (self.vjp)(ctx, d, &seed).into_entries())
     }
 }
 
