@@ -12,10 +12,10 @@
 //! by `vjp(ctxₖ, d, 𝟙)`, with the all-ones seed `𝟙` of the output shape. These are exactly
 //! the edges that [`backprop_ctx`](crate::autograd::GraphData::backprop_ctx) propagates along.
 //!
-//! **Exactness.** Every op of [`crate::ops`] and [`crate::approx::ops`] lists each slot it
-//! reads, whatever its value (a zero contribution is still listed), so for graphs built from
-//! library ops the edges do not depend on `x` and are exactly the operands. A hand-written
-//! node is rendered as its VJP describes it: a VJP that returns a dense cotangent
+//! **Exactness.** Every op ([`Op`](crate::autograd::Op), the library's and a user's alike)
+//! records the slots it reads ([`Op::reads`](crate::autograd::Op::reads)), and those are its
+//! edges: they do not depend on `x` and are exactly the operands. A node built from closures
+//! ([`NodeData::new`](crate::autograd::NodeData::new)) is rendered as its VJP describes it: a VJP that returns a dense cotangent
 //! ([`Cotangent::from_dense`](crate::autograd::Cotangent::from_dense)) gets an edge from
 //! every earlier slot, and one that leaves out a slot whose contribution is zero at this `x`
 //! (or for this seed) loses that edge. Reads that do not enter the derivative at all are
@@ -207,15 +207,19 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
         let mut vals = x.clone().into_items();
         let mut ops = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let ones = Owned(SmallVec::from_elem(
-                A::one(),
-                node.out_dims.iter().product(),
-            ));
-            let mut slots: Vec<usize> = node
-                .vjp(&mut vals, d, ones, None)
-                .into_iter()
-                .map(|(j, _)| j)
-                .collect();
+            let mut slots: Vec<usize> = match &node.reads {
+                Some(reads) => reads.to_vec(),
+                None => {
+                    let ones = Owned(SmallVec::from_elem(
+                        A::one(),
+                        node.out_dims.iter().product(),
+                    ));
+                    node.vjp(&mut vals, d, ones, None)
+                        .into_iter()
+                        .map(|(j, _)| j)
+                        .collect()
+                }
+            };
             // A cotangent lists each slot once; keep only the first occurrence regardless.
             let mut seen = vec![false; vals.len()];
             slots.retain(|&j| !core::mem::replace(&mut seen[j], true));
@@ -251,8 +255,8 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
 impl<R: RuntimeFloat, P, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> {
     /// The graph's [`Dataflow`], read off the runtime VJPs at the runtime point `x`: the
     /// dataflow of its erasure [`to_graph_data`](RevGraph::to_graph_data), which keeps the
-    /// names, shapes and runtime closures. The spec side and the bounds read the same slots
-    /// (they are the same generic op code for every library op).
+    /// names, shapes and operand slots. The spec side and the bounds read the same slots
+    /// (they are the same op).
     pub fn dataflow<G1>(&self, x: &TList<R, G1>) -> Dataflow
     where
         G: ExpectsContext<G1>,

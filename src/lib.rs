@@ -45,6 +45,8 @@ pub mod approx;
 pub mod autograd;
 pub mod error;
 pub mod export;
+#[doc(hidden)]
+pub mod internal;
 pub mod link;
 pub mod ops;
 pub mod rng;
@@ -53,11 +55,14 @@ pub mod scalar;
 pub mod shape;
 pub mod shape_list;
 #[cfg(feature = "proptest")]
+mod op_check;
+#[cfg(feature = "proptest")]
 pub mod strategies;
 pub mod tensor;
 pub mod tlist;
 
 pub use frunk;
+pub use smallvec;
 pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 
 pub use error::{ContextError, IndexError, ShapeError};

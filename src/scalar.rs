@@ -207,6 +207,8 @@ pub trait Real: Element + Copy {
     fn exp(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
+    /// `ln(1 + x)`, accurate also for `|x| ≪ 1`.
+    fn ln_1p(self) -> Self;
     /// Hyperbolic tangent.
     fn tanh(self) -> Self;
     /// Square root.
@@ -226,6 +228,7 @@ macro_rules! impl_real {
         impl Real for $t {
             #[inline] fn exp(self) -> Self { <$t>::exp(self) }
             #[inline] fn ln(self) -> Self { <$t>::ln(self) }
+            #[inline] fn ln_1p(self) -> Self { <$t>::ln_1p(self) }
             #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }
             #[inline] fn sqrt(self) -> Self { <$t>::sqrt(self) }
             #[inline] fn max(self, other: Self) -> Self { <$t>::max(self, other) }

@@ -57,6 +57,8 @@
 use core::fmt;
 use core::ops::Range;
 
+pub use crate::op_check::{OpCheck, OpCheckFailure, OpReport, check_op, check_op_exact};
+
 use proptest::prelude::*;
 
 use crate::approx::EList;

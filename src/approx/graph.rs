@@ -14,296 +14,124 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use std::borrow::Cow;
-use std::sync::Arc;
 
 use frunk::HNil;
 use smallvec::SmallVec;
 
 use crate::approx::add_bound::{AddBound, CtxAddBound};
 use crate::approx::elist::EList;
-use crate::approx::node::{
-    BoundEntries, EContrib, FwdNode, RevNode, SideKernels, lifted_bound, lifted_vjp_bound,
-};
+use crate::approx::node::{CertNode, Certifiable, FwdNode, RevNode, certify_op};
 use crate::approx::round::RuntimeFloat;
 use crate::approx::spec::SpecScalar;
+use crate::autograd::builder::{Admits, GraphKind, build_entry_points};
 use crate::autograd::engine::{self, ReverseAccumulator, Slots};
-use crate::autograd::kernel::Contribs;
+use crate::autograd::op::{Contribs, Operands, Pullback};
+use crate::autograd::{GraphNode, NodeOver};
+use crate::internal::{FwdBody, OpBody, RevBody};
 use crate::shape::Shape;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
-use crate::tensor::{Data, Owned, Tensor, TensorView};
+use crate::tensor::Owned;
 use crate::tlist::TList;
 
-type ErasedSpec<P> = dyn Fn(&mut Slots<P>) -> Owned<P> + Send + Sync;
-pub(crate) type ErasedRt<R> = dyn Fn(&mut Slots<R>) -> Owned<R> + Send + Sync;
-type ErasedBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, &Owned<R>) -> f64 + Send + Sync;
-pub(crate) type ErasedJvp<R> = dyn Fn(&mut Slots<R>, &mut Slots<R>) -> Owned<R> + Send + Sync;
-pub(crate) type ErasedVjp<A> = dyn Fn(&mut Slots<A>, Owned<A>) -> Contribs<A> + Send + Sync;
-type ErasedVjpBound<R> = dyn Fn(&mut Vec<f64>, &mut Slots<R>, f64, &Owned<R>, &[(usize, Owned<R>)]) -> Vec<(usize, f64)>
-    + Send
-    + Sync;
+/// The certified builder kind of a [`RevGraph<R, P, …>`]: accepts ops that are
+/// [`Certifiable<R, P>`] and [`RevNode`]s.
+pub struct RevKind<R, P>(PhantomData<fn() -> (R, P)>);
 
-/// Runs `f` on `eps` viewed as an `EList<G>` (moved in and back out).
-fn with_eps<G, O>(eps: &mut Vec<f64>, f: impl FnOnce(&EList<G>) -> O) -> O {
-    let e = EList::<G>::from_vec_unchecked(core::mem::take(eps));
-    let out = f(&e);
-    *eps = e.into_vec();
-    out
+/// The certified builder kind of a [`FwdGraph<R, P, …>`]: accepts ops that are
+/// [`Certifiable<R, P>`], [`RevNode`]s and [`FwdNode`]s.
+pub struct FwdKind<R, P>(PhantomData<fn() -> (R, P)>);
+
+impl<R, P> fmt::Debug for RevKind<R, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RevKind")
+    }
+}
+impl<R, P> fmt::Debug for FwdKind<R, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FwdKind")
+    }
 }
 
-/// How an erased node runs its spec and runtime maps.
-// One per node, stored inline in the graph's node vector: boxing the kernels would add a
-// pointer chase to every node call of every pass.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum Maps<R, P> {
-    /// One op at both scalars (library ops): its erased nodes, called on the slots directly.
-    Kernels(SideKernels<R, P>),
-    /// The node's own closures over the typed context (nodes built by `FwdNode::new` or
-    /// `RevNode::new`); the VJP parts are `None` for a forward node.
-    Closures {
-        forward_spec: Arc<ErasedSpec<P>>,
-        forward_runtime: Arc<ErasedRt<R>>,
-        vjp: Option<ClosureVjps<R, P>>,
-    },
+impl<R, P> GraphKind for RevKind<R, P> {
+    type Graph<G, Ss> = RevGraph<R, P, G, Ss>;
+    type Stored = CertNode<R, P>;
+    fn finish<G, Ss>(nodes: Vec<CertNode<R, P>>) -> RevGraph<R, P, G, Ss> {
+        RevGraph {
+            nodes,
+            marker: PhantomData,
+        }
+    }
 }
-
-/// The reverse-mode closures of a `RevNode::new` node, erased.
-pub(crate) struct ClosureVjps<R, P> {
-    pub(crate) jvp_runtime: Arc<ErasedJvp<R>>,
-    vjp_spec: Arc<ErasedVjp<P>>,
-    pub(crate) vjp_runtime: Arc<ErasedVjp<R>>,
-}
-
-impl<R, P> Clone for ClosureVjps<R, P> {
-    fn clone(&self) -> Self {
-        ClosureVjps {
-            jvp_runtime: Arc::clone(&self.jvp_runtime),
-            vjp_spec: Arc::clone(&self.vjp_spec),
-            vjp_runtime: Arc::clone(&self.vjp_runtime),
+impl<R, P> GraphKind for FwdKind<R, P> {
+    type Graph<G, Ss> = FwdGraph<R, P, G, Ss>;
+    type Stored = CertNode<R, P>;
+    fn finish<G, Ss>(nodes: Vec<CertNode<R, P>>) -> FwdGraph<R, P, G, Ss> {
+        FwdGraph {
+            nodes,
+            marker: PhantomData,
         }
     }
 }
 
-impl<R, P> Clone for Maps<R, P> {
-    fn clone(&self) -> Self {
-        match self {
-            Maps::Kernels(k) => Maps::Kernels(k.clone()),
-            Maps::Closures {
-                forward_spec,
-                forward_runtime,
-                vjp,
-            } => Maps::Closures {
-                forward_spec: Arc::clone(forward_spec),
-                forward_runtime: Arc::clone(forward_runtime),
-                vjp: vjp.clone(),
-            },
-        }
+impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>> for RevKind<R, P> {
+    #[inline]
+    fn admit(body: OpBody<K>) -> CertNode<R, P> {
+        certify_op(body.0)
+    }
+}
+impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>> for FwdKind<R, P> {
+    #[inline]
+    fn admit(body: OpBody<K>) -> CertNode<R, P> {
+        certify_op(body.0)
+    }
+}
+impl<R, P> Admits<RevBody<R, P>, CertNode<R, P>> for RevKind<R, P> {
+    #[inline]
+    fn admit(body: RevBody<R, P>) -> CertNode<R, P> {
+        body.0
+    }
+}
+impl<R, P> Admits<RevBody<R, P>, CertNode<R, P>> for FwdKind<R, P> {
+    #[inline]
+    fn admit(body: RevBody<R, P>) -> CertNode<R, P> {
+        body.0
+    }
+}
+impl<R, P> Admits<FwdBody<R, P>, CertNode<R, P>> for FwdKind<R, P> {
+    #[inline]
+    fn admit(body: FwdBody<R, P>) -> CertNode<R, P> {
+        body.0
     }
 }
 
-pub(crate) struct ErasedFwd<R, P> {
-    pub(crate) name: Cow<'static, str>,
-    pub(crate) out_dims: Vec<usize>,
-    pub(crate) maps: Maps<R, P>,
-    bound: Arc<ErasedBound<R>>,
-}
-
-impl<R, P> Clone for ErasedFwd<R, P> {
-    fn clone(&self) -> Self {
-        ErasedFwd {
-            name: self.name.clone(),
-            out_dims: self.out_dims.clone(),
-            maps: self.maps.clone(),
-            bound: Arc::clone(&self.bound),
-        }
+impl<R, P, C: ShapeList, T: Shape> GraphNode for RevNode<R, P, C, T> {
+    type Ctx = C;
+    type Out = T;
+    type Body = RevBody<R, P>;
+    fn into_body(self) -> RevBody<R, P> {
+        RevBody(self.fwd.node)
     }
 }
-
-impl<R, P> ErasedFwd<R, P> {
-    /// `forward_spec` on the evaluated spec context.
-    pub(crate) fn forward_spec(&self, vals: &mut Slots<P>) -> Owned<P> {
-        match &self.maps {
-            Maps::Kernels(k) => k.spec.forward(vals, &()),
-            Maps::Closures { forward_spec, .. } => forward_spec(vals),
-        }
-    }
-
-    /// `forward_runtime` on the evaluated runtime context.
-    pub(crate) fn forward_runtime(&self, vals: &mut Slots<R>) -> Owned<R> {
-        match &self.maps {
-            Maps::Kernels(k) => k.runtime.forward(vals, &()),
-            Maps::Closures {
-                forward_runtime, ..
-            } => forward_runtime(vals),
-        }
+impl<R, P, C: ShapeList, T: Shape> NodeOver<C> for RevNode<R, P, C, T> {}
+impl<R, P, C: ShapeList, T: Shape> GraphNode for FwdNode<R, P, C, T> {
+    type Ctx = C;
+    type Out = T;
+    type Body = FwdBody<R, P>;
+    fn into_body(self) -> FwdBody<R, P> {
+        FwdBody(self.node)
     }
 }
+impl<R, P, C: ShapeList, T: Shape> NodeOver<C> for FwdNode<R, P, C, T> {}
 
-impl<R: RuntimeFloat, P> ErasedFwd<R, P> {
-    /// The node's bound transformer on the erased context (`eps` one bound per slot) and the
-    /// runtime output `y`: computed directly for a lifted node, else by its closure.
-    pub(crate) fn bound(&self, eps: &mut Vec<f64>, vals: &mut Slots<R>, y: &Owned<R>) -> f64 {
-        match &self.maps {
-            Maps::Kernels(SideKernels {
-                enclosure: Some(enc),
-                ..
-            }) => lifted_bound(enc, eps, vals, y.as_slice()),
-            _ => (self.bound)(eps, vals, y),
-        }
-    }
-}
+build_entry_points!(RevGraph<R, P>, RevKind<R, P>, "a certified reverse graph");
+build_entry_points!(FwdGraph<R, P>, FwdKind<R, P>, "a certified forward graph");
 
-impl<R: 'static, P: 'static, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
-    fn erase(self) -> ErasedFwd<R, P> {
-        self.erase_with(|| None)
-    }
-
-    /// Erases the node; `vjp` gives the erased reverse-mode closures of a `RevNode::new` node
-    /// (not called for a node with kernels).
-    fn erase_with(self, vjp: impl FnOnce() -> Option<ClosureVjps<R, P>>) -> ErasedFwd<R, P> {
-        let FwdNode {
-            name,
-            forward_spec,
-            forward_runtime,
-            bound,
-            kernels,
-        } = self;
-        let maps = match kernels {
-            Some(k) => Maps::Kernels(k),
-            None => Maps::Closures {
-                forward_spec: Arc::new(move |vals| {
-                    TList::<P, G>::lend(vals, |c| forward_spec(c).into_data())
-                }),
-                forward_runtime: Arc::new(move |vals| {
-                    TList::<R, G>::lend(vals, |c| forward_runtime(c).into_data())
-                }),
-                vjp: vjp(),
-            },
-        };
-        ErasedFwd {
-            name,
-            out_dims: T::dims().to_vec(),
-            maps,
-            bound: Arc::new(move |eps, vals, y| {
-                with_eps::<G, _>(eps, |e| {
-                    TList::<R, G>::lend(vals, |c| {
-                        bound(e, c, TensorView::from_data_unchecked(y.as_slice()))
-                    })
-                })
-            }),
-        }
-    }
-}
-
-pub(crate) struct ErasedRev<R, P> {
-    pub(crate) fwd: ErasedFwd<R, P>,
-    vjp_bound: Arc<ErasedVjpBound<R>>,
-}
-
-impl<R, P> Clone for ErasedRev<R, P> {
-    fn clone(&self) -> Self {
-        ErasedRev {
-            fwd: self.fwd.clone(),
-            vjp_bound: Arc::clone(&self.vjp_bound),
-        }
-    }
-}
-
-impl<R, P> ErasedRev<R, P> {
-    /// The slots the node reads, when recorded: for a node built from one op, that op's
-    /// operands, which are also the only slots its bound transformers read.
-    pub(crate) fn reads(&self) -> Option<&[usize]> {
-        match &self.fwd.maps {
-            Maps::Kernels(k) => k.runtime.reads.as_deref(),
-            Maps::Closures { .. } => None,
-        }
-    }
-
-    /// The reverse-mode closures of a `RevNode::new` node (a node without kernels).
-    pub(crate) fn closures(&self) -> &ClosureVjps<R, P> {
-        match &self.fwd.maps {
-            Maps::Closures { vjp: Some(v), .. } => v,
-            _ => unreachable!("a reverse node has kernels or reverse-mode closures"),
-        }
-    }
-
-    /// `vjp_spec` on the evaluated spec context, sparse.
-    pub(crate) fn vjp_spec(&self, vals: &mut Slots<P>, seed: Owned<P>) -> Contribs<P> {
-        match &self.fwd.maps {
-            Maps::Kernels(k) => k.spec.vjp(vals, &(), seed, None),
-            Maps::Closures { .. } => (self.closures().vjp_spec)(vals, seed),
-        }
-    }
-
-    /// `vjp_runtime` on the evaluated runtime context, sparse.
-    pub(crate) fn vjp_runtime(&self, vals: &mut Slots<R>, seed: Owned<R>) -> Contribs<R> {
-        match &self.fwd.maps {
-            Maps::Kernels(k) => k.runtime.vjp(vals, &(), seed, None),
-            Maps::Closures { .. } => (self.closures().vjp_runtime)(vals, seed),
-        }
-    }
-}
-
-impl<R: RuntimeFloat, P> ErasedRev<R, P> {
-    /// The node's VJP bound transformer on the erased context, given the seed `δ̂` with its
-    /// bound and the runtime contributions `c`: computed directly for a lifted node, else by
-    /// its closure.
-    pub(crate) fn vjp_bound(
-        &self,
-        eps: &mut Vec<f64>,
-        vals: &mut Slots<R>,
-        e_seed: f64,
-        seed: &Owned<R>,
-        c: &[(usize, Owned<R>)],
-    ) -> BoundEntries {
-        match &self.fwd.maps {
-            Maps::Kernels(SideKernels {
-                enclosure: Some(enc),
-                ..
-            }) => lifted_vjp_bound(enc, eps, vals, e_seed, seed.as_slice(), c),
-            _ => BoundEntries::from_vec((self.vjp_bound)(eps, vals, e_seed, seed, c)),
-        }
-    }
-}
-
-impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
-    fn erase(self) -> ErasedRev<R, P> {
-        let RevNode {
-            fwd,
-            jvp_runtime,
-            vjp_spec,
-            vjp_runtime,
-            vjp_bound,
-        } = self;
-        let closures = move || {
-            Some(ClosureVjps {
-                jvp_runtime: Arc::new(move |vals: &mut Slots<R>, tans: &mut Slots<R>| {
-                    TList::<R, G>::lend(vals, |c| {
-                        TList::<R, G>::lend(tans, |t| jvp_runtime(c, t).into_data())
-                    })
-                }) as Arc<ErasedJvp<R>>,
-                vjp_spec: Arc::new(move |vals: &mut Slots<P>, seed: Owned<P>| {
-                    TList::<P, G>::lend(vals, |c| {
-                        vjp_spec(c, &Tensor::<P, T>::from_data_unchecked(seed)).into_entries()
-                    })
-                }),
-                vjp_runtime: Arc::new(move |vals: &mut Slots<R>, seed: Owned<R>| {
-                    TList::<R, G>::lend(vals, |c| {
-                        vjp_runtime(c, &Tensor::<R, T>::from_data_unchecked(seed)).into_entries()
-                    })
-                }),
-            })
-        };
-        ErasedRev {
-            fwd: fwd.erase_with(closures),
-            vjp_bound: Arc::new(move |eps, vals, e_seed, seed, contribution| {
-                with_eps::<G, _>(eps, |e| {
-                    TList::<R, G>::lend(vals, |c| {
-                        let s = TensorView::<R, T>::from_data_unchecked(seed.as_slice());
-                        EContrib::into_entries(vjp_bound(e, c, e_seed, s, contribution))
-                    })
-                })
-            }),
+/// Every slot holding a NaN or ±∞ gets the bound +∞ (a finite bound would claim a distance
+/// to a non-real value).
+fn infinite_where_not_finite<R: RuntimeFloat>(vals: &[Owned<R>], eps: &mut [f64]) {
+    for (v, e) in vals.iter().zip(eps.iter_mut()) {
+        if !R::all_finite(&v.0) {
+            *e = f64::INFINITY;
         }
     }
 }
@@ -312,15 +140,16 @@ impl<R: 'static, P: 'static, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
 /// (one flag per node), the bound of a node whose flag is off is not computed and recorded as
 /// `+∞` (always sound); the caller guarantees that nothing reads it.
 fn eval_certified_raw<R: RuntimeFloat, P>(
-    nodes: &[&ErasedFwd<R, P>],
+    nodes: &[CertNode<R, P>],
     mut vals: Slots<R>,
     mut eps: Vec<f64>,
     needed: Option<&[bool]>,
 ) -> (Slots<R>, Vec<f64>) {
+    infinite_where_not_finite(&vals, &mut eps);
     for (k, node) in nodes.iter().enumerate() {
-        let y = node.forward_runtime(&mut vals);
+        let y = node.fns.forward_runtime(Operands::dense(&vals));
         let e = if needed.is_none_or(|n| n[k]) {
-            node.bound(&mut eps, &mut vals, &y)
+            node.fns.bound(&eps, &vals, &y.0)
         } else {
             f64::INFINITY
         };
@@ -330,23 +159,14 @@ fn eval_certified_raw<R: RuntimeFloat, P>(
     (vals, eps)
 }
 
-/// Which node outputs some later node reads (`n_inputs` slots before the first output), for
-/// nodes that record their operand slots; a node that does not (built from closures) may read
-/// every earlier slot.
-fn outputs_read_later<R, P>(n_inputs: usize, nodes: &[ErasedRev<R, P>]) -> Vec<bool> {
+/// Which node outputs some later node reads (`n_inputs` slots before the first output).
+fn outputs_read_later<R, P>(n_inputs: usize, nodes: &[CertNode<R, P>]) -> Vec<bool> {
     let mut read = vec![false; nodes.len()];
-    let mut read_all = false;
-    for k in (0..nodes.len()).rev() {
-        read[k] |= read_all;
-        match nodes[k].reads() {
-            Some(slots) => {
-                for &j in slots {
-                    if let Some(r) = j.checked_sub(n_inputs) {
-                        read[r] = true;
-                    }
-                }
+    for node in nodes {
+        for &j in &node.reads {
+            if let Some(r) = j.checked_sub(n_inputs) {
+                read[r] = true;
             }
-            None => read_all = true,
         }
     }
     read
@@ -355,35 +175,26 @@ fn outputs_read_later<R, P>(n_inputs: usize, nodes: &[ErasedRev<R, P>]) -> Vec<b
 /// `evalBounds` following the Lean recursion: the bound of node `k` is computed from the
 /// bounds of the prefix (recursively) and the runtime context of the prefix, evaluated again.
 fn eval_bounds_literal_raw<R: RuntimeFloat, P>(
-    nodes: &[&ErasedFwd<R, P>],
+    nodes: &[CertNode<R, P>],
     x: &Slots<R>,
     eps_in: Vec<f64>,
 ) -> Vec<f64> {
     match nodes.split_last() {
-        None => eps_in,
+        None => {
+            let mut eps = eps_in;
+            infinite_where_not_finite(x, &mut eps);
+            eps
+        }
         Some((last, init)) => {
             let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in);
-            let mut ctx = engine::eval(x.clone(), init.len(), |k, v| init[k].forward_runtime(v));
-            let y = last.forward_runtime(&mut ctx);
-            let e = last.bound(&mut eps_prev, &mut ctx, &y);
+            let ctx = engine::eval(x.clone(), init.len(), |k, v| {
+                init[k].fns.forward_runtime(Operands::dense(v))
+            });
+            let y = last.fns.forward_runtime(Operands::dense(&ctx));
+            let e = last.fns.bound(&eps_prev, &ctx, &y.0);
             eps_prev.push(e);
             eps_prev
         }
-    }
-}
-
-/// Access to the forward part of a stored node.
-trait AsFwd<R, P> {
-    fn as_fwd(&self) -> &ErasedFwd<R, P>;
-}
-impl<R, P> AsFwd<R, P> for ErasedFwd<R, P> {
-    fn as_fwd(&self) -> &ErasedFwd<R, P> {
-        self
-    }
-}
-impl<R, P> AsFwd<R, P> for ErasedRev<R, P> {
-    fn as_fwd(&self) -> &ErasedFwd<R, P> {
-        &self.fwd
     }
 }
 
@@ -394,10 +205,6 @@ macro_rules! forward_semantics {
             R: RuntimeFloat,
             P: SpecScalar,
         {
-            fn fwd_nodes(&self) -> Vec<&ErasedFwd<R, P>> {
-                self.nodes.iter().map(AsFwd::as_fwd).collect()
-            }
-
             /// Number of nodes.
             pub fn len(&self) -> usize {
                 Ss::LEN
@@ -413,9 +220,9 @@ macro_rules! forward_semantics {
             where
                 G: ExpectsContext<G1>,
             {
-                let nodes = self.fwd_nodes();
+                let nodes = &self.nodes;
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    nodes[k].forward_spec(v)
+                    nodes[k].fns.forward_spec(Operands::dense(v))
                 }))
             }
 
@@ -424,9 +231,9 @@ macro_rules! forward_semantics {
             where
                 G: ExpectsContext<G1>,
             {
-                let nodes = self.fwd_nodes();
+                let nodes = &self.nodes;
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    nodes[k].forward_runtime(v)
+                    nodes[k].fns.forward_runtime(Operands::dense(v))
                 }))
             }
 
@@ -440,7 +247,7 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 EList::from_vec_unchecked(
-                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec(), None)
+                    eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), None)
                         .1,
                 )
             }
@@ -456,7 +263,7 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 EList::from_vec_unchecked(eval_bounds_literal_raw(
-                    &self.fwd_nodes(),
+                    &self.nodes,
                     &x.into_items(),
                     eps_in.into_vec(),
                 ))
@@ -472,13 +279,13 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 let (v, e) =
-                    eval_certified_raw(&self.fwd_nodes(), x.into_items(), eps_in.into_vec(), None);
+                    eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), None);
                 (TList::from_items(v), EList::from_vec_unchecked(e))
             }
 
             /// The display names of the nodes, in order.
             pub fn node_names(&self) -> impl Iterator<Item = &str> {
-                self.nodes.iter().map(|n| &*n.as_fwd().name)
+                self.nodes.iter().map(|n| &*n.name)
             }
         }
     };
@@ -487,7 +294,7 @@ macro_rules! forward_semantics {
 /// A forward runtime-approximation graph (Lean's `FwdGraph toSpec Γ ss`): a snoc-list of
 /// [`FwdNode`]s where node `k` reads `G ++ Ss[..k]`; runtime scalar `R`, spec scalar `P`.
 pub struct FwdGraph<R, P, G, Ss> {
-    nodes: Vec<ErasedFwd<R, P>>,
+    pub(crate) nodes: Vec<CertNode<R, P>>,
     marker: PhantomData<fn() -> (G, Ss)>,
 }
 
@@ -518,16 +325,15 @@ impl<R, P, G: ShapeList> FwdGraph<R, P, G, HNil> {
     }
 }
 
-impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> FwdGraph<R, P, G, Ss> {
-    /// Appends a node reading the context `G ++ Ss` (Lean's `FwdGraph.snoc`).
-    pub fn snoc<G2: ShapeList, T: Shape>(
-        mut self,
-        node: impl Into<FwdNode<R, P, G2, T>>,
-    ) -> FwdGraph<R, P, G, Snoc<Ss, T>>
+impl<R, P, G: ShapeList, Ss: ShapeList> FwdGraph<R, P, G, Ss> {
+    /// Appends a node reading the context `G ++ Ss` (Lean's `FwdGraph.snoc`): an op
+    /// (`ops::tanh(Idx::at::<0>())`), a [`FwdNode`] or a [`RevNode`].
+    pub fn snoc<N>(mut self, node: N) -> FwdGraph<R, P, G, Snoc<Ss, N::Out>>
     where
-        Cat<G, Ss>: ExpectsContext<G2>,
+        N: NodeOver<Cat<G, Ss>>,
+        FwdKind<R, P>: Admits<N::Body, CertNode<R, P>>,
     {
-        self.nodes.push(node.into().erase());
+        self.nodes.push(FwdKind::<R, P>::admit(node.into_body()));
         FwdGraph {
             nodes: self.nodes,
             marker: PhantomData,
@@ -544,7 +350,7 @@ forward_semantics!(FwdGraph);
 /// and `backprop_bounds`, related by `backprop_approx`, and it erases to an executable
 /// [`GraphData`](crate::autograd::GraphData) (see [`crate::link`]).
 pub struct RevGraph<R, P, G, Ss> {
-    pub(crate) nodes: Vec<ErasedRev<R, P>>,
+    pub(crate) nodes: Vec<CertNode<R, P>>,
     marker: PhantomData<fn() -> (G, Ss)>,
 }
 
@@ -560,7 +366,7 @@ impl<R, P, G, Ss> Clone for RevGraph<R, P, G, Ss> {
 impl<R, P, G, Ss> fmt::Debug for RevGraph<R, P, G, Ss> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list()
-            .entries(self.nodes.iter().map(|n| &n.fwd.name))
+            .entries(self.nodes.iter().map(|n| &n.name))
             .finish()
     }
 }
@@ -575,16 +381,15 @@ impl<R, P, G: ShapeList> RevGraph<R, P, G, HNil> {
     }
 }
 
-impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> {
-    /// Appends a node reading the context `G ++ Ss` (Lean's `RevGraph.snoc`).
-    pub fn snoc<G2: ShapeList, T: Shape>(
-        mut self,
-        node: RevNode<R, P, G2, T>,
-    ) -> RevGraph<R, P, G, Snoc<Ss, T>>
+impl<R, P, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> {
+    /// Appends a node reading the context `G ++ Ss` (Lean's `RevGraph.snoc`): an op
+    /// (`ops::tanh(Idx::at::<0>())`) or a [`RevNode`].
+    pub fn snoc<N>(mut self, node: N) -> RevGraph<R, P, G, Snoc<Ss, N::Out>>
     where
-        Cat<G, Ss>: ExpectsContext<G2>,
+        N: NodeOver<Cat<G, Ss>>,
+        RevKind<R, P>: Admits<N::Body, CertNode<R, P>>,
     {
-        self.nodes.push(node.erase());
+        self.nodes.push(RevKind::<R, P>::admit(node.into_body()));
         RevGraph {
             nodes: self.nodes,
             marker: PhantomData,
@@ -594,7 +399,7 @@ impl<R: 'static, P: 'static, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> 
     /// Forgets the VJP parts (Lean's `RevGraph.toFwdGraph`).
     pub fn to_fwd_graph(&self) -> FwdGraph<R, P, G, Ss> {
         FwdGraph {
-            nodes: self.nodes.iter().map(|n| n.fwd.clone()).collect(),
+            nodes: self.nodes.clone(),
             marker: PhantomData,
         }
     }
@@ -607,7 +412,7 @@ type Contribution<R> = (Option<Owned<R>>, f64);
 
 /// Seeds and their bounds, for `backpropBounds`.
 struct BoundAccumulator<'a, R, P, B> {
-    nodes: &'a [ErasedRev<R, P>],
+    nodes: &'a [CertNode<R, P>],
     vals: Slots<R>,
     eps: Vec<f64>,
     seed: Slots<R>,
@@ -642,9 +447,14 @@ where
             .pop()
             .expect("the seed bounds cover every slot");
         let node = &self.nodes[k];
-        let values = node.vjp_runtime(&mut self.vals, seed_out.clone());
-        let bounds = node.vjp_bound(&mut self.eps, &mut self.vals, e_out, &seed_out, &values);
-        merge_contributions(values, bounds)
+        let values = Pullback(
+            node.fns
+                .vjp_runtime(Operands::dense(&self.vals), seed_out.clone()),
+        );
+        let bounds = node
+            .fns
+            .vjp_bound(&self.eps, &self.vals, e_out, &seed_out.0, &values);
+        merge_contributions(values.0, bounds.0)
     }
     fn add(&mut self, slot: usize, (c, e): Self::Contribution) {
         let c = c.unwrap_or_else(|| Owned::zeros(self.seed[slot].len()));
@@ -659,7 +469,7 @@ where
 /// tensor or a zero bound for the other.
 fn merge_contributions<R>(
     values: Contribs<R>,
-    bounds: BoundEntries,
+    bounds: SmallVec<[(usize, f64); 2]>,
 ) -> SmallVec<[(usize, Contribution<R>); 2]> {
     let mut out: SmallVec<[(usize, Contribution<R>); 2]> = values
         .into_iter()
@@ -690,7 +500,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| self.nodes[k].vjp_spec(v, s),
+            |k, v, s| self.nodes[k].fns.vjp_spec(Operands::dense(v), s),
         ))
     }
 
@@ -704,8 +514,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| self.nodes[k].fwd.forward_spec(v),
-            |k, v, s| self.nodes[k].vjp_spec(v, s),
+            |k, v| self.nodes[k].fns.forward_spec(Operands::dense(v)),
+            |k, v, s| self.nodes[k].fns.vjp_spec(Operands::dense(v), s),
         ))
     }
 
@@ -721,7 +531,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| self.nodes[k].vjp_runtime(v, s),
+            |k, v, s| self.nodes[k].fns.vjp_runtime(Operands::dense(v), s),
         ))
     }
 
@@ -739,8 +549,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| self.nodes[k].fwd.forward_runtime(v),
-            |k, v, s| self.nodes[k].vjp_runtime(v, s),
+            |k, v| self.nodes[k].fns.forward_runtime(Operands::dense(v)),
+            |k, v, s| self.nodes[k].fns.vjp_runtime(Operands::dense(v), s),
         ))
     }
 
@@ -777,21 +587,24 @@ where
         G: ExpectsContext<G1>,
         Cat<G, Ss>: ExpectsContext<G2>,
     {
-        let fwd: Vec<&ErasedFwd<R, P>> = self.nodes.iter().map(|n| &n.fwd).collect();
         // The reverse sweep reads the forward bound of a slot only through the VJP bounds of
         // the nodes reading it: the others (the loss's, typically) are not computed.
         let needed = outputs_read_later(G::LEN, &self.nodes);
         let (vals, eps) =
-            eval_certified_raw(&fwd, x.into_items(), eps_in.into_vec(), Some(&needed));
+            eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), Some(&needed));
+        let seed = seed.into_items();
+        let mut seed_eps = eps_seed.into_vec();
+        infinite_where_not_finite(&seed, &mut seed_eps);
         let mut acc = BoundAccumulator {
             nodes: &self.nodes,
             vals,
             eps,
-            seed: seed.into_items(),
-            seed_eps: eps_seed.into_vec(),
+            seed,
+            seed_eps,
             add_bound,
         };
         engine::reverse_sweep(self.nodes.len(), &mut acc);
+        infinite_where_not_finite(&acc.seed, &mut acc.seed_eps);
         (
             TList::from_items(acc.seed),
             EList::from_vec_unchecked(acc.seed_eps),
@@ -833,19 +646,24 @@ where
         let eps_in = eps_in.into_vec();
         let mut seed = seed.into_items();
         let mut eps_seed = eps_seed.into_vec();
+        infinite_where_not_finite(&seed, &mut eps_seed);
         for k in (0..self.nodes.len()).rev() {
             let seed_out = seed.pop().expect("the seed covers every slot");
             let e_out = eps_seed.pop().expect("the seed bounds cover every slot");
-            let fwd: Vec<&ErasedFwd<R, P>> = self.nodes[..k].iter().map(|n| &n.fwd).collect();
-            let mut ctx = engine::eval(x.clone(), k, |j, v| fwd[j].forward_runtime(v));
-            let mut eps_ctx = eval_bounds_literal_raw(&fwd, &x, eps_in.clone());
+            let prefix = &self.nodes[..k];
+            let ctx = engine::eval(x.clone(), k, |j, v| {
+                prefix[j].fns.forward_runtime(Operands::dense(v))
+            });
+            let eps_ctx = eval_bounds_literal_raw(prefix, &x, eps_in.clone());
             let node = &self.nodes[k];
-            let values = node.vjp_runtime(&mut ctx, seed_out.clone());
-            let bounds = node.vjp_bound(&mut eps_ctx, &mut ctx, e_out, &seed_out, &values);
+            let values = Pullback(node.fns.vjp_runtime(Operands::dense(&ctx), seed_out.clone()));
+            let bounds = node
+                .fns
+                .vjp_bound(&eps_ctx, &ctx, e_out, &seed_out.0, &values);
             let sizes: Vec<usize> = ctx.iter().map(Owned::len).collect();
-            let dense = engine::densify(sizes.into_iter(), values);
+            let dense = engine::densify(sizes.into_iter(), values.0);
             let mut dense_eps = vec![0.0; ctx.len()];
-            for (p, e) in bounds {
+            for (p, e) in bounds.0 {
                 dense_eps[p] = e;
             }
             for j in 0..seed.len() {
@@ -853,6 +671,7 @@ where
                 seed[j].add_assign(&dense[j]);
             }
         }
+        infinite_where_not_finite(&seed, &mut eps_seed);
         EList::from_vec_unchecked(eps_seed)
     }
 }

@@ -9,7 +9,8 @@
 //! Because `Interval` implements [`Element`] and [`Real`], the generic op library runs on it
 //! unchanged: evaluating a node at `A = Interval` on the boxes `[x̂ᵢ − εᵢ, x̂ᵢ + εᵢ]` encloses the
 //! real-number value of the node at every spec input that is `ε`-close to the runtime input.
-//! That is how the error bounds of [`RevNode::lift`](crate::approx::RevNode::lift) are made.
+//! That is how the default error bounds of an op in a certified graph are made (see
+//! [`Op::bound`](crate::autograd::Op::bound)).
 //!
 //! The transcendental endpoints assume the platform's `f64` `exp` and `ln` are within 1 ulp of
 //! the exact value and widen each result by 2 ulps; `tanh` is derived from `exp` (the platform's
@@ -363,6 +364,23 @@ impl Real for Interval {
             f64::NEG_INFINITY
         } else {
             widen(self.hi.ln()).1
+        };
+        Interval::new(lo, hi)
+    }
+    fn ln_1p(self) -> Self {
+        // ln(1 + x) is increasing on (−1, ∞): enclose it at the two endpoints.
+        if self.hi < -1.0 {
+            return Interval::ENTIRE; // undefined here
+        }
+        let lo = if self.lo <= -1.0 {
+            f64::NEG_INFINITY
+        } else {
+            widen(self.lo.ln_1p()).0
+        };
+        let hi = if self.hi == -1.0 {
+            f64::NEG_INFINITY
+        } else {
+            widen(self.hi.ln_1p()).1
         };
         Interval::new(lo, hi)
     }

@@ -12,26 +12,26 @@
 //!   (eval_bounds ε xR)`.
 //! - [`RevNode`] / [`RevGraph`]: adds `backprop_spec`, `backprop_runtime`, `backprop_bounds`,
 //!   related by `backprop_approx` for a sound [`AddBound`].
-//! - [`ops`]: the op library lifted to reverse nodes, bounds derived by interval arithmetic
-//!   ([`RevNode::lift`]).
+//! - Nodes are the ops of [`crate::ops`] (any [`Op`](crate::autograd::Op) that is
+//!   [`Certifiable`]): the same constructor value builds an executable and a certified graph,
+//!   and the bounds are the op's closed form or the interval enclosure of its own code.
 //! - [`round`]: the FP32 rounding model and upward-rounded bound arithmetic.
 //!
 //! The two theorems are property-tested; see TRUST.md for what is proved, tested and assumed.
 
 mod add_bound;
-mod dot_bound;
+pub(crate) mod dot_bound;
 mod elist;
 pub(crate) mod graph;
 pub mod interval;
-mod node;
-pub mod ops;
+pub(crate) mod node;
 pub mod round;
 mod spec;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};
 pub use elist::{EList, EListError, NegativeBound};
-pub use graph::{FwdGraph, RevGraph};
+pub use graph::{FwdGraph, FwdKind, RevGraph, RevKind};
 pub use interval::Interval;
-pub use node::{EContrib, FwdNode, RevNode};
+pub use node::{Certifiable, FwdNode, RevNode};
 pub use round::RuntimeFloat;
 pub use spec::{SpecScalar, ToSpec, approx_ctx, approx_t, ctx_distances, linf_distance};

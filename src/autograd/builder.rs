@@ -16,7 +16,9 @@ use frunk::{HCons, HNil};
 use typenum::{Const, ToUInt, U};
 
 use crate::autograd::graph::{Graph, GraphData};
-use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeData, NodeOver};
+use crate::autograd::node::{ErasedNode, NodeOver};
+use crate::autograd::op::{Eval, erase_op};
+use crate::internal::{DataBody, LawfulBody, OpBody};
 use crate::shape::Shape;
 use crate::shape_list::{At, BuildCtx, Cat, InRange, Lookup, Rev, Reverse, ShapeList};
 use crate::tlist::Idx;
@@ -102,75 +104,111 @@ impl<C> fmt::Debug for Scope<'_, C> {
 }
 
 mod sealed {
-    pub trait Sealed {}
-    impl Sealed for super::DataGraph {}
-    impl Sealed for super::LawfulGraph {}
-
     /// Proof of being inside the crate, for trait methods that must stay internal.
     #[derive(Clone, Copy, Debug)]
     pub struct Token(pub(super) ());
 }
 
-/// What a [`GraphBuilder`] builds: a [`GraphData`] ([`DataGraph`]) or a lawful [`Graph`]
-/// ([`LawfulGraph`]).
-pub trait GraphKind: sealed::Sealed + 'static {
-    /// The graph type, `GraphData<A, D, G, Ss>` or `Graph<A, D, G, Ss>`.
-    type Graph<A, D, G, Ss>;
+/// What a [`GraphBuilder`] builds, and what each graph stores per node: [`DataKind`] builds a
+/// [`GraphData`], [`LawfulKind`] a lawful [`Graph`], and the certified kinds
+/// [`RevKind`](crate::approx::RevKind) and [`FwdKind`](crate::approx::FwdKind) a
+/// [`RevGraph`](crate::approx::RevGraph) and a [`FwdGraph`](crate::approx::FwdGraph).
+pub trait GraphKind {
+    /// The graph type over the inputs `G` with node outputs `Ss`.
+    type Graph<G, Ss>;
     #[doc(hidden)]
-    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> Self::Graph<A, D, G, Ss>;
+    type Stored;
+    #[doc(hidden)]
+    fn finish<G, Ss>(nodes: Vec<Self::Stored>) -> Self::Graph<G, Ss>;
 }
 
-/// The builder of a [`GraphData`]: accepts any [`IntoNodeData`] (a [`NodeData`](crate::autograd::NodeData)
-/// or a [`Node`]).
-#[derive(Debug)]
-pub enum DataGraph {}
-
-/// The builder of a lawful [`Graph`]: accepts only [`Node`]s.
-#[derive(Debug)]
-pub enum LawfulGraph {}
-
-impl GraphKind for DataGraph {
-    type Graph<A, D, G, Ss> = GraphData<A, D, G, Ss>;
-    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> GraphData<A, D, G, Ss> {
-        data
-    }
-}
-
-impl GraphKind for LawfulGraph {
-    type Graph<A, D, G, Ss> = Graph<A, D, G, Ss>;
-    fn from_data<A, D, G, Ss>(data: GraphData<A, D, G, Ss>) -> Graph<A, D, G, Ss> {
-        // Only `Admits` puts nodes into a lawful builder, and for `LawfulGraph` it admits
-        // `Node`s alone.
-        Graph::from_lawful_data(data)
-    }
-}
-
-/// The graph kind `Self` accepts the node `N`: a [`GraphData`] builder takes a [`NodeData`] or
-/// a [`Node`], a lawful [`Graph`] builder only a [`Node`].
+/// The graph kind `Self` accepts a node with the context-free body `B` (see
+/// [`GraphNode::Body`]): every kind accepts an op it can run ([`OpNode`](crate::autograd::OpNode));
+/// a [`GraphData`] also takes a [`NodeData`] or a [`Node`], a lawful [`Graph`] a [`Node`].
 ///
-/// One impl per accepted node type (no blanket impl over [`IntoNodeData`]), so that admitting a
-/// node is a field access, not a call through `IntoNodeData`: one generic function fewer per
-/// node of a typed graph.
+/// In a block generic over the graph kind, bound the kind by the ops it pushes with
+/// [`Supports`](crate::autograd::Supports).
 #[diagnostic::on_unimplemented(
-    message = "a lawful graph accepts only `Node`s, and `{N}` is not one",
-    label = "this node carries no adjointness law",
-    note = "build a `GraphData` (with `GraphData::build`) to use `NodeData`, or wrap the node with `Node::new_unchecked` after checking its law"
+    message = "this graph cannot take the node: `{Self}` does not admit `{B}`",
+    label = "not admitted by this graph kind",
+    note = "a lawful `Graph` takes ops and `Node`s only (wrap a checked `NodeData` with `Node::new_unchecked`, after testing its law with `check_adjoint`); a `GraphData` takes ops, `Node`s and `NodeData`s; a certified `RevGraph<R, P, ..>`/`FwdGraph` takes ops that implement `Eval` at `R`, at `P` and at `Interval` (an op with `exp` or `ln` needs a spec scalar that is `Real`, such as `f64`)"
 )]
-pub trait Admits<N: IntoNodeData>: GraphKind {
+pub trait Admits<B, Stored> {
+    // (`Stored` is the kind's `GraphKind::Stored`, as a parameter: with a `GraphKind`
+    // supertrait, a bound `K: Admits<B>` on a concrete kind would shadow the kind's own impl
+    // of `GraphKind` and hide its `Stored` type from the compiler.)
     #[doc(hidden)]
-    fn admit(node: N) -> NodeData<N::Elem, N::Env, N::Ctx, N::Out>;
+    fn admit(body: B) -> Stored;
 }
 
-impl<A, D, C: ShapeList, T: Shape> Admits<NodeData<A, D, C, T>> for DataGraph {
-    fn admit(node: NodeData<A, D, C, T>) -> NodeData<A, D, C, T> {
-        node
+/// The kind `Self` runs the op `K`: shorthand for the bound a block generic over the graph kind
+/// needs for each op it pushes (`K: Supports<ops::Relu<S>>`).
+pub trait Supports<K>: GraphKind + Admits<OpBody<K>, <Self as GraphKind>::Stored> {}
+impl<G: GraphKind + Admits<OpBody<K>, G::Stored>, K> Supports<K> for G {}
+
+/// The builder of a [`GraphData<A, D, …>`]: accepts ops, [`Node`]s and [`NodeData`]s.
+pub struct DataKind<A, D = ()>(PhantomData<fn() -> (A, D)>);
+
+/// The builder of a lawful [`Graph<A, D, …>`]: accepts ops and [`Node`]s.
+pub struct LawfulKind<A, D = ()>(PhantomData<fn() -> (A, D)>);
+
+impl<A, D> fmt::Debug for DataKind<A, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKind")
+    }
+}
+impl<A, D> fmt::Debug for LawfulKind<A, D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LawfulKind")
     }
 }
 
-// Every graph kind admits a lawful node.
-impl<K: GraphKind, A, D, C: ShapeList, T: Shape> Admits<Node<A, D, C, T>> for K {
-    fn admit(node: Node<A, D, C, T>) -> NodeData<A, D, C, T> {
-        node.data
+impl<A, D> GraphKind for DataKind<A, D> {
+    type Graph<G, Ss> = GraphData<A, D, G, Ss>;
+    type Stored = ErasedNode<A, D>;
+    fn finish<G, Ss>(nodes: Vec<ErasedNode<A, D>>) -> GraphData<A, D, G, Ss> {
+        GraphData::from_erased(nodes)
+    }
+}
+
+impl<A, D> GraphKind for LawfulKind<A, D> {
+    type Graph<G, Ss> = Graph<A, D, G, Ss>;
+    type Stored = ErasedNode<A, D>;
+    fn finish<G, Ss>(nodes: Vec<ErasedNode<A, D>>) -> Graph<A, D, G, Ss> {
+        // Only `Admits` puts nodes into a lawful builder, and for `LawfulKind` it admits ops and
+        // `Node`s alone.
+        Graph::from_lawful_data(GraphData::from_erased(nodes))
+    }
+}
+
+impl<A, D, K: Eval<A, D>> Admits<OpBody<K>, ErasedNode<A, D>> for DataKind<A, D> {
+    #[inline]
+    fn admit(body: OpBody<K>) -> ErasedNode<A, D> {
+        erase_op(body.0)
+    }
+}
+impl<A, D> Admits<DataBody<A, D>, ErasedNode<A, D>> for DataKind<A, D> {
+    #[inline]
+    fn admit(body: DataBody<A, D>) -> ErasedNode<A, D> {
+        body.0
+    }
+}
+impl<A, D> Admits<LawfulBody<A, D>, ErasedNode<A, D>> for DataKind<A, D> {
+    #[inline]
+    fn admit(body: LawfulBody<A, D>) -> ErasedNode<A, D> {
+        body.0
+    }
+}
+impl<A, D, K: Eval<A, D>> Admits<OpBody<K>, ErasedNode<A, D>> for LawfulKind<A, D> {
+    #[inline]
+    fn admit(body: OpBody<K>) -> ErasedNode<A, D> {
+        erase_op(body.0)
+    }
+}
+impl<A, D> Admits<LawfulBody<A, D>, ErasedNode<A, D>> for LawfulKind<A, D> {
+    #[inline]
+    fn admit(body: LawfulBody<A, D>) -> ErasedNode<A, D> {
+        body.0
     }
 }
 
@@ -201,7 +239,7 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 
 /// A graph under construction over the inputs `G` whose node outputs so far have the shapes
 /// `P`, newest first (so the graph's `Ss` is [`Rev<P>`](crate::shape_list::Rev)), branded by
-/// `'id`. `K` is [`DataGraph`] (the default) or [`LawfulGraph`].
+/// `'id`. `K` is the graph kind ([`DataKind`], [`LawfulKind`], [`RevKind`](crate::approx::RevKind), [`FwdKind`](crate::approx::FwdKind)).
 ///
 /// Newest first because a push then extends the state by one `HCons`, which the compiler
 /// handles in constant time; appending at the end would rebuild the list at every node and
@@ -218,7 +256,7 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 ///
 /// The entry points name the root types `A`, `Δ` and `Γ` (only the output list `Ss` is
 /// inferred, as `_`), so the compiler never solves for the root through the context
-/// projections, which makes type checking slow: [`GraphData::build`] accepts any [`IntoNodeData`], [`Graph::build`] only
+/// projections, which makes type checking slow: [`GraphData::build`] accepts ops, [`Node`]s and [`NodeData`]s, [`Graph::build`] only ops and
 /// lawful [`Node`]s; [`GraphData::build_with`] and [`Graph::build_with`] also return a value
 /// computed from the finished builder, typically the [`Idx`]s of the outputs.
 ///
@@ -311,11 +349,11 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 /// });
 /// assert_eq!(g.len(), 2);
 /// ```
-pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
+pub struct GraphBuilder<'id, K: GraphKind, G, P> {
     /// The nodes so far, in the buffer of the `build` call that branded `'id`; `P` (newest
     /// first) fixes their contexts. Borrowed, not owned: a builder then has no drop glue, which
     /// would otherwise be compiled once per state, i.e. once per node of a long graph.
-    nodes: &'id mut Vec<ErasedNode<A, D>>,
+    nodes: &'id mut Vec<K::Stored>,
     /// The type-level state: inputs, outputs so far (newest first), graph kind. One marker
     /// per parameter, shared with the other types that name `P` (see `Idx`).
     inputs: PhantomData<G>,
@@ -324,15 +362,18 @@ pub struct GraphBuilder<'id, A, D, G, P, K: GraphKind = DataGraph> {
     brand: Brand<'id>,
 }
 
-impl<A, D, G, P, K: GraphKind> fmt::Debug for GraphBuilder<'_, A, D, G, P, K> {
+/// The builder after pushing one node of shape `T` onto `GraphBuilder<'id, K, G, P>`, with the
+/// handle of that node: what [`GraphBuilder::push`] returns. A block that pushes several
+/// nodes returns the builder with every new output consed onto `P`, newest first.
+pub type Pushed<'id, K, G, P, T> = (GraphBuilder<'id, K, G, HCons<T, P>>, Var<'id, T>);
+
+impl<K: GraphKind, G, P> fmt::Debug for GraphBuilder<'_, K, G, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("GraphBuilder")
-            .field(&self.nodes.iter().map(|n| &n.name).collect::<Vec<_>>())
-            .finish()
+        write!(f, "GraphBuilder({} nodes)", self.nodes.len())
     }
 }
 
-impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, G, P, K> {
+impl<'id, K: GraphKind, G: ShapeList, P: Reverse> GraphBuilder<'id, K, G, P> {
     /// The handle of input `I` (from 0) of `G`; compiles only if that input exists (the same
     /// check as [`Idx::at`]).
     pub fn input<const I: usize>(&self) -> Var<'id, At<G, U<I>>>
@@ -356,19 +397,13 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
     /// node's output (Lean's `GraphData.snoc`).
     ///
     /// `node` receives the [`Scope`] of the context `G ++ Ss` the new node reads; the node it
-    /// returns must be built for exactly that context, as by `GraphData::snoc`.
-    #[allow(clippy::type_complexity)]
-    pub fn push<N, F>(
-        self,
-        node: F,
-    ) -> (
-        GraphBuilder<'id, A, D, G, HCons<N::Out, P>, K>,
-        Var<'id, N::Out>,
-    )
+    /// returns (an op such as `ops::tanh(c.idx(x))`, or a node this graph kind admits) must be
+    /// built for exactly that context, as for `snoc`.
+    pub fn push<N, F>(self, node: F) -> Pushed<'id, K, G, P, N::Out>
     where
         F: FnOnce(&Scope<'id, BuildCtx<G, P>>) -> N,
-        N: IntoNodeData<Elem = A, Env = D> + NodeOver<BuildCtx<G, P>>,
-        K: Admits<N>,
+        N: NodeOver<BuildCtx<G, P>>,
+        K: Admits<N::Body, K::Stored>,
     {
         // Only context-free values are live while code that may unwind runs (the builder is
         // taken apart first, the node is erased at once), so no drop glue of this node's
@@ -379,7 +414,7 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
             brand: PhantomData,
             ctx: PhantomData,
         });
-        nodes.push(K::admit(node).node);
+        nodes.push(K::admit(node.into_body()));
         (
             GraphBuilder {
                 nodes,
@@ -390,6 +425,33 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
             },
             out,
         )
+    }
+
+    /// [`push`](Self::push) for a node constructor that can fail (an op with a constant, such as
+    /// `ops::scale`): the constructor's error, or the grown builder and the new handle.
+    pub fn try_push<N, E, F>(self, node: F) -> Result<Pushed<'id, K, G, P, N::Out>, E>
+    where
+        F: FnOnce(&Scope<'id, BuildCtx<G, P>>) -> Result<N, E>,
+        N: NodeOver<BuildCtx<G, P>>,
+        K: Admits<N::Body, K::Stored>,
+    {
+        let node = node(&Scope {
+            brand: PhantomData,
+            ctx: PhantomData,
+        })?;
+        Ok(self.push(|_| node))
+    }
+
+    /// Bakes the tensor `c` into the graph as a node with no operands and zero derivative (an
+    /// [`ops::constant`](crate::ops::constant)); every entry must be finite.
+    pub fn constant<S: Shape>(
+        self,
+        c: crate::tensor::Tensor<f64, S>,
+    ) -> Result<Pushed<'id, K, G, P, S>, crate::ops::ConstantError>
+    where
+        K: Supports<crate::ops::Const<S>>,
+    {
+        self.try_push(|_| crate::ops::constant(c))
     }
 
     /// The index of `v` in the current context `G ++ Ss` (with `Ss = Rev<P>`, the outputs in
@@ -410,17 +472,18 @@ impl<'id, A, D, G: ShapeList, P: Reverse, K: GraphKind> GraphBuilder<'id, A, D, 
     }
 
     /// A copy of the graph built so far.
-    pub fn graph(&self) -> K::Graph<A, D, G, Rev<P>> {
-        K::from_data(GraphData::from_erased(self.nodes.clone()))
+    pub fn graph(&self) -> K::Graph<G, Rev<P>>
+    where
+        K::Stored: Clone,
+    {
+        K::finish(self.nodes.clone())
     }
 }
 
 /// Runs a builder closure at a fresh brand: the one mechanism behind every entry point.
-fn run<A, D, G: ShapeList, P: Reverse, K: GraphKind, R>(
-    f: impl for<'id> FnOnce(
-        GraphBuilder<'id, A, D, G, HNil, K>,
-    ) -> (GraphBuilder<'id, A, D, G, P, K>, R),
-) -> (K::Graph<A, D, G, Rev<P>>, R) {
+pub(crate) fn run<K: GraphKind, G: ShapeList, P: Reverse, R>(
+    f: impl for<'id> FnOnce(GraphBuilder<'id, K, G, HNil>) -> (GraphBuilder<'id, K, G, P>, R),
+) -> (K::Graph<G, Rev<P>>, R) {
     let mut nodes = Vec::new();
     let (_, extra) = f(GraphBuilder {
         nodes: &mut nodes,
@@ -429,47 +492,40 @@ fn run<A, D, G: ShapeList, P: Reverse, K: GraphKind, R>(
         kind: PhantomData,
         brand: PhantomData,
     });
-    (K::from_data(GraphData::from_erased(nodes)), extra)
+    (K::finish(nodes), extra)
 }
 
-impl<A, D, G: ShapeList, Ss> GraphData<A, D, G, Ss> {
-    /// Builds a graph over the inputs `G` with the typed builder; name the root types and
-    /// leave the outputs to inference: `GraphData::<f32, (), G, _>::build(|g| { …; g })`.
-    ///
-    /// The closure returns the builder after its last push; its state `P` lists the outputs
-    /// newest first, and the graph's `Ss` is `Rev<P>`. See [`GraphBuilder`] for an example.
-    pub fn build<P: Reverse<Reversed = Ss>>(
-        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> GraphBuilder<'id, A, D, G, P>,
-    ) -> Self {
-        run(|g| (f(g), ())).0
-    }
+/// The `build` and `build_with` entry points of a graph type, for its builder kind.
+macro_rules! build_entry_points {
+    ($graph:ident < $a:ident, $d:ident >, $kind:ty, $what:literal) => {
+        impl<$a, $d, G: $crate::shape_list::ShapeList, Ss> $graph<$a, $d, G, Ss> {
+            #[doc = concat!("Builds ", $what, " over the inputs `G` with the typed builder; name the root")]
+            /// types and leave the outputs to inference (`…::<f32, f64, G, _>::build(|b| { …; b })`).
+            ///
+            /// The closure returns the builder after its last push; its state `P` lists the
+            /// outputs newest first, and the graph's `Ss` is `Rev<Q>`. See
+            /// [`GraphBuilder`](crate::autograd::GraphBuilder) for an example.
+            pub fn build<Q: $crate::shape_list::Reverse<Reversed = Ss>>(
+                f: impl for<'id> FnOnce(
+                    $crate::autograd::GraphBuilder<'id, $kind, G, $crate::HNil>,
+                ) -> $crate::autograd::GraphBuilder<'id, $kind, G, Q>,
+            ) -> Self {
+                $crate::autograd::builder::run(|g| (f(g), ())).0
+            }
 
-    /// [`GraphData::build`] whose closure also returns a value computed from the finished
-    /// builder, such as the indices of the outputs: `(g, (g.idx(y), g.idx(z)))`.
-    pub fn build_with<P: Reverse<Reversed = Ss>, R>(
-        f: impl for<'id> FnOnce(GraphBuilder<'id, A, D, G, HNil>) -> (GraphBuilder<'id, A, D, G, P>, R),
-    ) -> (Self, R) {
-        run(f)
-    }
+            /// `build` whose closure also returns a value computed from the finished builder,
+            /// such as the indices of the outputs: `(g, (g.idx(y), g.idx(z)))`.
+            pub fn build_with<Q: $crate::shape_list::Reverse<Reversed = Ss>, Extra>(
+                f: impl for<'id> FnOnce(
+                    $crate::autograd::GraphBuilder<'id, $kind, G, $crate::HNil>,
+                ) -> ($crate::autograd::GraphBuilder<'id, $kind, G, Q>, Extra),
+            ) -> (Self, Extra) {
+                $crate::autograd::builder::run(f)
+            }
+        }
+    };
 }
+pub(crate) use build_entry_points;
 
-impl<A, D, G: ShapeList, Ss> Graph<A, D, G, Ss> {
-    /// Builds a lawful graph over the inputs `G` with the typed builder (only [`Node`]s are
-    /// accepted): `Graph::<f32, (), G, _>::build(|g| { …; g })`.
-    pub fn build<P: Reverse<Reversed = Ss>>(
-        f: impl for<'id> FnOnce(
-            GraphBuilder<'id, A, D, G, HNil, LawfulGraph>,
-        ) -> GraphBuilder<'id, A, D, G, P, LawfulGraph>,
-    ) -> Self {
-        run(|g| (f(g), ())).0
-    }
-
-    /// [`Graph::build`] whose closure also returns a value computed from the finished builder.
-    pub fn build_with<P: Reverse<Reversed = Ss>, R>(
-        f: impl for<'id> FnOnce(
-            GraphBuilder<'id, A, D, G, HNil, LawfulGraph>,
-        ) -> (GraphBuilder<'id, A, D, G, P, LawfulGraph>, R),
-    ) -> (Self, R) {
-        run(f)
-    }
-}
+build_entry_points!(GraphData<A, D>, DataKind<A, D>, "executable graph data");
+build_entry_points!(Graph<A, D>, LawfulKind<A, D>, "a lawful graph (ops and `Node`s only)");

@@ -140,7 +140,7 @@ fn larger<A: Element>(a: A, b: A) -> A {
 /// assert!(!check.is_exact());
 /// assert_eq!((check.jvp_side, check.vjp_side), (q(5), q(4)));
 ///
-/// let good = shapetape::ops::mul::<Rational, (), G, _, _>(a, b);
+/// let good = shapetape::ops::mul(a, b).into_node::<Rational, ()>();
 /// assert!(check_adjoint(good.data(), &x, &dx, &(), &seed).is_exact());
 /// ```
 pub fn check_adjoint<A: Element, D, G: ShapeList, T: Shape>(
@@ -175,8 +175,8 @@ pub fn check_adjoint<A: Element, D, G: ShapeList, T: Shape>(
 /// type C1 = HList![Vector<2>, Vector<2>];
 /// // y₁ = x ⊙ x, y₂ = y₁ − x
 /// let g = Graph::<Rational, (), G, HNil>::nil()
-///     .snoc(ops::mul::<Rational, (), G, _, _>(Idx::at::<0>(), Idx::at::<0>()))
-///     .snoc(ops::sub::<Rational, (), C1, _, _>(Idx::at::<1>(), Idx::at::<0>()));
+///     .snoc(ops::mul(Idx::<G, _>::at::<0>(), Idx::at::<0>()))
+///     .snoc(ops::sub(Idx::<C1, _>::at::<1>(), Idx::at::<0>()));
 /// let q = |n: i64| Rational::from_integer(n.into());
 /// let x = tlist![Tensor::new([q(3), q(-1)])];
 /// let dx = tlist![Tensor::new([q(1), q(2)])];

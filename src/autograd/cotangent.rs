@@ -12,7 +12,7 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::autograd::engine::densify;
-use crate::autograd::kernel::Contribs;
+use crate::autograd::op::Contribs;
 use crate::scalar::Element;
 use crate::shape::Shape;
 use crate::shape_list::{SameContext, ShapeList};
@@ -62,11 +62,6 @@ impl<A, G> Cotangent<A, G> {
     /// The touched slots and their values, in insertion order.
     pub(crate) fn into_entries(self) -> Contribs<A> {
         self.entries
-    }
-
-    /// The touched slots and their values (crate-internal).
-    pub(crate) fn entries(&self) -> &[(usize, Owned<A>)] {
-        &self.entries
     }
 
     /// Number of touched slots.

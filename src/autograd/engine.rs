@@ -12,7 +12,7 @@
 //! zero additions lazily (they matter only for `−0 + 0` and for bounds), so it equals the
 //! literal recursion bit for bit at linear cost.
 
-use crate::autograd::kernel::Contribs;
+use crate::autograd::op::Contribs;
 use crate::scalar::Element;
 use crate::tensor::Owned;
 

@@ -18,9 +18,9 @@ use frunk::HNil;
 
 use crate::autograd::Cotangent;
 use crate::autograd::engine;
-use crate::autograd::node::{ErasedNode, IntoNodeData, Node, NodeOver};
+use crate::autograd::builder::{Admits, DataKind, LawfulKind};
+use crate::autograd::node::{ErasedNode, NodeOver};
 use crate::scalar::Element;
-use crate::shape::Shape;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc, SplitAt};
 use crate::tlist::TList;
 
@@ -76,14 +76,17 @@ impl<A, D, G: ShapeList> GraphData<A, D, G, HNil> {
     }
 }
 
-impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
-    /// Appends a node reading the context `G ++ Ss` (Lean's `GraphData.snoc`); a node built
-    /// for any other context does not compile.
+impl<A, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
+    /// Appends a node reading the context `G ++ Ss` (Lean's `GraphData.snoc`): an op
+    /// (`ops::tanh(Idx::at::<0>())`), a [`Node`](crate::autograd::Node) or a
+    /// [`NodeData`](crate::autograd::NodeData); a node built for any other context does not
+    /// compile.
     pub fn snoc<N>(mut self, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>>
     where
-        N: IntoNodeData<Elem = A, Env = D> + NodeOver<Cat<G, Ss>>,
+        N: NodeOver<Cat<G, Ss>>,
+        DataKind<A, D>: Admits<N::Body, ErasedNode<A, D>>,
     {
-        self.nodes.push(node.into_node_data().erase());
+        self.nodes.push(DataKind::<A, D>::admit(node.into_body()));
         GraphData {
             nodes: self.nodes,
             marker: PhantomData,
@@ -275,11 +278,18 @@ impl<A, D, G: ShapeList> Graph<A, D, G, HNil> {
     }
 }
 
-impl<A: 'static, D: 'static, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
-    /// Appends a lawful node reading the context `G ++ Ss` (Lean's `Graph.snoc`).
-    pub fn snoc<T: Shape>(self, node: Node<A, D, Cat<G, Ss>, T>) -> Graph<A, D, G, Snoc<Ss, T>> {
+impl<A, D, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
+    /// Appends a lawful node reading the context `G ++ Ss` (Lean's `Graph.snoc`): an op or a
+    /// [`Node`](crate::autograd::Node).
+    pub fn snoc<N>(self, node: N) -> Graph<A, D, G, Snoc<Ss, N::Out>>
+    where
+        N: NodeOver<Cat<G, Ss>>,
+        LawfulKind<A, D>: Admits<N::Body, ErasedNode<A, D>>,
+    {
+        let mut nodes = self.data.nodes;
+        nodes.push(LawfulKind::<A, D>::admit(node.into_body()));
         Graph {
-            data: self.data.snoc(node),
+            data: GraphData::from_erased(nodes),
         }
     }
 }

@@ -18,19 +18,22 @@
 //! central finite difference in a random direction, with documented `f64` tolerances
 //! ([`GradcheckOptions`]).
 
-mod builder;
+pub(crate) mod builder;
 mod check;
 mod cotangent;
 pub(crate) mod engine;
 mod graph;
-pub(crate) mod kernel;
 pub(crate) mod node;
+pub mod op;
 
-pub use builder::{Admits, DataGraph, GraphBuilder, GraphKind, InputVars, LawfulGraph, Scope, Var};
+pub use builder::{
+    Admits, DataKind, GraphBuilder, GraphKind, InputVars, LawfulKind, Pushed, Scope, Supports, Var,
+};
 pub use check::{
     AdjointCheck, GradcheckComparison, GradcheckError, GradcheckOptions, GradcheckReport,
     check_adjoint, check_backprop, gradcheck, gradcheck_with,
 };
 pub use cotangent::Cotangent;
 pub use graph::{Graph, GraphData};
-pub use node::{IntoNodeData, Node, NodeData, NodeOver};
+pub use node::{GraphNode, Node, NodeData, NodeOver};
+pub use op::{Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds};

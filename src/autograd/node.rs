@@ -15,8 +15,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::autograd::cotangent::Cotangent;
-use crate::autograd::kernel::Contribs;
-use crate::autograd::kernel::{Kernel, KernelFns, Operands};
+use crate::autograd::op::{Contribs, Eval, KernelFns, OpNode, Operands, erase_op};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
@@ -33,22 +32,19 @@ use crate::tlist::TList;
 /// The closures are shared (`Arc`) and thread-safe, so nodes are `Clone + Send + Sync`.
 /// `NodeData` carries no law; [`Node`] is the version that promises the adjointness law.
 ///
-/// A node built by the op library is stored as a context-free kernel (see the `kernel`
-/// module): only the slots it reads are recorded, so a graph of N nodes compiles to code
-/// linear in N. A node built by [`NodeData::new`] keeps its typed closures behind the same
-/// erased interface.
+/// A node made from an op ([`OpNode::into_node`]) records the slots it reads and is
+/// context-free, so a graph of N nodes compiles to code linear in N. A node built by
+/// [`NodeData::new`] keeps its typed closures behind the same erased interface (and may read
+/// every slot).
 pub struct NodeData<A, D, G, T> {
     pub(crate) node: ErasedNode<A, D>,
     /// The context and the output shape, as markers only: nothing stored in a node depends on
     /// its context, so no code (drop glue, typed entry points) is compiled once per node of a
     /// long graph; typed calls go through the erased node.
     pub(crate) ctx: PhantomData<G>,
-    /// The output shape, tying a kernel's output type to the node's (see `node_from_kernel!`).
-    pub(crate) out: OutShape<T>,
+    /// The output shape.
+    pub(crate) out: PhantomData<T>,
 }
-
-/// A marker for a node's output shape `T`.
-pub(crate) type OutShape<T> = PhantomData<T>;
 
 impl<A, D, G, T> Clone for NodeData<A, D, G, T> {
     fn clone(&self) -> Self {
@@ -151,17 +147,6 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
     pub fn reads(&self) -> Option<&[usize]> {
         self.node.reads.as_deref()
     }
-
-    /// Forgets the types (crate-internal): the node as stored in a graph.
-    #[inline]
-    pub(crate) fn erase(self) -> ErasedNode<A, D> {
-        self.node
-    }
-
-    /// The erased node, borrowed (crate-internal).
-    pub(crate) fn erased(&self) -> &ErasedNode<A, D> {
-        &self.node
-    }
 }
 
 impl<A: Clone, D, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
@@ -206,7 +191,8 @@ impl<A, D> Clone for Body<A, D> {
 
 /// A node with its context type forgotten, as stored in a graph. The graph's phantom types
 /// guarantee it is only ever called on a context of the right layout.
-pub(crate) struct ErasedNode<A, D> {
+#[doc(hidden)]
+pub struct ErasedNode<A, D> {
     pub(crate) name: Cow<'static, str>,
     pub(crate) out_dims: Vec<usize>,
     /// The slots read, when known.
@@ -266,17 +252,6 @@ impl<A, D> ErasedNode<A, D> {
     }
 }
 
-impl<A, D> ErasedNode<A, D> {
-    /// The kernel and the slots it reads, when the node is a library op: such a node can be
-    /// evaluated on sparse [`Operands`] holding only those slots.
-    pub(crate) fn sparse(&self) -> Option<(&[usize], &dyn KernelFns<A, D>)> {
-        match (&self.body, self.reads.as_deref()) {
-            (Body::Kernel(k), Some(reads)) => Some((reads, &**k)),
-            _ => None,
-        }
-    }
-}
-
 impl<A: Clone, D> ErasedNode<A, D> {
     /// `forward` on a borrowed context (closures over the whole buffer get a copy).
     pub(crate) fn forward_at(&self, vals: &[Owned<A>], d: &D) -> Owned<A> {
@@ -303,52 +278,16 @@ impl<A: Clone, D> ErasedNode<A, D> {
     }
 }
 
-impl<A, D, T: Shape> Kernel<A, D, T> {
-    /// [`Kernel::into_erased`], with the output shape kept as a marker, for a node type over
-    /// any context to take it from (context-free).
-    pub(crate) fn into_erased_with_shape(self) -> (ErasedNode<A, D>, OutShape<T>) {
-        (self.into_erased(), PhantomData)
-    }
-
-    /// The kernel as a graph node (context-free: compiled once per scalar, environment and
-    /// shapes, whatever context it is used in).
-    pub(crate) fn into_erased(self) -> ErasedNode<A, D> {
-        ErasedNode {
-            name: self.name,
-            out_dims: T::dims().to_vec(),
-            reads: Some(self.reads),
-            body: Body::Kernel(self.fns),
-        }
-    }
-}
-
 /// A [`NodeData`] together with the adjointness law of Lean's `Node`:
 /// `⟨jvp x dx d, δ⟩ = ⟨dx, vjp x d δ⟩` for all `x, dx, d, δ`.
 ///
-/// Rust cannot carry the proof, so a `Node` is built either by the op library (whose JVP/VJP
-/// pairs are derived by hand and property-tested) or by [`Node::new_unchecked`], where the
-/// caller asserts the law; [`check_adjoint`](crate::autograd::check_adjoint) tests it.
+/// Rust cannot carry the proof, so a `Node` is made either from an op
+/// ([`OpNode::into_node`]; implementing [`Eval`] asserts the law, and the op library's pairs are
+/// derived by hand and property-tested) or by [`Node::new_unchecked`], where the caller asserts
+/// the law; [`check_adjoint`](crate::autograd::check_adjoint) tests it.
 pub struct Node<A, D, G, T> {
     pub(crate) data: NodeData<A, D, G, T>,
 }
-
-/// A library op's kernel as a [`Node`] over the context the op's typed indices name
-/// (crate-internal: the op constructor has checked the kernel's slots against that context, and
-/// derived the law). A struct literal, not a function: a generic function called here would be
-/// compiled once per node of a typed graph.
-macro_rules! node_from_kernel {
-    ($kernel:expr) => {{
-        let (node, out) = $crate::autograd::kernel::Kernel::into_erased_with_shape($kernel);
-        $crate::autograd::Node {
-            data: $crate::autograd::NodeData {
-                node,
-                ctx: core::marker::PhantomData,
-                out,
-            },
-        }
-    }};
-}
-pub(crate) use node_from_kernel;
 
 impl<A, D, G, T> Clone for Node<A, D, G, T> {
     fn clone(&self) -> Self {
@@ -387,52 +326,73 @@ impl<A, D, G, T> Node<A, D, G, T> {
     }
 }
 
-/// Anything that can be appended to a graph with [`GraphData::snoc`](crate::autograd::GraphData::snoc):
-/// a [`NodeData`] or a [`Node`]. (The typed builder,
-/// [`GraphBuilder::push`](crate::autograd::GraphBuilder::push), takes exactly these two; see
-/// [`Admits`](crate::autograd::Admits).)
-pub trait IntoNodeData {
-    /// Scalar type.
-    type Elem;
-    /// Environment type `Δ`.
-    type Env;
+impl<G, K> OpNode<G, K> {
+    /// The op as a typed executable node at the scalar `A` and environment `Δ` (what a
+    /// [`GraphData<A, Δ, …>`](crate::autograd::GraphData) stores for it).
+    pub fn into_node<A, D>(self) -> Node<A, D, G, K::Out>
+    where
+        K: Eval<A, D>,
+    {
+        Node {
+            data: NodeData::from_erased(erase_op(self.op)),
+        }
+    }
+}
+
+/// Anything a graph can append ([`GraphData::snoc`](crate::autograd::GraphData::snoc), the
+/// builder's `push`, and the same for every graph kind): an op ([`OpNode`]), a [`Node`], a
+/// [`NodeData`].
+pub trait GraphNode {
     /// The context the node reads.
     type Ctx: ShapeList;
     /// The output shape.
     type Out: Shape;
-    /// The executable node.
-    fn into_node_data(self) -> NodeData<Self::Elem, Self::Env, Self::Ctx, Self::Out>;
+    /// The node with its context forgotten: what a graph kind admits (see
+    /// [`Admits`](crate::autograd::Admits)).
+    type Body;
+    #[doc(hidden)]
+    fn into_body(self) -> Self::Body;
 }
 
-impl<A, D, G: ShapeList, T: Shape> IntoNodeData for NodeData<A, D, G, T> {
-    type Elem = A;
-    type Env = D;
-    type Ctx = G;
-    type Out = T;
-    fn into_node_data(self) -> Self {
-        self
+impl<C: ShapeList, K: crate::autograd::op::Op> GraphNode for OpNode<C, K> {
+    type Ctx = C;
+    type Out = K::Out;
+    type Body = crate::internal::OpBody<K>;
+    #[inline]
+    fn into_body(self) -> Self::Body {
+        crate::internal::OpBody(self.op)
     }
 }
 
-impl<A, D, G: ShapeList, T: Shape> IntoNodeData for Node<A, D, G, T> {
-    type Elem = A;
-    type Env = D;
-    type Ctx = G;
+impl<A, D, C: ShapeList, T: Shape> GraphNode for NodeData<A, D, C, T> {
+    type Ctx = C;
     type Out = T;
-    fn into_node_data(self) -> NodeData<A, D, G, T> {
-        self.data
+    type Body = crate::internal::DataBody<A, D>;
+    #[inline]
+    fn into_body(self) -> Self::Body {
+        crate::internal::DataBody(self.node)
     }
 }
 
-/// The node `Self` reads exactly the context `C`: the bound of
-/// [`GraphData::snoc`](crate::autograd::GraphData::snoc). With the node as `Self`, the context
-/// of an operand written `Idx::at::<0>()` is inferred from `C`, and a node built for another
-/// context is reported in words.
+impl<A, D, C: ShapeList, T: Shape> GraphNode for Node<A, D, C, T> {
+    type Ctx = C;
+    type Out = T;
+    type Body = crate::internal::LawfulBody<A, D>;
+    #[inline]
+    fn into_body(self) -> Self::Body {
+        crate::internal::LawfulBody(self.data.node)
+    }
+}
+
+/// The node `Self` reads exactly the context `C`: the bound of every `snoc`. With the node as
+/// `Self`, the context of an operand written `Idx::at::<0>()` is inferred from `C`, and a node
+/// built for another context is reported in words.
 #[diagnostic::on_unimplemented(
     message = "this node reads another context than the graph provides: the graph's Γ ++ Ss is `{C}`",
     label = "`{Self}` is not a node over the graph's context",
     note = "node k of a graph over inputs Γ reads Γ followed by the outputs of nodes 0..k"
 )]
-pub trait NodeOver<C>: IntoNodeData {}
+pub trait NodeOver<C>: GraphNode {}
+impl<C: ShapeList, K: crate::autograd::op::Op> NodeOver<C> for OpNode<C, K> {}
 impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {}
 impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {}

@@ -10,17 +10,28 @@
 //! log-softmax has the Jacobian `I − 𝟙 pᵀ`, JVP `v − ⟨p, v⟩ 𝟙` and VJP `v − p Σⱼ vⱼ`. The
 //! losses `mse(p, t) = Σ (p − t)² / n` and `cross_entropy(z, t) = −(1/R) Σᵣ ⟨tᵣ,
 //! log_softmax(zᵣ)⟩` are differentiable in both arguments, and their VJPs list both.
+//! Lean: `NN/Proofs/Autograd/Tape/Nodes.lean` for the node definitions.
+//!
+//! Certified graphs bound these ops by the interval enclosure of this code (no closed form).
 
+use smallvec::{SmallVec, smallvec};
 use typenum::NonZero;
 
-use crate::autograd::Node;
-use crate::autograd::kernel::{Kernel, Pullback, Slot};
-use crate::autograd::node::node_from_kernel;
+use crate::autograd::op::{Eval, Op, OpNode, Operands, Pullback, Slot, op_node};
 use crate::scalar::{Element, Real};
 use crate::shape::{SameShape, Scalar, Shape};
 use crate::shape_list::ShapeList;
 use crate::tensor::Tensor;
 use crate::tlist::Idx;
+
+/// The positions of two operands, each once (the same slot when they alias).
+fn reads_of<S>(a: Slot<S>, b: Slot<S>) -> SmallVec<[usize; 4]> {
+    if a.pos() == b.pos() {
+        smallvec![a.pos()]
+    } else {
+        smallvec![a.pos(), b.pos()]
+    }
+}
 
 /// Length of the last axis of `S` (1 for a scalar) and the number of rows along it.
 fn rows_of<S: Shape>() -> (usize, usize) {
@@ -68,29 +79,49 @@ fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
     out
 }
 
-/// Softmax over the last axis, `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}` per row:
-/// JVP `y ⊙ (dx − ⟨y, dx⟩)`, VJP `y ⊙ (δ − ⟨y, δ⟩)` (per row).
-pub fn softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+/// The op `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}` per row (softmax over the last axis, [`softmax`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Softmax<S> {
+    a: Slot<S>,
+}
+
+impl<S: Shape> Op for Softmax<S> {
+    type Out = S;
+    fn name(&self) -> &str {
+        "softmax"
+    }
+    fn reads(&self) -> SmallVec<[usize; 4]> {
+        smallvec![self.a.pos()]
+    }
+}
+
+impl<A: Real, D, S: Shape> Eval<A, D> for Softmax<S> {
+    fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, S> {
         let (_, last) = rows_of::<S>();
-        Kernel::new(
-            "softmax",
-            &[a.pos()],
-            move |ctx, _| Tensor::from_vec_unchecked(softmax_rows(ctx.get(a).as_slice(), last)),
-            move |ctx, dctx, _| {
-                let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Tensor::from_vec_unchecked(softmax_pullback(&p, dctx.get(a).as_slice(), last))
-            },
-            move |ctx, _, seed| {
-                let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Pullback::single(
-                    a,
-                    Tensor::from_vec_unchecked(softmax_pullback(&p, seed.as_slice(), last)),
-                )
-            },
+        Tensor::from_vec_unchecked(softmax_rows(x.get(self.a).as_slice(), last))
+    }
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
+        let (_, last) = rows_of::<S>();
+        let p = softmax_rows(x.get(self.a).as_slice(), last);
+        Tensor::from_vec_unchecked(softmax_pullback(&p, dx.get(self.a).as_slice(), last))
+    }
+    fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, S>) -> Pullback<A> {
+        let (_, last) = rows_of::<S>();
+        let p = softmax_rows(x.get(self.a).as_slice(), last);
+        Pullback::single(
+            self.a,
+            Tensor::from_vec_unchecked(softmax_pullback(&p, seed.as_slice(), last)),
         )
     }
-    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
+}
+
+/// Softmax over the last axis, `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}` per row:
+/// JVP `y ⊙ (dx − ⟨y, dx⟩)`, VJP `y ⊙ (δ − ⟨y, δ⟩)` (per row).
+#[must_use]
+pub fn softmax<G: ShapeList, S: Shape>(a: Idx<G, S>) -> OpNode<G, Softmax<S>> {
+    op_node!(Softmax {
+        a: Slot::new(a.pos)
+    })
 }
 
 /// Per row: `vᵢ − pᵢ Σⱼ vⱼ` (VJP of log-softmax) or `vᵢ − Σⱼ pⱼ vⱼ` (its JVP).
@@ -115,84 +146,253 @@ fn log_softmax_jvp<A: Real>(p: &[A], dx: &[A], last: usize) -> Vec<A> {
     out
 }
 
-/// Log-softmax over the last axis, `yᵢ = xᵢ − log Σⱼ e^{xⱼ}` per row:
-/// JVP `dx − ⟨p, dx⟩`, VJP `δ − p Σ δ` with `p = softmax(x)` (per row).
-pub fn log_softmax<A: Real, D, G: ShapeList, S: Shape>(a: Idx<G, S>) -> Node<A, D, G, S> {
-    fn kernel<A: Real, D, S: Shape>(a: Slot<S>) -> Kernel<A, D, S> {
+/// The op `yᵢ = xᵢ − log Σⱼ e^{xⱼ}` per row (log-softmax over the last axis,
+/// [`log_softmax`]).
+#[derive(Clone, Copy, Debug)]
+pub struct LogSoftmax<S> {
+    a: Slot<S>,
+}
+
+impl<S: Shape> Op for LogSoftmax<S> {
+    type Out = S;
+    fn name(&self) -> &str {
+        "log_softmax"
+    }
+    fn reads(&self) -> SmallVec<[usize; 4]> {
+        smallvec![self.a.pos()]
+    }
+}
+
+impl<A: Real, D, S: Shape> Eval<A, D> for LogSoftmax<S> {
+    fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, S> {
         let (_, last) = rows_of::<S>();
-        Kernel::new(
-            "log_softmax",
-            &[a.pos()],
-            move |ctx, _| Tensor::from_vec_unchecked(log_softmax_rows(ctx.get(a).as_slice(), last)),
-            move |ctx, dctx, _| {
-                let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Tensor::from_vec_unchecked(log_softmax_jvp(&p, dctx.get(a).as_slice(), last))
-            },
-            move |ctx, _, seed| {
-                let p = softmax_rows(ctx.get(a).as_slice(), last);
-                Pullback::single(
-                    a,
-                    Tensor::from_vec_unchecked(log_softmax_vjp(&p, seed.as_slice(), last)),
-                )
-            },
+        Tensor::from_vec_unchecked(log_softmax_rows(x.get(self.a).as_slice(), last))
+    }
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
+        let (_, last) = rows_of::<S>();
+        let p = softmax_rows(x.get(self.a).as_slice(), last);
+        Tensor::from_vec_unchecked(log_softmax_jvp(&p, dx.get(self.a).as_slice(), last))
+    }
+    fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, S>) -> Pullback<A> {
+        let (_, last) = rows_of::<S>();
+        let p = softmax_rows(x.get(self.a).as_slice(), last);
+        Pullback::single(
+            self.a,
+            Tensor::from_vec_unchecked(log_softmax_vjp(&p, seed.as_slice(), last)),
         )
     }
-    node_from_kernel!(kernel(Slot::<S>::new(a.pos)))
+}
+
+/// Log-softmax over the last axis, `yᵢ = xᵢ − log Σⱼ e^{xⱼ}` per row:
+/// JVP `dx − ⟨p, dx⟩`, VJP `δ − p Σ δ` with `p = softmax(x)` (per row).
+#[must_use]
+pub fn log_softmax<G: ShapeList, S: Shape>(a: Idx<G, S>) -> OpNode<G, LogSoftmax<S>> {
+    op_node!(LogSoftmax {
+        a: Slot::new(a.pos)
+    })
+}
+
+/// The op `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (mean squared error, [`mse`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Mse<S> {
+    pred: Slot<S>,
+    target: Slot<S>,
+}
+
+/// `n = S::SIZE` at the scalar `A`.
+fn size_of<A: Element, S: Shape>() -> A {
+    A::from_i64(S::SIZE as i64)
+}
+
+/// The MSE gradient `(2/n)(p − t)`.
+fn mse_grad<A: Element, S: Shape>(p: &[A], t: &[A]) -> Vec<A> {
+    let two_over_n = A::from_i64(2) / size_of::<A, S>();
+    p.iter()
+        .zip(t)
+        .map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone()))
+        .collect()
+}
+
+impl<S: Shape> Op for Mse<S> {
+    type Out = Scalar;
+    fn name(&self) -> &str {
+        "mse"
+    }
+    fn reads(&self) -> SmallVec<[usize; 4]> {
+        reads_of(self.pred, self.target)
+    }
+}
+
+impl<A: Element, D, S: Shape> Eval<A, D> for Mse<S>
+where
+    S::Size: NonZero,
+{
+    fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, Scalar> {
+        let r = x.get(self.pred).sub(&x.get(self.target));
+        Tensor::new(
+            r.iter()
+                .fold(A::zero(), |acc, v: &A| acc + v.clone() * v.clone())
+                / size_of::<A, S>(),
+        )
+    }
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, Scalar> {
+        let g = mse_grad::<A, S>(x.get(self.pred).as_slice(), x.get(self.target).as_slice());
+        let dr = dx.get(self.pred).sub(&dx.get(self.target));
+        Tensor::new(
+            g.iter()
+                .zip(dr.iter())
+                .fold(A::zero(), |acc, (a, b)| acc + a.clone() * b.clone()),
+        )
+    }
+    fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, Scalar>) -> Pullback<A> {
+        let d = seed.as_slice()[0].clone();
+        let g = Tensor::<A, S>::from_vec_unchecked(mse_grad::<A, S>(
+            x.get(self.pred).as_slice(),
+            x.get(self.target).as_slice(),
+        ));
+        let gp = g.scale(&d);
+        Pullback::single(self.pred, gp.clone()).with(self.target, gp.neg())
+    }
 }
 
 /// Mean squared error `L = Σᵢ (pᵢ − tᵢ)² / n` with `n = S::SIZE` (Lean's `mseLoss`):
 /// with `g = (2/n)(p − t)`, JVP `⟨g, dp − dt⟩`, VJP `p ↦ δ g, t ↦ −δ g`.
-pub fn mse<A: Element, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+#[must_use]
+pub fn mse<G: ShapeList, S: Shape, S2: SameShape<S>>(
     pred: Idx<G, S>,
     target: Idx<G, S2>,
-) -> Node<A, D, G, Scalar>
+) -> OpNode<G, Mse<S>>
 where
     S::Size: NonZero,
 {
-    fn kernel<A: Element, D, S: Shape>(pred: Slot<S>, target: Slot<S>) -> Kernel<A, D, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        let n = || A::from_i64(S::SIZE as i64);
-        let grad = move |p: &[A], t: &[A]| -> Vec<A> {
-            let two_over_n = A::from_i64(2) / n();
-            p.iter()
-                .zip(t)
-                .map(|(a, b)| two_over_n.clone() * (a.clone() - b.clone()))
-                .collect()
-        };
-        Kernel::new(
-            "mse",
-            &[pred.pos(), target.pos()],
-            move |ctx, _| {
-                let r = ctx.get(pred).sub(&ctx.get(target));
-                Tensor::new(
-                    r.iter()
-                        .fold(A::zero(), |acc, v: &A| acc + v.clone() * v.clone())
-                        / n(),
-                )
-            },
-            move |ctx, dctx, _| {
-                let g = grad(ctx.get(pred).as_slice(), ctx.get(target).as_slice());
-                let dr = dctx.get(pred).sub(&dctx.get(target));
-                Tensor::new(
-                    g.iter()
-                        .zip(dr.iter())
-                        .fold(A::zero(), |acc, (a, b)| acc + a.clone() * b.clone()),
-                )
-            },
-            move |ctx, _, seed| {
-                let d = seed.as_slice()[0].clone();
-                let g = Tensor::<A, S>::from_vec_unchecked(grad(
-                    ctx.get(pred).as_slice(),
-                    ctx.get(target).as_slice(),
-                ));
-                let gp = g.scale(&d);
-                Pullback::single(pred, gp.clone()).with(target, gp.neg())
-            },
-        )
+    op_node!(Mse {
+        pred: Slot::new(pred.pos),
+        target: Slot::new(target.pos),
+    })
+}
+
+/// The op `L = −(1/R) Σᵣ Σ꜀ tᵣ꜀ log softmax(zᵣ)꜀` over the `R` rows of logits `z` and targets
+/// `t` (mean cross-entropy, [`cross_entropy`]).
+#[derive(Clone, Copy, Debug)]
+pub struct CrossEntropy<S> {
+    logits: Slot<S>,
+    target: Slot<S>,
+}
+
+/// `1/R` for the `R` rows of `S`.
+fn inv_rows<A: Real, S: Shape>() -> A {
+    let (rows, _) = rows_of::<S>();
+    A::one() / A::from_i64(rows as i64)
+}
+
+/// `∂L/∂z = (1/R)(p Σt − t)` and `∂L/∂t = −(1/R) log_softmax(z)`, row by row from one pass of
+/// exponentials (`p` and `log_softmax` computed exactly as by `softmax_rows` and
+/// `log_softmax_rows`); either may be skipped (then its vector is empty).
+fn cross_entropy_grads<A: Real>(
+    z: &[A],
+    t: &[A],
+    last: usize,
+    inv_rows: A,
+    want_z: bool,
+    want_t: bool,
+) -> (Vec<A>, Vec<A>) {
+    let mut gz = Vec::with_capacity(if want_z { z.len() } else { 0 });
+    let mut gt = Vec::with_capacity(if want_t { z.len() } else { 0 });
+    let mut e: Vec<A> = Vec::with_capacity(last);
+    for (zr, tr) in z.chunks(last).zip(t.chunks(last)) {
+        let m = zr.iter().fold(zr[0], |m, &v| m.max(v));
+        e.clear();
+        e.extend(zr.iter().map(|&v| (v - m).exp()));
+        let s = e.iter().fold(A::zero(), |acc, &v| acc + v);
+        if want_z {
+            let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
+            gz.extend(
+                e.iter()
+                    .zip(tr)
+                    .map(|(&ei, &ti)| (ei / s * mass - ti) * inv_rows),
+            );
+        }
+        if want_t {
+            let lse = s.ln();
+            gt.extend(zr.iter().map(|&v| -(v - m - lse) * inv_rows));
+        }
     }
-    node_from_kernel!(kernel(Slot::<S>::new(pred.pos), Slot::new(target.pos)))
+    (gz, gt)
+}
+
+impl<S: Shape> Op for CrossEntropy<S> {
+    type Out = Scalar;
+    fn name(&self) -> &str {
+        "cross_entropy"
+    }
+    fn reads(&self) -> SmallVec<[usize; 4]> {
+        reads_of(self.logits, self.target)
+    }
+}
+
+impl<A: Real, D, S: Shape> Eval<A, D> for CrossEntropy<S>
+where
+    S::Size: NonZero,
+{
+    fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, Scalar> {
+        let (_, last) = rows_of::<S>();
+        let ls = log_softmax_rows(x.get(self.logits).as_slice(), last);
+        let s = ls
+            .iter()
+            .zip(x.get(self.target).iter())
+            .fold(A::zero(), |acc, (&l, &t)| acc + t * l);
+        Tensor::new(-s * inv_rows::<A, S>())
+    }
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, Scalar> {
+        let (_, last) = rows_of::<S>();
+        let (z, t) = (x.get(self.logits), x.get(self.target));
+        let (gz, gt) = cross_entropy_grads(
+            z.as_slice(),
+            t.as_slice(),
+            last,
+            inv_rows::<A, S>(),
+            true,
+            true,
+        );
+        let dz = dx.get(self.logits);
+        let dt = dx.get(self.target);
+        let a = gz
+            .iter()
+            .zip(dz.iter())
+            .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
+        let b = gt
+            .iter()
+            .zip(dt.iter())
+            .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
+        Tensor::new(a + b)
+    }
+    fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, Scalar>) -> Pullback<A> {
+        let (_, last) = rows_of::<S>();
+        let d = seed.as_slice()[0];
+        let (z, t) = (x.get(self.logits), x.get(self.target));
+        let (want_z, want_t) = (x.wants(self.logits), x.wants(self.target));
+        let (gz, gt) = cross_entropy_grads(
+            z.as_slice(),
+            t.as_slice(),
+            last,
+            inv_rows::<A, S>(),
+            want_z,
+            want_t,
+        );
+        let times_d =
+            |g: Vec<A>| Tensor::from_vec_unchecked(g.into_iter().map(|g| g * d).collect());
+        let pullback = Pullback::none();
+        let pullback = if want_z {
+            pullback.with(self.logits, times_d(gz))
+        } else {
+            pullback
+        };
+        if want_t {
+            pullback.with(self.target, times_d(gt))
+        } else {
+            pullback
+        }
+    }
 }
 
 /// Cross-entropy of logits `z` against target distributions `t` (one-hot or soft), averaged
@@ -200,92 +400,16 @@ where
 ///
 /// Gradients: `∂L/∂z = (1/R)(softmax(z) Σ꜀ t − t)` and `∂L/∂t = −(1/R) log softmax(z)`;
 /// JVP `⟨∂L/∂z, dz⟩ + ⟨∂L/∂t, dt⟩`, VJP `z ↦ δ ∂L/∂z, t ↦ δ ∂L/∂t`.
-pub fn cross_entropy<A: Real, D, G: ShapeList, S: Shape, S2: SameShape<S>>(
+#[must_use]
+pub fn cross_entropy<G: ShapeList, S: Shape, S2: SameShape<S>>(
     logits: Idx<G, S>,
     target: Idx<G, S2>,
-) -> Node<A, D, G, Scalar>
+) -> OpNode<G, CrossEntropy<S>>
 where
     S::Size: NonZero,
 {
-    fn kernel<A: Real, D, S: Shape>(logits: Slot<S>, target: Slot<S>) -> Kernel<A, D, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        let (rows, last) = rows_of::<S>();
-        let inv_rows = A::one() / A::from_i64(rows as i64);
-        // ∂L/∂z = (1/R)(p Σt − t) and ∂L/∂t = −(1/R) log_softmax(z), row by row from one pass
-        // of exponentials (`p` and `log_softmax` computed exactly as by `softmax_rows` and
-        // `log_softmax_rows`); either may be skipped.
-        let grads = move |z: &[A], t: &[A], want_z: bool, want_t: bool| -> (Vec<A>, Vec<A>) {
-            let mut gz = Vec::with_capacity(if want_z { z.len() } else { 0 });
-            let mut gt = Vec::with_capacity(if want_t { z.len() } else { 0 });
-            let mut e: Vec<A> = Vec::with_capacity(last);
-            for (zr, tr) in z.chunks(last).zip(t.chunks(last)) {
-                let m = zr.iter().fold(zr[0], |m, &v| m.max(v));
-                e.clear();
-                e.extend(zr.iter().map(|&v| (v - m).exp()));
-                let s = e.iter().fold(A::zero(), |acc, &v| acc + v);
-                if want_z {
-                    let mass = tr.iter().fold(A::zero(), |acc, &v| acc + v);
-                    gz.extend(
-                        e.iter()
-                            .zip(tr)
-                            .map(|(&ei, &ti)| (ei / s * mass - ti) * inv_rows),
-                    );
-                }
-                if want_t {
-                    let lse = s.ln();
-                    gt.extend(zr.iter().map(|&v| -(v - m - lse) * inv_rows));
-                }
-            }
-            (gz, gt)
-        };
-        Kernel::new(
-            "cross_entropy",
-            &[logits.pos(), target.pos()],
-            move |ctx, _| {
-                let ls = log_softmax_rows(ctx.get(logits).as_slice(), last);
-                let s = ls
-                    .iter()
-                    .zip(ctx.get(target).iter())
-                    .fold(A::zero(), |acc, (&l, &t)| acc + t * l);
-                Tensor::new(-s * inv_rows)
-            },
-            move |ctx, dctx, _| {
-                let (z, t) = (ctx.get(logits), ctx.get(target));
-                let (gz, gt) = grads(z.as_slice(), t.as_slice(), true, true);
-                let dz = dctx.get(logits);
-                let dt = dctx.get(target);
-                let a = gz
-                    .iter()
-                    .zip(dz.iter())
-                    .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
-                let b = gt
-                    .iter()
-                    .zip(dt.iter())
-                    .fold(A::zero(), |acc, (&g, &v)| acc + g * v);
-                Tensor::new(a + b)
-            },
-            move |ctx, _, seed| {
-                let d = seed.as_slice()[0];
-                let (z, t) = (ctx.get(logits), ctx.get(target));
-                let (want_z, want_t) = (ctx.wants(logits), ctx.wants(target));
-                let (gz, gt) = grads(z.as_slice(), t.as_slice(), want_z, want_t);
-                let times_d =
-                    |g: Vec<A>| Tensor::from_vec_unchecked(g.into_iter().map(|g| g * d).collect());
-                let pullback = Pullback::none();
-                let pullback = if want_z {
-                    pullback.with(logits, times_d(gz))
-                } else {
-                    pullback
-                };
-                if want_t {
-                    pullback.with(target, times_d(gt))
-                } else {
-                    pullback
-                }
-            },
-        )
-    }
-    node_from_kernel!(kernel(Slot::<S>::new(logits.pos), Slot::new(target.pos)))
+    op_node!(CrossEntropy {
+        logits: Slot::new(logits.pos),
+        target: Slot::new(target.pos),
+    })
 }

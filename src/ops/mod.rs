@@ -1,15 +1,22 @@
-//! The op library: node constructors with forward, JVP and VJP.
+//! The op library: one definition per op, run by every graph kind.
 //!
-//! Every op reads its operands through typed indices [`Idx<Γ, S>`](crate::Idx) into the node's
-//! context and returns a lawful [`Node`](crate::autograd::Node), whose JVP and VJP satisfy
-//! `⟨jvp x dx, δ⟩ = ⟨dx, vjp x δ⟩` (property-tested, exactly over ℚ where the op is
-//! polynomial or piecewise linear). Operands of binary ops may alias: the VJP then adds both
-//! contributions to the shared slot.
+//! Every constructor reads its operands through typed indices [`Idx<Γ, S>`](crate::Idx) into
+//! the node's context and returns an [`OpNode<Γ, K>`](crate::autograd::OpNode): the op `K`
+//! (a struct implementing [`Op`](crate::autograd::Op) and [`Eval`](crate::autograd::Eval) at
+//! every scalar it supports) in the context `Γ`. The same value is appended to a
+//! [`GraphData`](crate::autograd::GraphData), a lawful [`Graph`](crate::autograd::Graph), a
+//! certified [`RevGraph`](crate::approx::RevGraph) or [`FwdGraph`](crate::approx::FwdGraph), by
+//! `snoc` or by the builder's `push`. JVP and VJP satisfy `⟨jvp x dx, δ⟩ = ⟨dx, vjp x δ⟩`
+//! (property-tested, exactly over ℚ where the op is polynomial or piecewise linear). Operands of
+//! binary ops may alias: the VJP then adds both contributions to the shared slot.
+//!
+//! Ops with a constant (`scale`, `safe_log`) return a `Result`: the constant must be finite
+//! (and `ε > 0` for `safe_log`), one rule for every graph kind.
 //!
 //! | op | math | scalar |
 //! |---|---|---|
 //! | [`add`], [`sub`], [`mul`] | `x ± y`, `x ⊙ y` | any [`Element`](crate::Element) |
-//! | [`elementwise`](fn@elementwise) | `f(x)` entrywise, given `f` and `f′` | any |
+//! | [`elementwise`](fn@elementwise), [`map`](fn@map) | `f(x)` entrywise, given `f` and `f′` | any |
 //! | [`neg`], [`scale`], [`relu`] | `−x`, `x·c`, `max(x, 0)` | any |
 //! | [`exp`], [`tanh`], [`sigmoid`], [`softplus`], [`safe_log`] | entrywise | [`Real`](crate::Real) |
 //! | [`sum`], [`mean`] | `Σ x`, `Σ x / n` | any |
@@ -20,14 +27,37 @@
 //! | [`cross_entropy`] | `−(1/R) Σ t log softmax(z)` | [`Real`](crate::Real) |
 
 mod binary;
+mod constant;
 mod elementwise;
 pub(crate) mod kernels;
 mod linalg;
 mod loss;
 mod reduce;
 
-pub use binary::{add, mul, sub};
-pub use elementwise::{elementwise, exp, neg, relu, safe_log, scale, sigmoid, softplus, tanh};
-pub use linalg::{linear, linear_batch, matmul, matvec, transpose};
-pub use loss::{cross_entropy, log_softmax, mse, softmax};
-pub use reduce::{mean, sum};
+pub use binary::{Binary, BinaryKind, add, mul, sub};
+pub use constant::{Const, constant};
+pub use elementwise::{
+    Closures, Constant, ConstantError, ExpFn, Map, MapFn, NegFn, Pointwise, ReluFn, SafeLogFn,
+    ScaleFn, SigmoidFn, SoftplusFn, TanhFn, elementwise, exp, map, neg, relu, safe_log, scale,
+    sigmoid, softplus, tanh,
+};
+pub use linalg::{
+    Linear, LinearBatch, MatVec, Matmul, Transpose, linear, linear_batch, matmul, matvec,
+    transpose,
+};
+pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
+pub use reduce::{Mean, Sum, mean, sum};
+
+/// `ops::Relu<S>` and friends: the op types of the entrywise constructors, for the bounds of a
+/// block generic over the graph kind (`K: Supports<ops::Relu<S>>`).
+pub type Relu<S> = Map<S, ReluFn>;
+/// The op of [`tanh`].
+pub type Tanh<S> = Map<S, TanhFn>;
+/// The op of [`exp`].
+pub type Exp<S> = Map<S, ExpFn>;
+/// The op of [`sigmoid`].
+pub type Sigmoid<S> = Map<S, SigmoidFn>;
+/// The op of [`softplus`].
+pub type Softplus<S> = Map<S, SoftplusFn>;
+/// The op of [`neg`].
+pub type Neg<S> = Map<S, NegFn>;

@@ -1,0 +1,23 @@
+//! Machinery behind the public traits, hidden from the docs: the context-free bodies that a
+//! graph kind admits. Users never name these types; they appear only in the associated types
+//! of [`GraphNode`](crate::autograd::GraphNode) and in [`Admits`](crate::autograd::Admits).
+#![doc(hidden)]
+
+use crate::autograd::node::ErasedNode;
+
+/// An op without its context (the body of an [`OpNode`](crate::autograd::OpNode)).
+pub struct OpBody<K>(pub(crate) K);
+
+/// A node built from closures, without a law (the body of a
+/// [`NodeData`](crate::autograd::NodeData)).
+pub struct DataBody<A, D>(pub(crate) ErasedNode<A, D>);
+
+/// A node built from closures whose law the caller asserted (the body of a
+/// [`Node`](crate::autograd::Node)).
+pub struct LawfulBody<A, D>(pub(crate) ErasedNode<A, D>);
+
+/// A certified node (the body of a [`RevNode`](crate::approx::RevNode)).
+pub struct RevBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
+
+/// A certified forward node (the body of a [`FwdNode`](crate::approx::FwdNode)).
+pub struct FwdBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
