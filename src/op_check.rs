@@ -333,10 +333,12 @@ where
         let spec = rg.eval_spec(xs.clone());
         let seed_s = perturbed::<P, Ctx<G, K::Out>>(&mut rng, &seed, &eps_seed);
         let spec_grad = rg.backprop_spec(xs, seed_s);
+        // (The input slots are within their bounds by construction: skip them.)
         let pairs = spec
             .slot_slices()
             .zip(rt.slot_slices())
             .zip(eps_out.as_slice())
+            .skip(G::LEN)
             .chain(
                 spec_grad
                     .slot_slices()

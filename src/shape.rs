@@ -55,6 +55,18 @@ pub struct Scalar;
 /// The shape `dim n s`: `N` copies of a tensor of shape `S` (outermost dimension first).
 pub struct Dim<const N: usize, S>(PhantomData<fn() -> S>);
 
+impl<const N: usize, S> Clone for Dim<N, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<const N: usize, S> Copy for Dim<N, S> {}
+impl<const N: usize, S> Default for Dim<N, S> {
+    fn default() -> Self {
+        Dim(PhantomData)
+    }
+}
+
 impl<const N: usize, S> fmt::Debug for Dim<N, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Dim<{N}, {}>", core::any::type_name::<S>())

@@ -16,7 +16,7 @@ use crate::autograd::op::Contribs;
 use crate::scalar::Element;
 use crate::shape::Shape;
 use crate::shape_list::{SameContext, ShapeList};
-use crate::tensor::{Owned, Tensor, TensorBase, TensorView};
+use crate::tensor::{Tensor, TensorBase, TensorView};
 use crate::tlist::{Idx, TList};
 
 /// A cotangent context over `G` given by the slots it touches: mathematically the dense

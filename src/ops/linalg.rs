@@ -255,18 +255,14 @@ where
         Some(if self.a.pos() == self.b.pos() {
             // One slot receives δBᵀ + Aᵀδ: both errors plus the rounding of the sum, written
             // once (`with` twice would add the rounding-free bounds again).
-            VjpBounds::none().with(
-                self.a,
-                add_up(add_up(ea, eb), sum_rounding(c, self.a)),
-            )
+            VjpBounds::none().with(self.a, add_up(add_up(ea, eb), sum_rounding(c, self.a)))
         } else {
             VjpBounds::none().with(self.a, ea).with(self.b, eb)
         })
     }
 }
 
-impl<A: Element, D, const M: usize, const K: usize, const N: usize> Eval<A, D>
-    for Matmul<M, K, N>
+impl<A: Element, D, const M: usize, const K: usize, const N: usize> Eval<A, D> for Matmul<M, K, N>
 where
     Matrix<M, K>: Shape,
     Matrix<K, N>: Shape,
@@ -462,10 +458,7 @@ where
         Some(if self.x.pos() == self.b.pos() {
             // x and b alias (I = O): the slot receives Wᵀδ ⊕ δ, so both errors plus the
             // rounding of that sum, written once.
-            bounds.with(
-                self.x,
-                add_up(add_up(ex, e_seed), sum_rounding(c, self.x)),
-            )
+            bounds.with(self.x, add_up(add_up(ex, e_seed), sum_rounding(c, self.x)))
         } else {
             bounds.with(self.x, ex).with(self.b, e_seed)
         })
@@ -618,10 +611,7 @@ where
         let bounds = if self.w.pos() == self.x.pos() {
             // W and X alias (B = O): the slot receives δᵀX ⊕ δW, so both errors plus the
             // rounding of that sum, written once.
-            VjpBounds::none().with(
-                self.w,
-                add_up(add_up(ew, ex), sum_rounding(c, self.w)),
-            )
+            VjpBounds::none().with(self.w, add_up(add_up(ew, ex), sum_rounding(c, self.w)))
         } else {
             VjpBounds::none().with(self.w, ew).with(self.x, ex)
         };
@@ -665,13 +655,7 @@ where
                 ))
             })
             .with_if(x, self.x, || {
-                Tensor::from_vec_unchecked(kernels::mat_mul(
-                    d,
-                    x.get(self.w).as_slice(),
-                    B,
-                    O,
-                    I,
-                ))
+                Tensor::from_vec_unchecked(kernels::mat_mul(d, x.get(self.w).as_slice(), B, O, I))
             })
             .with_if(x, self.b, || {
                 // Σᵣ δᵣ, each column summed from 0 in row order.
