@@ -24,7 +24,7 @@
 mod common;
 
 use common::{Case, fmt_time, info_row, measure, ratio_row, sink};
-use shapetape::approx::{self, CtxAddBound, EList, RevGraph};
+use shapetape::approx::{CtxAddBound, EList, RevGraph};
 use shapetape::autograd::GraphData;
 use shapetape::ops;
 use shapetape::prelude::*;
@@ -52,9 +52,9 @@ step_fns! {
     data_mul: GraphData<f32, ()> => |p, a| ops::mul(p, a);
     data_add: GraphData<f32, ()> => |p, a| ops::add(p, a);
     data_tanh: GraphData<f32, ()> => |p, a| ops::tanh(p);
-    rev_mul: RevGraph<f32, f64> => |p, a| approx::ops::mul(p, a);
-    rev_add: RevGraph<f32, f64> => |p, a| approx::ops::add(p, a);
-    rev_tanh: RevGraph<f32, f64> => |p, a| approx::ops::tanh(p);
+    rev_mul: RevGraph<f32, f64> => |p, a| ops::mul(p, a);
+    rev_add: RevGraph<f32, f64> => |p, a| ops::add(p, a);
+    rev_tanh: RevGraph<f32, f64> => |p, a| ops::tanh(p);
 }
 
 /// `$n` chain steps (a power of two ≥ 4) in the cycle mul, add, tanh, add, written out by

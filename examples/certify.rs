@@ -7,23 +7,33 @@
 //! runtime); the rounding distance of each input slot is its input bound. Then:
 //!
 //! 1. `eval_certified` returns the f32 values of every slot and a bound on how far each is
-//!    from the spec value; we print the bound beside the error actually measured against
-//!    `eval_spec` (`eval_approx` says measured ≤ bound).
+//!    from the spec value. Beside it we print the error actually made, enclosed: the same
+//!    model evaluated in interval arithmetic on the exact spec inputs encloses the exact real
+//!    value of every slot, so the distance from the f32 value to the exact value lies between
+//!    the nearest and the farthest point of that enclosure (a few f64 ulps apart). A bound below
+//!    the nearest point would be a violated theorem (`eval_approx`); the check is exact, unlike
+//!    a comparison with the rounded f64 spec, which can itself lie just outside a correct bound.
 //! 2. `backprop_certified` does the same for the gradient of the loss with respect to every
-//!    input, measured against `backprop_spec` (`backprop_approx`).
+//!    input, enclosed by the interval graph's `backprop_ctx` (`backprop_approx`).
 //! 3. `to_graph_data` erases the spec and the bounds; the erased graph's `eval` and
 //!    `backprop_ctx` give exactly the runtime results (the two Lean theorems of the bridge).
+//!
+//! The model is written once, generic over the graph kind (`examples/support/model.rs`): the
+//! same function builds the certified `RevGraph` and the interval `GraphData` used as reference.
 
-use shapetape::approx::{self, EList, RevGraph, ToSpec};
+use shapetape::approx::{self, EList, Interval, RevGraph};
 use shapetape::autograd::GraphData;
 use shapetape::prelude::*;
 use shapetape::rng::SplitMix64;
 
+#[path = "support/model.rs"]
+mod model;
+
 const HIDDEN: usize = 8;
 const BATCH: usize = 4;
 
-type Inputs = HList![Matrix<HIDDEN, 2>, Vector<HIDDEN>, Matrix<2, HIDDEN>, Vector<2>, Matrix<BATCH, 2>, Matrix<BATCH, 2>];
-type Nodes = HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>, Scalar];
+type Inputs = model::Inputs<BATCH, 2, HIDDEN, 2>;
+type Nodes = model::Nodes<BATCH, HIDDEN, 2>;
 type Ctx = Cat<Inputs, Nodes>;
 
 const SLOTS: [&str; 10] = [
@@ -40,19 +50,17 @@ const SLOTS: [&str; 10] = [
 ];
 
 fn network() -> RevGraph<f32, f64, Inputs, Nodes> {
-    RevGraph::<f32, f64, Inputs, HNil>::nil()
-        .snoc(approx::ops::linear_batch(
-            Idx::at::<0>(),
-            Idx::at::<4>(),
-            Idx::at::<1>(),
-        ))
-        .snoc(approx::ops::tanh(Idx::at::<6>()))
-        .snoc(approx::ops::linear_batch(
-            Idx::at::<2>(),
-            Idx::at::<7>(),
-            Idx::at::<3>(),
-        ))
-        .snoc(approx::ops::cross_entropy(Idx::at::<8>(), Idx::at::<5>()))
+    RevGraph::<f32, f64, Inputs, _>::build(|b| {
+        model::classifier::<_, model::Tanh, BATCH, 2, HIDDEN, 2>(b).0
+    })
+}
+
+/// The same model in interval arithmetic: evaluated on exact inputs, it encloses the exact real
+/// value of every slot.
+fn enclosure() -> GraphData<Interval, (), Inputs, Nodes> {
+    GraphData::<Interval, (), Inputs, _>::build(|b| {
+        model::classifier::<_, model::Tanh, BATCH, 2, HIDDEN, 2>(b).0
+    })
 }
 
 /// The spec inputs (f64): random weights and points, one-hot targets.
@@ -77,21 +85,48 @@ fn distances<G: ShapeList>(spec: &TList<f64, G>, rt: &TList<f32, G>) -> Vec<f64>
         .collect()
 }
 
-fn report(title: &str, names: &[&str], bounds: &[f64], measured: Vec<Option<f64>>) {
+/// The error of the runtime values, enclosed: for each slot, `[lo, hi]` with
+/// `lo ≤ ‖exact − runtime‖∞ ≤ hi`, read off the enclosures of the exact values.
+fn enclosed_errors<G: ShapeList>(
+    exact: &TList<Interval, G>,
+    rt: &TList<f32, G>,
+) -> Vec<(f64, f64)> {
+    exact
+        .slot_slices()
+        .zip(rt.slot_slices())
+        .map(|(e, r)| {
+            e.iter()
+                .zip(r)
+                .fold((0.0f64, 0.0f64), |(lo, hi), (iv, &v)| {
+                    let v = f64::from(v);
+                    let near = if iv.contains(v) {
+                        0.0
+                    } else {
+                        (iv.lo() - v).abs().min((iv.hi() - v).abs())
+                    };
+                    (lo.max(near), hi.max(iv.max_distance_from(v)))
+                })
+        })
+        .collect()
+}
+
+fn report(title: &str, names: &[&str], bounds: &[f64], errors: Vec<(f64, f64)>) {
     println!("\n{title}");
     println!(
-        "  {:<12} {:>14} {:>14} {:>10}",
-        "slot", "bound", "measured", "ratio"
+        "  {:<12} {:>14} {:>22} {:>10}",
+        "slot", "bound", "error (enclosed)", "bound/err"
     );
-    for ((name, &b), m) in names.iter().zip(bounds).zip(measured) {
-        let m = m.unwrap_or(f64::INFINITY);
-        let ratio = if m > 0.0 {
-            format!("{:.1}", b / m)
+    for ((name, &b), (lo, hi)) in names.iter().zip(bounds).zip(errors) {
+        let ratio = if hi > 0.0 {
+            format!("{:.1}", b / hi)
         } else {
             "-".to_owned()
         };
-        println!("  {name:<12} {b:>14.3e} {m:>14.3e} {ratio:>10}");
-        assert!(m <= b, "a certified bound was exceeded in slot {name}");
+        println!(
+            "  {name:<12} {b:>14.3e} {:>22} {ratio:>10}",
+            format!("[{lo:.3e}, {hi:.3e}]")
+        );
+        assert!(lo <= b, "a certified bound was exceeded in slot {name}");
     }
 }
 
@@ -105,12 +140,14 @@ fn main() {
 
     // 1. Forward: certified bounds of every slot.
     let (values, bounds) = graph.eval_certified(eps_in.clone(), x_rt.clone());
-    let spec_values = graph.eval_spec(x_spec.clone());
+    let reference = enclosure();
+    let x_exact: TList<Interval, Inputs> = x_spec.map(|&v| Interval::point(v));
+    let exact_values = reference.eval(x_exact.clone(), &());
     report(
-        "forward pass (f32 runtime vs f64 spec)",
+        "forward pass (f32 runtime vs exact, spec inputs in f64)",
         &SLOTS,
         bounds.as_slice(),
-        approx::ctx_distances(&spec_values, &values),
+        enclosed_errors(&exact_values, &values),
     );
     let loss = Idx::<Ctx, Scalar>::at::<9>();
     println!(
@@ -121,15 +158,15 @@ fn main() {
 
     // 2. Backward: the gradient of the loss with respect to every input.
     let seed_rt = TList::<f32, Ctx>::single(loss, Tensor::new(1.0));
-    let seed_spec: TList<f64, Ctx> = seed_rt.map(|v| v.to_spec().expect("finite seed"));
+    let seed_exact: TList<Interval, Ctx> = seed_rt.map(|&v| Interval::point(f64::from(v)));
     let (grads, grad_bounds) =
         graph.backprop_certified(eps_in.clone(), x_rt.clone(), EList::zero(), seed_rt.clone());
-    let spec_grads = graph.backprop_spec(x_spec, seed_spec);
+    let exact_grads = reference.backprop_ctx(x_exact, &(), seed_exact);
     report(
-        "gradient of the loss (f32 runtime vs f64 spec)",
+        "gradient of the loss (f32 runtime vs exact)",
         &SLOTS[..6],
         grad_bounds.as_slice(),
-        approx::ctx_distances(&spec_grads, &grads),
+        enclosed_errors(&exact_grads, &grads),
     );
 
     // 3. Erase: the executable graph computes exactly the runtime results.

@@ -96,7 +96,10 @@ fn main() {
     let spec = cg.eval_spec(x.map(|v: &f32| v.to_spec().expect("finite input")));
     assert!(approx_ctx(&spec, &rt, &eps), "eval_approx holds");
     println!("bounds        = {:?}", eps.as_slice());
-    println!("f32 vs f64    = {:?}", shapetape::approx::ctx_distances(&spec, &rt));
+    println!(
+        "f32 vs f64    = {:?}",
+        shapetape::approx::ctx_distances(&spec, &rt)
+    );
 
     // 3. One call tests the op: gradcheck, adjointness, literal = linear backprop, the bridge
     //    equalities and bound soundness (`cargo test --features proptest` runs the same check

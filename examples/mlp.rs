@@ -56,6 +56,8 @@
 
 #[path = "support/loss_plot.rs"]
 mod loss_plot;
+#[path = "support/model.rs"]
+mod model;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -63,7 +65,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use shapetape::autograd::{Cotangent, GraphData};
-use shapetape::ops;
+
 use shapetape::prelude::*;
 use shapetape::rng::SplitMix64;
 use shapetape::safetensors::{LoadError, save_tensors_file};
@@ -77,12 +79,12 @@ const LEARNING_RATE: f32 = 0.5;
 /// The names of the parameter slots in safetensors files.
 const PARAM_NAMES: [&str; 4] = ["w1", "b1", "w2", "b2"];
 
-type Params = HList![Matrix<HIDDEN, 2>, Vector<HIDDEN>, Matrix<2, HIDDEN>, Vector<2>];
-type Batch = HList![Matrix<BATCH, 2>, Matrix<BATCH, 2>];
-type Inputs = Cat<Params, Batch>;
+type Params = model::Params<2, HIDDEN, 2>;
+type Batch = model::Batch<BATCH, 2, 2>;
+type Inputs = model::Inputs<BATCH, 2, HIDDEN, 2>;
 
 /// Outputs of the nodes: pre-activation, activation, logits, loss.
-type Nodes = HList![Matrix<BATCH, HIDDEN>, Matrix<BATCH, HIDDEN>, Matrix<BATCH, 2>, Scalar];
+type Nodes = model::Nodes<BATCH, HIDDEN, 2>;
 /// The evaluated context `Inputs ++ Nodes`.
 type Ctx = Cat<Inputs, Nodes>;
 type Mlp = GraphData<f32, (), Inputs, Nodes>;
@@ -172,11 +174,7 @@ fn two_moons(n: usize, noise: f64, rng: &mut SplitMix64) -> Vec<([f32; 2], usize
 /// and the loss in the evaluated context.
 fn network() -> (Mlp, Idx<Ctx, Matrix<BATCH, 2>>, Idx<Ctx, Scalar>) {
     let (graph, (logits, loss)) = GraphData::<f32, (), Inputs, _>::build_with(|b| {
-        let hlist_pat![w1, b1, w2, b2, x, t] = b.inputs();
-        let (b, h) = b.push(|c| ops::linear_batch(c.idx(w1), c.idx(x), c.idx(b1)));
-        let (b, a) = b.push(|c| ops::tanh(c.idx(h)));
-        let (b, z) = b.push(|c| ops::linear_batch(c.idx(w2), c.idx(a), c.idx(b2)));
-        let (b, loss) = b.push(|c| ops::cross_entropy(c.idx(z), c.idx(t)));
+        let (b, (z, loss)) = model::classifier::<_, model::Tanh, BATCH, 2, HIDDEN, 2>(b);
         let outputs = (b.idx(z), b.idx(loss));
         (b, outputs)
     });

@@ -48,6 +48,8 @@ pub mod export;
 #[doc(hidden)]
 pub mod internal;
 pub mod link;
+#[cfg(feature = "proptest")]
+mod op_check;
 pub mod ops;
 pub mod rng;
 pub mod safetensors;
@@ -55,15 +57,14 @@ pub mod scalar;
 pub mod shape;
 pub mod shape_list;
 #[cfg(feature = "proptest")]
-mod op_check;
-#[cfg(feature = "proptest")]
 pub mod strategies;
 pub mod tensor;
 pub mod tlist;
 
 pub use frunk;
-pub use smallvec;
 pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
+pub use smallvec;
+pub use typenum;
 
 pub use error::{ContextError, IndexError, ShapeError};
 pub use scalar::{Element, Rational, Real};

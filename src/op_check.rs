@@ -35,10 +35,10 @@ use core::ops::Range;
 
 use frunk::{HCons, HNil};
 
+use crate::approx::node::certify_op;
 use crate::approx::{Certifiable, EList, RevGraph, RevKind, SpecScalar, ToSpec};
 use crate::autograd::builder::GraphKind;
 use crate::autograd::op::erase_op;
-use crate::approx::node::certify_op;
 use crate::autograd::op::{Eval, OpNode, Operands};
 use crate::autograd::{GradcheckOptions, GraphData, check_adjoint, gradcheck};
 use crate::rng::SplitMix64;
@@ -259,7 +259,7 @@ where
         // 2. Finite differences in f64.
         let gopts = GradcheckOptions {
             seed: opts.seed.wrapping_add(u64::from(case)),
-            ..opts.gradcheck.clone()
+            ..opts.gradcheck
         };
         if let Err(e) = gradcheck(&g64, &x, &(), &gopts) {
             return Err(fail("gradcheck", case, e.to_string()));
@@ -269,7 +269,11 @@ where
         let lin = gp.backprop_ctx(xp.clone(), &(), seedp.clone());
         let lit = gp.backprop_ctx_literal(xp.clone(), &(), seedp.clone());
         if lin != lit {
-            return Err(fail("literal", case, "backprop_ctx ≠ backprop_ctx_literal".into()));
+            return Err(fail(
+                "literal",
+                case,
+                "backprop_ctx ≠ backprop_ctx_literal".into(),
+            ));
         }
         let (x32, seed32) = (x.map(|v| *v as f32), seed.map(|v| *v as f32));
         let lin = rg.backprop_runtime(x32.clone(), seed32.clone());
@@ -287,7 +291,11 @@ where
             rg.eval_bounds_literal(e_in.clone(), x32.clone()),
         );
         if bits64(b_lin.as_slice()) != bits64(b_lit.as_slice()) {
-            return Err(fail("literal", case, "eval_bounds ≠ eval_bounds_literal".into()));
+            return Err(fail(
+                "literal",
+                case,
+                "eval_bounds ≠ eval_bounds_literal".into(),
+            ));
         }
         let (rt_grad, g_bounds) =
             rg.backprop_certified(e_in.clone(), x32.clone(), e_seed.clone(), seed32.clone());
@@ -322,9 +330,12 @@ where
         }
         let reference_grad = TList::<f32, G>::from_items(dense);
         let erased_grad = erased.backprop_ctx(x32.clone(), &(), seed32.clone());
-        if bits(&erased_grad) != bits(&reference_grad) || bits(&rt_grad) != bits(&reference_grad)
-        {
-            return Err(fail("bridge", case, "backprop ≠ seed + the op's vjp".into()));
+        if bits(&erased_grad) != bits(&reference_grad) || bits(&rt_grad) != bits(&reference_grad) {
+            return Err(fail(
+                "bridge",
+                case,
+                "backprop ≠ seed + the op's vjp".into(),
+            ));
         }
 
         // 5. Soundness of the bounds at a spec point inside them.

@@ -35,17 +35,20 @@
 //!    runtime also f64 subnormals and magnitudes down to 2⁻¹⁰⁷⁴ and up to 2³⁰⁰, runtime values
 //!    a few ulps away from the spec, and values shared (up to sign and a few ulps) between
 //!    entries of a context, so that `a + b` and `a − b` cancel.
-//! 5. *NaN and ∞.* Every node output and every gradient slot whose runtime value has a NaN
-//!    or ±∞ entry gets the bound `+∞`, never a finite one (input slots keep the bound the caller
-//!    gave: Lean's `evalBounds nil = epsIn`); input bounds `+∞` make every downstream bound
-//!    `+∞` through unbounded ops, and seed bounds `+∞` make every gradient bound `+∞`.
+//! 5. *NaN and ∞.* Every slot whose runtime value has a NaN or ±∞ entry gets the bound `+∞`,
+//!    never a finite one: node outputs, gradient slots, and input slots too (whatever bound the
+//!    caller gave them); a finite input slot keeps the caller's bound bit for bit (Lean's
+//!    `evalBounds nil = epsIn`), and so does a finite seed slot of a graph without nodes
+//!    (`backpropBounds nil = epsSeed`). Input bounds `+∞` make every downstream bound `+∞`
+//!    through unbounded ops, and seed bounds `+∞` make every gradient bound `+∞`.
 //! 6. *Units.* `approx_t`/`approx_ctx` semantics, `EList` constructors, the upward-rounded
 //!    helpers of `approx::round`, interval enclosures, the soundness of both add bounds
 //!    against the exact rational error of one f32/f64 addition, and the bounds of aliased
 //!    operands of the matrix ops.
 //!
 //! Random graphs are *templates* (the same generator as tests/link.rs): fixed Γ and node
-//! shapes Ss, each node's op drawn at run time among the `approx::ops` producing its shape,
+//! shapes Ss, each node's op drawn at run time among the ops of `shapetape::ops` producing its
+//! shape (appended as typed `RevNode`s, `ops::xxx(..).into_rev_node()`),
 //! operands among all earlier slots of the right shape (`Idx::try_at`), aliased a quarter of
 //! the time. Three templates: `uniform` (eight nodes on vectors of 3), `mixed` (nine nodes of
 //! six shapes: square and rectangular matrix products, transposes, affine layers, reductions,
@@ -62,9 +65,10 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use shapetape::approx::interval::Interval;
 use shapetape::approx::{
-    self, AddBound, CtxAddBound, EList, EListError, LeanCtxAddBound, NegativeBound, RevGraph,
+    AddBound, CtxAddBound, EList, EListError, FwdGraph, LeanCtxAddBound, NegativeBound, RevGraph,
     RevNode, RuntimeFloat, SpecScalar, ToSpec, approx_ctx, approx_t, ctx_distances, round,
 };
+use shapetape::ops;
 use shapetape::prelude::*;
 use typenum::NonZero;
 
@@ -478,16 +482,15 @@ fn slack_approx<R: Rt, C: ShapeList>(
     Ok(())
 }
 
-/// Every slot from position `from` on whose runtime value has a NaN or ±∞ entry has the
-/// bound `+∞`.
+/// Every slot whose runtime value has a NaN or ±∞ entry has the bound `+∞` (input slots
+/// included, whatever bound the caller gave them).
 fn non_finite_is_unbounded<R: Rt, C: ShapeList>(
     what: &str,
     rt: &TList<R, C>,
     eps: &EList<C>,
-    from: usize,
     names: &[String],
 ) -> Law {
-    for (j, (r, &e)) in rt.slot_slices().zip(eps.as_slice()).enumerate().skip(from) {
+    for (j, (r, &e)) in rt.slot_slices().zip(eps.as_slice()).enumerate() {
         if r.iter().any(|v| !v.to_f64_exact().is_finite()) {
             prop_assert!(
                 e == f64::INFINITY,
@@ -690,7 +693,7 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
     // eval_approx
     let spec = g.eval_spec(x.spec.clone());
     let (vals, eps) = g.eval_certified(x.eps.clone(), x.rt.clone());
-    non_finite_is_unbounded("eval", &vals, &eps, G::LEN, &names)?;
+    non_finite_is_unbounded("eval", &vals, &eps, &names)?;
     exact_approx("eval_approx", &spec, &vals, &eps, &names)?;
     // backprop_approx, with both add bounds
     let grad_s = g.backprop_spec(x.spec.clone(), seed.spec.clone());
@@ -707,7 +710,7 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
         seed.rt.clone(),
         &CtxAddBound,
     );
-    non_finite_is_unbounded("backprop (CtxAddBound)", &grad, &e_ctx, 0, &names)?;
+    non_finite_is_unbounded("backprop (CtxAddBound)", &grad, &e_ctx, &names)?;
     exact_approx(
         "backprop_approx (CtxAddBound)",
         &grad_s,
@@ -717,7 +720,7 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
     )?;
     let (grad, e_lean) =
         g.backprop_certified_with(x.eps, x.rt, seed.eps, seed.rt, &LeanCtxAddBound);
-    non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e_lean, 0, &names)?;
+    non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e_lean, &names)?;
     exact_approx(
         "backprop_approx (LeanCtxAddBound)",
         &grad_s,
@@ -790,7 +793,7 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
     let seed: Pairs<f64, f32, Cat<G, Ss>> = realize(seed);
     let spec = g.eval_spec(x.spec.clone());
     let (vals, eps) = g.eval_certified(x.eps.clone(), x.rt.clone());
-    non_finite_is_unbounded("eval", &vals, &eps, G::LEN, &names)?;
+    non_finite_is_unbounded("eval", &vals, &eps, &names)?;
     let scale = magnitude(&spec).max(magnitude(&vals));
     let finite_in = x.eps.as_slice().iter().all(|e| e.is_finite());
     slack_approx("eval_approx", &spec, &vals, &eps, scale, finite_in, &names)?;
@@ -822,7 +825,7 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
         } else {
             "backprop_approx (CtxAddBound)"
         };
-        non_finite_is_unbounded(what, &grad, &e, 0, &names)?;
+        non_finite_is_unbounded(what, &grad, &e, &names)?;
         let scale = scale.max(magnitude(&grad));
         slack_approx(what, &grad_s, &grad, &e, scale, finite_in, &names)?;
     }
@@ -865,6 +868,33 @@ proptest! {
 
 // ================================================================ 4. NaN, ∞ and unbounded inputs
 
+/// The input slots of `eval_certified`'s bounds: `+∞` where the input holds a NaN or ±∞
+/// (whatever the caller's bound), the caller's bound bit for bit elsewhere (Lean's
+/// `evalBounds nil = epsIn`).
+fn input_bounds_are_kept_or_infinite<G: ShapeList, C: ShapeList>(
+    x: &TList<f32, G>,
+    eps_in: &EList<G>,
+    eps: &EList<C>,
+) -> Law {
+    for (j, (xs, &e_in)) in x.slot_slices().zip(eps_in.as_slice()).enumerate() {
+        let want = if xs.iter().all(|v| v.is_finite()) {
+            e_in
+        } else {
+            f64::INFINITY
+        };
+        prop_assert_eq!(
+            eps.as_slice()[j].to_bits(),
+            want.to_bits(),
+            "input slot {} holds {:?}, bound given {:e}, returned {:e}",
+            j,
+            xs,
+            e_in,
+            eps.as_slice()[j]
+        );
+    }
+    Ok(())
+}
+
 fn non_finite_runtime<G: ShapeList, Ss: ShapeList>(
     b: &Built<f32, f64, G, Ss>,
     x: TList<f32, G>,
@@ -875,7 +905,8 @@ fn non_finite_runtime<G: ShapeList, Ss: ShapeList>(
     let g = &b.graph;
     let names = names(b);
     let (vals, eps) = g.eval_certified(eps_in.clone(), x.clone());
-    non_finite_is_unbounded("eval", &vals, &eps, G::LEN, &names)?;
+    non_finite_is_unbounded("eval", &vals, &eps, &names)?;
+    input_bounds_are_kept_or_infinite(&x, &eps_in, &eps)?;
     let (grad, e) = g.backprop_certified_with(
         eps_in.clone(),
         x.clone(),
@@ -883,9 +914,9 @@ fn non_finite_runtime<G: ShapeList, Ss: ShapeList>(
         seed.clone(),
         &CtxAddBound,
     );
-    non_finite_is_unbounded("backprop (CtxAddBound)", &grad, &e, 0, &names)?;
+    non_finite_is_unbounded("backprop (CtxAddBound)", &grad, &e, &names)?;
     let (grad, e) = g.backprop_certified_with(eps_in, x, eps_seed, seed, &LeanCtxAddBound);
-    non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e, 0, &names)?;
+    non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e, &names)?;
     Ok(())
 }
 
@@ -948,8 +979,8 @@ proptest! {
 fn exp_at_the_overflow_edge() {
     type G = HList![Vector<3>];
     let g = RevGraph::<f32, f64, G, HNil>::nil()
-        .snoc(approx::ops::exp(Idx::at::<0>()))
-        .snoc(approx::ops::sum(Idx::at::<1>()));
+        .snoc(ops::exp(Idx::at::<0>()))
+        .snoc(ops::sum(Idx::at::<1>()));
     let x: TList<f32, G> = tlist![Tensor::new([88.0, 88.7, 89.0])];
     let (vals, eps) = g.eval_certified(EList::zero(), x.clone());
     let v: Vec<f32> = vals.slot_slices().nth(1).unwrap().to_vec();
@@ -991,12 +1022,9 @@ fn nan_and_infinity_in_a_small_graph() {
     type C1 = HList![Vector<2>, Vector<2>, Vector<2>];
     type C2 = HList![Vector<2>, Vector<2>, Vector<2>, Vector<2>];
     let g = RevGraph::<f32, f64, G, HNil>::nil()
-        .snoc(approx::ops::mul::<f32, f64, G, _, _>(
-            Idx::at::<0>(),
-            Idx::at::<0>(),
-        ))
-        .snoc(approx::ops::tanh::<f32, f64, C1, _>(Idx::at::<1>()))
-        .snoc(approx::ops::sum::<f32, f64, C2, _>(Idx::at::<2>()));
+        .snoc(ops::mul(Idx::<G, _>::at::<0>(), Idx::at::<0>()))
+        .snoc(ops::tanh(Idx::<C1, _>::at::<1>()))
+        .snoc(ops::sum(Idx::<C2, _>::at::<2>()));
     let x: TList<f32, G> = tlist![
         Tensor::new([f32::NAN, 1.0]),
         Tensor::new([f32::INFINITY, 0.5])
@@ -1016,8 +1044,7 @@ fn nan_and_infinity_in_a_small_graph() {
     assert!(grad.slot_slices().next().unwrap()[0].is_nan());
     assert_eq!(eb.as_slice()[0], f64::INFINITY);
     type H = HList![Vector<2>, Vector<2>];
-    let g2 = RevGraph::<f32, f64, H, HNil>::nil()
-        .snoc(approx::ops::neg::<f32, f64, H, _>(Idx::at::<0>()));
+    let g2 = RevGraph::<f32, f64, H, HNil>::nil().snoc(ops::neg(Idx::<H, _>::at::<0>()));
     type H3 = HList![Vector<2>, Vector<2>, Vector<2>];
     let seed2: TList<f32, H3> = tlist![
         Tensor::new([1.0, 1.0]),
@@ -1046,9 +1073,264 @@ fn nan_and_infinity_in_a_small_graph() {
     }
 }
 
+/// An input slot holding a NaN or ±∞ gets the bound `+∞` from `eval_certified`,
+/// `eval_bounds` and `eval_bounds_literal` (of the `RevGraph` and of its `FwdGraph`), even
+/// where the caller's bound for it was 0 (they used to hand the caller's bound back); a finite
+/// input slot keeps the caller's bound bit for bit. With nodes and without (the base case of
+/// Lean's recursion, `evalBounds nil`).
+#[test]
+fn non_finite_inputs_get_infinite_bounds_whatever_the_callers_bound() {
+    type G = HList![Vector<2>, Vector<2>, Vector<2>, Scalar];
+    let x: TList<f32, G> = tlist![
+        Tensor::new([f32::NAN, 1.0]),
+        Tensor::new([2.0, f32::NEG_INFINITY]),
+        Tensor::new([0.5, -0.25]),
+        Tensor::new(f32::INFINITY)
+    ];
+    let nil = RevGraph::<f32, f64, G, HNil>::nil();
+    // One node reading only the finite slot 2: its output is finite, and so is its bound.
+    let g = RevGraph::<f32, f64, G, HNil>::nil()
+        .snoc(ops::mul(Idx::<G, Vector<2>>::at::<2>(), Idx::at::<2>()));
+    for given in [vec![0.0, 0.0, 0.0, 0.0], vec![0.25, 0.5, 0.125, 1e-300]] {
+        let eps_in = EList::<G>::try_from_vec(given.clone()).unwrap();
+        let want = [f64::INFINITY, f64::INFINITY, given[2], f64::INFINITY];
+        let check = |what: &str, e: &[f64]| {
+            let got: Vec<u64> = e[..4].iter().map(|v| v.to_bits()).collect();
+            let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(got, want, "{what}: {e:?} for eps_in {given:?}");
+        };
+        check(
+            "nil eval_bounds",
+            nil.eval_bounds(eps_in.clone(), x.clone()).as_slice(),
+        );
+        check(
+            "nil eval_bounds_literal",
+            nil.eval_bounds_literal(eps_in.clone(), x.clone())
+                .as_slice(),
+        );
+        check(
+            "nil eval_certified",
+            nil.eval_certified(eps_in.clone(), x.clone()).1.as_slice(),
+        );
+        check(
+            "nil FwdGraph eval_bounds",
+            FwdGraph::<f32, f64, G, HNil>::nil()
+                .eval_bounds(eps_in.clone(), x.clone())
+                .as_slice(),
+        );
+        let e = g.eval_bounds(eps_in.clone(), x.clone());
+        check("eval_bounds", e.as_slice());
+        assert!(e.as_slice()[4].is_finite(), "{e:?}");
+        assert_eq!(g.eval_bounds_literal(eps_in.clone(), x.clone()), e);
+        assert_eq!(g.eval_certified(eps_in.clone(), x.clone()).1, e);
+        assert_eq!(g.to_fwd_graph().eval_bounds(eps_in.clone(), x.clone()), e);
+        assert_eq!(
+            g.to_fwd_graph()
+                .eval_bounds_literal(eps_in.clone(), x.clone()),
+            e
+        );
+    }
+}
+
+/// A graph without nodes: `backprop_bounds` is the seed bound (Lean's `backpropBounds nil =
+/// epsSeed`) on finite seed slots, and `+∞` on a seed slot holding a NaN or ±∞, even where the
+/// caller's seed bound was 0; for both add bounds, linear and literal.
+#[test]
+fn a_graph_without_nodes_gives_infinite_bounds_to_non_finite_seeds() {
+    type G = HList![Vector<2>, Scalar, Vector<2>, Scalar];
+    let g = RevGraph::<f32, f64, G, HNil>::nil();
+    let x: TList<f32, G> = tlist![
+        Tensor::new([1.0, 2.0]),
+        Tensor::new(3.0),
+        Tensor::new([-0.5, 0.0]),
+        Tensor::new(4.0)
+    ];
+    let seed: TList<f32, G> = tlist![
+        Tensor::new([f32::NAN, 0.5]),
+        Tensor::new(-1.0),
+        Tensor::new([0.25, f32::INFINITY]),
+        Tensor::new(f32::NEG_INFINITY)
+    ];
+    for given in [vec![0.0, 0.0, 0.0, 0.0], vec![0.0, 0.125, 0.5, 2.0]] {
+        let eps_seed = EList::<G>::try_from_vec(given.clone()).unwrap();
+        let want: Vec<u64> = [f64::INFINITY, given[1], f64::INFINITY, f64::INFINITY]
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let check = |what: &str, e: &EList<G>| {
+            assert_eq!(bound_bits(e), want, "{what}: {e:?} for eps_seed {given:?}");
+        };
+        for eps_in in [EList::<G>::zero(), EList::uniform(0.25)] {
+            check(
+                "backprop_bounds",
+                &g.backprop_bounds(eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone()),
+            );
+            let (grad, e) =
+                g.backprop_certified(eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone());
+            check("backprop_certified", &e);
+            assert_eq!(
+                bits_of(&grad),
+                bits_of(&seed),
+                "no node: the gradient is the seed"
+            );
+            let (_, e) = g.backprop_certified_with(
+                eps_in.clone(),
+                x.clone(),
+                eps_seed.clone(),
+                seed.clone(),
+                &LeanCtxAddBound,
+            );
+            check("backprop_certified_with (LeanCtxAddBound)", &e);
+            check(
+                "backprop_bounds_literal (CtxAddBound)",
+                &g.backprop_bounds_literal(
+                    eps_in.clone(),
+                    x.clone(),
+                    eps_seed.clone(),
+                    seed.clone(),
+                    &CtxAddBound,
+                ),
+            );
+            check(
+                "backprop_bounds_literal (LeanCtxAddBound)",
+                &g.backprop_bounds_literal(
+                    eps_in,
+                    x.clone(),
+                    eps_seed.clone(),
+                    seed.clone(),
+                    &LeanCtxAddBound,
+                ),
+            );
+        }
+    }
+}
+
+// ================================================================ builders = snoc
+
+/// The inputs of the builder tests: `w : 2×3`, `x : 3`.
+type BuildG = HList![Matrix<2, 3>, Vector<3>];
+/// Their nodes: `y = w x`, `tanh y`.
+type BuildSs = HList![Vector<2>, Vector<2>];
+
+/// `tanh(w x)` with the builder (handles, no positions).
+fn rev_by_builder() -> RevGraph<f32, f64, BuildG, BuildSs> {
+    RevGraph::<f32, f64, BuildG, _>::build(|b| {
+        let hlist_pat![w, x] = b.inputs();
+        let (b, y) = b.push(|c| ops::matvec(c.idx(w), c.idx(x)));
+        let (b, _) = b.push(|c| ops::tanh(c.idx(y)));
+        b
+    })
+}
+
+/// `tanh(w x)` by `snoc`, with positional indices.
+fn rev_by_snoc() -> RevGraph<f32, f64, BuildG, BuildSs> {
+    RevGraph::<f32, f64, BuildG, HNil>::nil()
+        .snoc(ops::matvec(
+            Idx::<BuildG, Matrix<2, 3>>::at::<0>(),
+            Idx::at::<1>(),
+        ))
+        .snoc(ops::tanh(
+            Idx::<Snoc<BuildG, Vector<2>>, Vector<2>>::at::<2>(),
+        ))
+}
+
+fn fwd_by_builder() -> FwdGraph<f32, f64, BuildG, BuildSs> {
+    FwdGraph::<f32, f64, BuildG, _>::build(|b| {
+        let hlist_pat![w, x] = b.inputs();
+        let (b, y) = b.push(|c| ops::matvec(c.idx(w), c.idx(x)));
+        let (b, _) = b.push(|c| ops::tanh(c.idx(y)));
+        b
+    })
+}
+
+fn fwd_by_snoc() -> FwdGraph<f32, f64, BuildG, BuildSs> {
+    FwdGraph::<f32, f64, BuildG, HNil>::nil()
+        .snoc(ops::matvec(
+            Idx::<BuildG, Matrix<2, 3>>::at::<0>(),
+            Idx::at::<1>(),
+        ))
+        .snoc(ops::tanh(
+            Idx::<Snoc<BuildG, Vector<2>>, Vector<2>>::at::<2>(),
+        ))
+}
+
+/// A value that is the same for every runtime scalar the builder tests draw: moderate values,
+/// `±0`, and now and then a NaN or ±∞.
+fn build_input() -> impl Strategy<Value = f64> {
+    prop_oneof![9 => input_f64(), 1 => wild_f64()]
+}
+
+proptest! {
+    /// `RevGraph::build` gives the graph `snoc` gives: the same node names and, bit for bit,
+    /// the same runtime and spec values, forward bounds, gradients and gradient bounds (both
+    /// add bounds).
+    #[test]
+    fn rev_graph_builder_equals_snoc(
+        x in tlist_of::<f32, BuildG>(rt(build_input())),
+        eps_in in elist_of::<BuildG>(),
+        seed in tlist_of::<f32, Cat<BuildG, BuildSs>>(rt(build_input())),
+        eps_seed in elist_of::<Cat<BuildG, BuildSs>>(),
+    ) {
+        let (b, s) = (rev_by_builder(), rev_by_snoc());
+        prop_assert_eq!(b.len(), 2);
+        prop_assert_eq!(
+            b.node_names().collect::<Vec<_>>(),
+            s.node_names().collect::<Vec<_>>()
+        );
+        prop_assert_eq!(bits_of(&b.eval_runtime(x.clone())), bits_of(&s.eval_runtime(x.clone())));
+        let xs = x.map(|v| v.to_f64_exact());
+        prop_assert_eq!(bits_of(&b.eval_spec(xs.clone())), bits_of(&s.eval_spec(xs)));
+        prop_assert_eq!(
+            &b.eval_bounds(eps_in.clone(), x.clone()),
+            &s.eval_bounds(eps_in.clone(), x.clone())
+        );
+        prop_assert_eq!(
+            &b.backprop_bounds(eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone()),
+            &s.backprop_bounds(eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone())
+        );
+        let (gb, eb) = b.backprop_certified_with(
+            eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone(), &LeanCtxAddBound,
+        );
+        let (gs, es) = s.backprop_certified_with(eps_in, x, eps_seed, seed, &LeanCtxAddBound);
+        prop_assert_eq!(bits_of(&gb), bits_of(&gs));
+        prop_assert_eq!(&eb, &es);
+    }
+
+    /// `FwdGraph::build` gives the graph `snoc` gives (and `RevGraph::to_fwd_graph`): the same
+    /// node names, runtime and spec values and forward bounds, bit for bit.
+    #[test]
+    fn fwd_graph_builder_equals_snoc(
+        x in tlist_of::<f32, BuildG>(rt(build_input())),
+        eps_in in elist_of::<BuildG>(),
+    ) {
+        let (b, s, r) = (fwd_by_builder(), fwd_by_snoc(), rev_by_snoc().to_fwd_graph());
+        prop_assert_eq!(b.len(), 2);
+        for other in [&s, &r] {
+            prop_assert_eq!(
+                b.node_names().collect::<Vec<_>>(),
+                other.node_names().collect::<Vec<_>>()
+            );
+            prop_assert_eq!(
+                bits_of(&b.eval_runtime(x.clone())),
+                bits_of(&other.eval_runtime(x.clone()))
+            );
+            let xs = x.map(|v| v.to_f64_exact());
+            prop_assert_eq!(bits_of(&b.eval_spec(xs.clone())), bits_of(&other.eval_spec(xs)));
+            prop_assert_eq!(
+                &b.eval_bounds(eps_in.clone(), x.clone()),
+                &other.eval_bounds(eps_in.clone(), x.clone())
+            );
+            prop_assert_eq!(
+                &b.eval_bounds_literal(eps_in.clone(), x.clone()),
+                &other.eval_bounds_literal(eps_in.clone(), x.clone())
+            );
+        }
+    }
+}
+
 // ================================================================ 5. the generator covers every op
 
-/// Over many random choices the templates build every op of `approx::ops`, and alias
+/// Over many random choices the templates build every op of `ops` they draw from, and alias
 /// operands.
 #[test]
 fn templates_cover_every_op() {
@@ -1542,14 +1824,11 @@ fn aliased_operands_of_matrix_ops_are_bounded() {
     let eps_in = EList::<G>::try_from_vec(vec![0.5, 0.0]).unwrap();
     assert!(approx_ctx(&xs, &x, &eps_in));
     // linear(W, x, x): y = W x + x.
-    let g =
-        RevGraph::<f32, Rational, G, HNil>::nil().snoc(
-            approx::ops::linear::<f32, Rational, G, 2, 2>(
-                Idx::at::<0>(),
-                Idx::at::<1>(),
-                Idx::at::<1>(),
-            ),
-        );
+    let g = RevGraph::<f32, Rational, G, HNil>::nil().snoc(ops::linear(
+        Idx::<G, Matrix<2, 2>>::at::<0>(),
+        Idx::at::<1>(),
+        Idx::at::<1>(),
+    ));
     let seed: TList<f32, C> = tlist![Tensor::zeros(), Tensor::zeros(), Tensor::new([1.0, 1.0])];
     let seed_s = seed.map(|v| r(*v));
     let eps_seed = EList::<C>::zero();
@@ -1576,15 +1855,8 @@ fn aliased_operands_of_matrix_ops_are_bounded() {
         );
     }
     // linear_batch(W, W, b): Y = W Wᵀ + 1 bᵀ.
-    let g = RevGraph::<f32, Rational, G, HNil>::nil().snoc(approx::ops::linear_batch::<
-        f32,
-        Rational,
-        G,
-        2,
-        2,
-        2,
-    >(
-        Idx::at::<0>(),
+    let g = RevGraph::<f32, Rational, G, HNil>::nil().snoc(ops::linear_batch(
+        Idx::<G, Matrix<2, 2>>::at::<0>(),
         Idx::at::<0>(),
         Idx::at::<1>(),
     ));
@@ -1610,15 +1882,16 @@ fn aliased_operands_of_matrix_ops_are_bounded() {
 fn exact_runtime_gives_zero_bounds() {
     type G = HList![Vector<2>, Vector<2>];
     let g = RevGraph::<f32, Rational, G, HNil>::nil()
-        .snoc(approx::ops::add(Idx::at::<0>(), Idx::at::<1>()))
-        .snoc(approx::ops::mul(Idx::at::<2>(), Idx::at::<0>()))
-        .snoc(approx::ops::sum(Idx::at::<3>()));
+        .snoc(ops::add(Idx::at::<0>(), Idx::at::<1>()))
+        .snoc(ops::mul(Idx::at::<2>(), Idx::at::<0>()))
+        .snoc(ops::sum(Idx::at::<3>()));
     let x: TList<f32, G> = tlist![Tensor::new([1.0, 2.0]), Tensor::new([0.5, -0.25])];
     let eps = g.eval_bounds(EList::zero(), x.clone());
     assert_eq!(eps.as_slice(), &[0.0; 5]);
     let xs = x.map(|v| ToSpec::<Rational>::to_spec(v).unwrap());
     assert!(approx_ctx(&g.eval_spec(xs), &g.eval_runtime(x), &eps));
-    let _: RevNode<f32, Rational, G, Vector<2>> = approx::ops::neg(Idx::at::<0>());
+    let _: RevNode<f32, Rational, G, Vector<2>> =
+        ops::neg(Idx::at::<0>()).into_rev_node::<f32, Rational>();
 }
 
 /// `relu`'s closed-form bounds at the sign boundaries, exactly over ℚ: for runtime inputs at
@@ -1628,7 +1901,8 @@ fn exact_runtime_gives_zero_bounds() {
 #[test]
 fn relu_closed_form_bounds_hold_at_the_kink() {
     type G = HList![Vector<1>];
-    let node: RevNode<f32, Rational, G, Vector<1>> = approx::ops::relu(Idx::at::<0>());
+    let node: RevNode<f32, Rational, G, Vector<1>> =
+        ops::relu(Idx::at::<0>()).into_rev_node::<f32, Rational>();
     let e = 0.25f64;
     let ed = 0.125f64;
     let eps = EList::<G>::uniform(e);

@@ -58,7 +58,7 @@ const F64_ADJOINT_RTOL: f64 = 1e-11;
 
 /// What the templates need of a scalar: small constants, bit patterns (for bitwise
 /// comparison), and the transcendental ops where the type has them.
-trait Scal: Element {
+trait Scal: Element + ops::Constant<Self> {
     /// Whether the transcendental ops exist (`Real`).
     const REAL: bool;
     /// `n / d`.
@@ -102,13 +102,15 @@ macro_rules! impl_scal_float {
             }
             fn real_op<C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> Node<Self, (), C, S> {
                 match op {
-                    RealOp::Exp => ops::exp(a),
-                    RealOp::Tanh => ops::tanh(a),
-                    RealOp::Sigmoid => ops::sigmoid(a),
-                    RealOp::Softplus => ops::softplus(a),
-                    RealOp::SafeLog => ops::safe_log(a, SAFE_LOG_EPS as $t),
-                    RealOp::Softmax => ops::softmax(a),
-                    RealOp::LogSoftmax => ops::log_softmax(a),
+                    RealOp::Exp => ops::exp(a).into_node(),
+                    RealOp::Tanh => ops::tanh(a).into_node(),
+                    RealOp::Sigmoid => ops::sigmoid(a).into_node(),
+                    RealOp::Softplus => ops::softplus(a).into_node(),
+                    RealOp::SafeLog => ops::safe_log(a, SAFE_LOG_EPS as $t)
+                        .expect("ε > 0 is finite")
+                        .into_node(),
+                    RealOp::Softmax => ops::softmax(a).into_node(),
+                    RealOp::LogSoftmax => ops::log_softmax(a).into_node(),
                 }
             }
             fn cross_entropy<C: ShapeList, S: Shape>(
@@ -118,7 +120,7 @@ macro_rules! impl_scal_float {
             where
                 S::Size: NonZero,
             {
-                ops::cross_entropy(z, t)
+                ops::cross_entropy(z, t).into_node()
             }
         }
     };
@@ -259,13 +261,17 @@ fn same_shape<A: Scal, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Optio
     let unary = |node| made(node, vec![a.pos()]);
     let binary = |node| made(node, vec![a.pos(), b.pos()]);
     match kind {
-        Kind::Add => binary(ops::add(a, b)),
-        Kind::Sub => binary(ops::sub(a, b)),
-        Kind::Mul => binary(ops::mul(a, b)),
-        Kind::Neg => unary(ops::neg(a)),
-        Kind::Scale => unary(ops::scale(a, A::small(ch.konst, 4))),
+        Kind::Add => binary(ops::add(a, b).into_node()),
+        Kind::Sub => binary(ops::sub(a, b).into_node()),
+        Kind::Mul => binary(ops::mul(a, b).into_node()),
+        Kind::Neg => unary(ops::neg(a).into_node()),
+        Kind::Scale => unary(
+            ops::scale(a, A::small(ch.konst, 4))
+                .expect("a small rational constant is finite")
+                .into_node(),
+        ),
         Kind::Relu => Some(Made {
-            node: ops::relu(a),
+            node: ops::relu(a).into_node(),
             reads: vec![a.pos()],
             kink: Some((a.pos(), 0.0)),
         }),
@@ -290,9 +296,9 @@ where
         pick::<C, S>(ch.operands[1])?
     };
     match kind {
-        Kind::Sum => made(ops::sum(a), vec![a.pos()]),
-        Kind::Mean => made(ops::mean(a), vec![a.pos()]),
-        Kind::Mse => made(ops::mse(a, b), vec![a.pos(), b.pos()]),
+        Kind::Sum => made(ops::sum(a).into_node(), vec![a.pos()]),
+        Kind::Mean => made(ops::mean(a).into_node(), vec![a.pos()]),
+        Kind::Mse => made(ops::mse(a, b).into_node(), vec![a.pos(), b.pos()]),
         Kind::CrossEntropy => made(A::cross_entropy(a, b), vec![a.pos(), b.pos()]),
         _ => None,
     }
@@ -331,12 +337,15 @@ impl OutShape for V2 {
         match kind {
             Kind::Matvec => {
                 let (w, x) = (pick::<C, M22>(o0)?, pick::<C, V2>(o1)?);
-                made(ops::matvec(w, x), vec![w.pos(), x.pos()])
+                made(ops::matvec(w, x).into_node(), vec![w.pos(), x.pos()])
             }
             Kind::Linear => {
                 let (w, x) = (pick::<C, M22>(o0)?, pick::<C, V2>(o1)?);
                 let b = if ch.alias { x } else { pick::<C, V2>(o2)? };
-                made(ops::linear(w, x, b), vec![w.pos(), x.pos(), b.pos()])
+                made(
+                    ops::linear(w, x, b).into_node(),
+                    vec![w.pos(), x.pos(), b.pos()],
+                )
             }
             _ => same_shape(kind, ch),
         }
@@ -353,17 +362,20 @@ impl OutShape for M22 {
             Kind::Matmul => {
                 let a = pick::<C, M22>(o0)?;
                 let b = if ch.alias { a } else { pick::<C, M22>(o1)? };
-                made(ops::matmul(a, b), vec![a.pos(), b.pos()])
+                made(ops::matmul(a, b).into_node(), vec![a.pos(), b.pos()])
             }
             Kind::Transpose => {
                 let a = pick::<C, M22>(o0)?;
-                made(ops::transpose(a), vec![a.pos()])
+                made(ops::transpose(a).into_node(), vec![a.pos()])
             }
             Kind::LinearBatch => {
                 let w = pick::<C, M22>(o0)?;
                 let x = if ch.alias { w } else { pick::<C, M22>(o1)? };
                 let b = pick::<C, V2>(o2)?;
-                made(ops::linear_batch(w, x, b), vec![w.pos(), x.pos(), b.pos()])
+                made(
+                    ops::linear_batch(w, x, b).into_node(),
+                    vec![w.pos(), x.pos(), b.pos()],
+                )
             }
             _ => same_shape(kind, ch),
         }
@@ -824,11 +836,8 @@ fn seeds_on_inputs_and_intermediate_nodes() {
     type C2 = HList![V2, V2, V2];
     // y₁ = 3x, y₂ = y₁ ⊙ x
     let g = Graph::<f64, (), G, HNil>::nil()
-        .snoc(ops::scale::<f64, (), G, _>(Idx::at::<0>(), 3.0))
-        .snoc(ops::mul::<f64, (), C1, _, _>(
-            Idx::at::<1>(),
-            Idx::at::<0>(),
-        ));
+        .snoc(ops::scale(Idx::<G, V2>::at::<0>(), 3.0).expect("3 is finite"))
+        .snoc(ops::mul(Idx::<C1, V2>::at::<1>(), Idx::at::<0>()));
     let x: TList<f64, G> = tlist![Tensor::new([1.0, -2.0])];
     let grad = |s: [[f64; 2]; 3]| {
         let seed: TList<f64, C2> = tlist![Tensor::new(s[0]), Tensor::new(s[1]), Tensor::new(s[2])];
@@ -1257,13 +1266,10 @@ fn infinite_inputs() {
     type C2 = HList![V2, V2, V2];
     type C3 = HList![V2, V2, V2, V2];
     let g = Graph::<f64, (), G, HNil>::nil()
-        .snoc(ops::exp::<f64, (), G, _>(Idx::at::<0>()))
-        .snoc(ops::tanh::<f64, (), C1, _>(Idx::at::<0>()))
-        .snoc(ops::relu::<f64, (), C2, _>(Idx::at::<0>()))
-        .snoc(ops::sub::<f64, (), C3, _, _>(
-            Idx::at::<0>(),
-            Idx::at::<0>(),
-        ));
+        .snoc(ops::exp(Idx::<G, V2>::at::<0>()))
+        .snoc(ops::tanh(Idx::<C1, V2>::at::<0>()))
+        .snoc(ops::relu(Idx::<C2, V2>::at::<0>()))
+        .snoc(ops::sub(Idx::<C3, V2>::at::<0>(), Idx::at::<0>()));
     let x: TList<f64, G> = tlist![Tensor::new([f64::NEG_INFINITY, f64::INFINITY])];
     let vals = slots(&g.eval(x.clone(), &()));
     assert_eq!(vals[1], vec![0.0, f64::INFINITY]);

@@ -1,10 +1,15 @@
 //! The typed graph builder: a builder-built graph is the hand-built one (same `eval`, `jvp_ctx`
 //! and `backprop_ctx`, bit for bit), handles stay valid as the graph grows, and sharing and
-//! aliasing of handles give the accumulated gradients.
+//! aliasing of handles give the accumulated gradients. A block generic over the graph kind runs
+//! alike in an executable and a certified graph; constants are baked in with zero derivative;
+//! a failing op constructor is the builder's error.
 
 use frunk::{HCons, HNil};
 use proptest::prelude::*;
-use shapetape::autograd::{Cotangent, Graph, GraphBuilder, GraphData, LawfulGraph, NodeData, Var};
+use shapetape::approx::RevGraph;
+use shapetape::autograd::{
+    Cotangent, Graph, GraphBuilder, GraphData, LawfulKind, NodeData, Pushed, Supports, Var,
+};
 use shapetape::ops;
 use shapetape::prelude::*;
 use shapetape::shape_list::Reverse;
@@ -184,7 +189,9 @@ fn early_handles_survive_many_pushes() {
     type H = HList![Scalar, Vector<2>];
     let (g, (last, first)) = GraphData::<f64, (), H, _>::build_with(|g| {
         let hlist_pat![c, v] = g.inputs();
-        let (g, y0) = g.push(|s| ops::scale(s.idx(v), 2.0)); // y0 = 2v
+        let (g, y0) = g
+            .try_push(|s| ops::scale(s.idx(v), 2.0))
+            .expect("2 is finite"); // y0 = 2v
         // Twenty more nodes: y_{k+1} = y_k + v.
         let (g, y1) = g.push(|s| ops::add(s.idx(y0), s.idx(v)));
         let (g, y2) = g.push(|s| ops::add(s.idx(y1), s.idx(v)));
@@ -310,12 +317,12 @@ fn aliased_handle_doubles_the_gradient() {
 /// first), to which it adds two.
 #[allow(clippy::type_complexity)]
 fn affine_tanh<'id, P: Reverse>(
-    g: GraphBuilder<'id, f64, (), Mlp, P, LawfulGraph>,
+    g: GraphBuilder<'id, LawfulKind<f64, ()>, Mlp, P>,
     w: Var<'id, Matrix<2, 2>>,
     x: Var<'id, Vector<2>>,
     b: Var<'id, Vector<2>>,
 ) -> (
-    GraphBuilder<'id, f64, (), Mlp, HCons<Vector<2>, HCons<Vector<2>, P>>, LawfulGraph>,
+    GraphBuilder<'id, LawfulKind<f64, ()>, Mlp, HCons<Vector<2>, HCons<Vector<2>, P>>>,
     Var<'id, Vector<2>>,
 ) {
     let (g, z) = g.push(|c| ops::linear(c.idx(w), c.idx(x), c.idx(b)));
@@ -432,13 +439,306 @@ fn the_builder_context_is_inputs_then_outputs_in_order() {
 
     // `Idx::at` inside a push looks positions up in Γ followed by the outputs so far.
     let g = GraphData::<f64, (), H, _>::build(|g| {
-        let (g, _) = g.push(|_| ops::sum::<f64, (), _, Vector<2>>(Idx::at::<1>()));
-        let (g, _) =
-            g.push(|_| ops::mul::<f64, (), _, Scalar, Scalar>(Idx::at::<2>(), Idx::at::<0>()));
+        let (g, _) = g.push(|_| ops::sum::<_, Vector<2>>(Idx::at::<1>()));
+        let (g, _) = g.push(|_| ops::mul::<_, Scalar, Scalar>(Idx::at::<2>(), Idx::at::<0>()));
         g
     });
     let x: TList<f64, H> = tlist![Tensor::new(3.0), Tensor::new([1.0, 2.0])];
     let y = g.eval(x, &());
     assert_eq!(y.slot_slices().nth(2), Some(&[3.0][..]));
     assert_eq!(y.slot_slices().nth(3), Some(&[9.0][..]));
+}
+
+// ---------------------------------------------------------------- a block over every graph kind
+
+/// `relu(X Wᵀ + 1 bᵀ)`: one dense layer with ReLU on a batch of rows, pushed onto a builder of
+/// any graph kind that runs both ops.
+fn dense_relu<'id, K, G, P, const B: usize, const O: usize, const I: usize>(
+    g: GraphBuilder<'id, K, G, P>,
+    w: Var<'id, Matrix<O, I>>,
+    x: Var<'id, Matrix<B, I>>,
+    b: Var<'id, Vector<O>>,
+) -> Pushed<'id, K, G, HCons<Matrix<B, O>, P>, Matrix<B, O>>
+where
+    K: Supports<ops::LinearBatch<B, O, I>> + Supports<ops::Relu<Matrix<B, O>>>,
+    G: ShapeList,
+    P: Reverse,
+    // Generic dimensions: `Dim<N, S>: Shape` holds only under typenum bounds on `N`, so the
+    // four shapes `linear_batch` names are required here too (fixed dimensions need none).
+    Matrix<O, I>: Shape,
+    Matrix<B, I>: Shape,
+    Matrix<B, O>: Shape,
+    Vector<O>: Shape,
+{
+    let (g, z) = g.push(|c| ops::linear_batch(c.idx(w), c.idx(x), c.idx(b)));
+    g.push(|c| ops::relu(c.idx(z)))
+}
+
+/// Inputs of a two-layer network on a batch of four rows: `X : 4×3`, `W₁ : 3×3`, `b₁ : 3`,
+/// `W₂ : 2×3`, `b₂ : 2`.
+type Net = HList![Matrix<4, 3>, Matrix<3, 3>, Vector<3>, Matrix<2, 3>, Vector<2>];
+/// `Net ++ [z₁, h, z₂, y]`.
+type NetFull = HList![
+    Matrix<4, 3>, Matrix<3, 3>, Vector<3>, Matrix<2, 3>, Vector<2>,
+    Matrix<4, 3>, Matrix<4, 3>, Matrix<4, 2>, Matrix<4, 2>
+];
+
+/// `y = relu(relu(X W₁ᵀ + b₁) W₂ᵀ + b₂)` as an executable `f32` graph and as a certified
+/// `f32`/`f64` graph, both from the one block `dense_relu`, with the index of `y`.
+#[allow(clippy::type_complexity)]
+fn two_layers() -> (
+    GraphData<f32, (), Net, HList![Matrix<4, 3>, Matrix<4, 3>, Matrix<4, 2>, Matrix<4, 2>]>,
+    RevGraph<f32, f64, Net, HList![Matrix<4, 3>, Matrix<4, 3>, Matrix<4, 2>, Matrix<4, 2>]>,
+    Idx<NetFull, Matrix<4, 2>>,
+) {
+    let (data, y) = GraphData::<f32, (), Net, _>::build_with(|g| {
+        let hlist_pat![x, w1, b1, w2, b2] = g.inputs();
+        let (g, h) = dense_relu(g, w1, x, b1);
+        let (g, y) = dense_relu(g, w2, h, b2);
+        let y = g.idx(y);
+        (g, y)
+    });
+    let (rev, y_rev) = RevGraph::<f32, f64, Net, _>::build_with(|g| {
+        let hlist_pat![x, w1, b1, w2, b2] = g.inputs();
+        let (g, h) = dense_relu(g, w1, x, b1);
+        let (g, y) = dense_relu(g, w2, h, b2);
+        let y = g.idx(y);
+        (g, y)
+    });
+    assert_eq!(y, y_rev);
+    (data, rev, y)
+}
+
+fn bits<C: ShapeList>(x: &TList<f32, C>) -> Vec<Vec<u32>> {
+    x.slot_slices()
+        .map(|s| s.iter().map(|v| v.to_bits()).collect())
+        .collect()
+}
+
+fn context_f32<C: ShapeList>(
+    entry: impl Strategy<Value = f32>,
+) -> impl Strategy<Value = TList<f32, C>> {
+    let total: usize = C::layout().iter().map(|l| l.size).sum();
+    proptest::collection::vec(entry, total)
+        .prop_map(|v| TList::try_from_flat(v).expect("generated with the context's length"))
+}
+
+/// Entries with exact zeros of both signs (where `relu` and the sums decide signs of zeros).
+fn entry_f32() -> impl Strategy<Value = f32> {
+    prop_oneof![1 => Just(0.0_f32), 1 => Just(-0.0_f32), 8 => -2.0_f32..2.0]
+}
+
+/// The reference two-layer network in `f64` loops, and its reverse pass for the output seed
+/// `δ` (the ReLU derivative is 1 where the pre-activation is `> 0`, else 0): the gradients
+/// of `X, W₁, b₁, W₂, b₂`, and `y`.
+#[allow(clippy::type_complexity)]
+fn reference(inputs: &[Vec<f64>], delta: &[f64]) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let (x, w1, b1, w2, b2) = (&inputs[0], &inputs[1], &inputs[2], &inputs[3], &inputs[4]);
+    // z = X Wᵀ + 1 bᵀ for X: rows×i, W: o×i.
+    let affine = |x: &[f64], w: &[f64], b: &[f64], rows: usize, i: usize, o: usize| {
+        let mut z = vec![0.0; rows * o];
+        for r in 0..rows {
+            for c in 0..o {
+                z[r * o + c] = (0..i).map(|k| x[r * i + k] * w[c * i + k]).sum::<f64>() + b[c];
+            }
+        }
+        z
+    };
+    let relu = |z: &[f64]| z.iter().map(|v| v.max(0.0)).collect::<Vec<_>>();
+    let z1 = affine(x, w1, b1, 4, 3, 3);
+    let h = relu(&z1);
+    let z2 = affine(&h, w2, b2, 4, 3, 2);
+    let y = relu(&z2);
+    // Reverse: ḡ = δ ⊙ [z > 0]; W̄ = ḡᵀ X, b̄ = Σ_rows ḡ, X̄ = ḡ W.
+    let back = |g: &[f64], x: &[f64], w: &[f64], rows: usize, i: usize, o: usize| {
+        let mut dw = vec![0.0; o * i];
+        let mut db = vec![0.0; o];
+        let mut dx = vec![0.0; rows * i];
+        for r in 0..rows {
+            for c in 0..o {
+                db[c] += g[r * o + c];
+                for k in 0..i {
+                    dw[c * i + k] += g[r * o + c] * x[r * i + k];
+                    dx[r * i + k] += g[r * o + c] * w[c * i + k];
+                }
+            }
+        }
+        (dw, db, dx)
+    };
+    let gate = |d: &[f64], z: &[f64]| {
+        d.iter()
+            .zip(z)
+            .map(|(d, z)| if *z > 0.0 { *d } else { 0.0 })
+            .collect::<Vec<_>>()
+    };
+    let (dw2, db2, dh) = back(&gate(delta, &z2), &h, w2, 4, 3, 2);
+    let (dw1, db1, dx) = back(&gate(&dh, &z1), x, w1, 4, 3, 3);
+    (vec![dx, dw1, db1, dw2, db2], y)
+}
+
+proptest! {
+    /// The block run by an executable and by a certified graph: the certified graph's runtime
+    /// evaluation and reverse pass are the executable graph's, bit for bit.
+    #[test]
+    fn generic_block_runs_alike_in_data_and_certified_graphs(
+        x in context_f32::<Net>(entry_f32()),
+        seed in context_f32::<NetFull>(entry_f32()),
+    ) {
+        let (g, rg, _) = two_layers();
+        let names = ["linear_batch", "relu", "linear_batch", "relu"];
+        prop_assert_eq!(g.node_names().collect::<Vec<_>>(), names);
+        prop_assert_eq!(rg.node_names().collect::<Vec<_>>(), names);
+        prop_assert_eq!(bits(&rg.eval_runtime(x.clone())), bits(&g.eval(x.clone(), &())));
+        prop_assert_eq!(
+            bits(&rg.backprop_runtime(x.clone(), seed.clone())),
+            bits(&g.backprop_ctx(x, &(), seed))
+        );
+    }
+
+    /// Both graphs of the block against the reference network, on small integers (every value
+    /// and gradient is then an integer far below 2²⁴, exact in `f32` and `f64`).
+    #[test]
+    fn generic_block_matches_the_reference_network(
+        x in context_f32::<Net>((-3_i8..=3).prop_map(f32::from)),
+        delta in proptest::collection::vec((-3_i8..=3).prop_map(f32::from), 8),
+    ) {
+        let (g, rg, y) = two_layers();
+        let inputs: Vec<Vec<f64>> = x
+            .slot_slices()
+            .map(|s| s.iter().map(|&v| f64::from(v)).collect())
+            .collect();
+        let delta_f64: Vec<f64> = delta.iter().map(|&v| f64::from(v)).collect();
+        let (grads, out) = reference(&inputs, &delta_f64);
+        let as_f64 = |s: &[f32]| s.iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+        let seed = TList::single(y, Tensor::try_from_vec(delta).expect("a 4×2 seed"));
+        prop_assert_eq!(as_f64(g.eval(x.clone(), &()).get(y).as_slice()), out.clone());
+        prop_assert_eq!(as_f64(rg.eval_runtime(x.clone()).get(y).as_slice()), out);
+        for got in [g.backprop_ctx(x.clone(), &(), seed.clone()), rg.backprop_runtime(x, seed)] {
+            let got: Vec<Vec<f64>> = got.slot_slices().map(as_f64).collect();
+            prop_assert_eq!(&got, &grads);
+        }
+    }
+}
+
+// ---------------------------------------------------------------- constants and failing pushes
+
+/// The error a `build` closure stopped with. The closure must hand back a builder, and a
+/// failed `try_push` or `constant` has consumed it, so the closure leaves by unwinding with the
+/// error as the payload (`resume_unwind`, which prints no panic message).
+fn build_error<E: 'static>(build: impl FnOnce()) -> E {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(build))
+        .expect_err("the build stops with an error");
+    *payload
+        .downcast::<E>()
+        .expect("the payload is the builder's error")
+}
+
+/// Leaves a `build` closure with the error `e` (see [`build_error`]).
+fn stop<E: Send + 'static, T>(e: E) -> T {
+    std::panic::resume_unwind(Box::new(e))
+}
+
+#[test]
+fn constant_is_baked_in_with_zero_derivative() {
+    // k = [0.5, −1.5] baked in; y = x ⊙ k; s = Σ y.
+    type H = HList![Vector<2>];
+    type Full = HList![Vector<2>, Vector<2>, Vector<2>, Scalar];
+    let (g, (k, y, s)) = GraphData::<f64, (), H, _>::build_with(|b| {
+        let x = b.input::<0>();
+        let (b, k) = b.constant(Tensor::new([0.5, -1.5])).unwrap_or_else(stop);
+        let (b, y) = b.push(|c| ops::mul(c.idx(x), c.idx(k)));
+        let (b, s) = b.push(|c| ops::sum(c.idx(y)));
+        let idx = (b.idx(k), b.idx(y), b.idx(s));
+        (b, idx)
+    });
+    assert_eq!(
+        g.node_names().collect::<Vec<_>>(),
+        ["constant", "mul", "sum"]
+    );
+    let x = || -> TList<f64, H> { tlist![Tensor::new([2.0, 4.0])] };
+    let vals = g.eval(x(), &());
+    assert_eq!(vals.get(k).as_slice(), &[0.5, -1.5]);
+    assert_eq!(vals.get(y).as_slice(), &[1.0, -6.0]);
+    assert_eq!(vals.get(s).as_slice(), &[-5.0]);
+    // The constant's tangent is 0 whatever the input tangent.
+    let tans = g.jvp_ctx(x(), tlist![Tensor::new([1.0, 1.0])], &());
+    assert_eq!(tans.get(k).as_slice(), &[0.0, 0.0]);
+    assert_eq!(tans.get(y).as_slice(), &[0.5, -1.5]);
+    // A seed on the constant alone reaches no input: x̄ = 0.
+    let on_k = TList::<f64, Full>::single(k, Tensor::new([3.0, 7.0]));
+    assert_eq!(
+        g.backprop_ctx(x(), &(), on_k.clone()),
+        tlist![Tensor::new([0.0, 0.0])]
+    );
+    assert_eq!(
+        g.backprop_ctx_literal(x(), &(), on_k),
+        tlist![Tensor::new([0.0, 0.0])]
+    );
+    // With the loss seeded too, x̄ = k (the constant's own seed still adds nothing).
+    let both = TList::<f64, Full>::single(k, Tensor::new([3.0, 7.0]))
+        .add(&TList::single(s, Tensor::new(1.0)));
+    assert_eq!(
+        g.backprop_ctx(x(), &(), both),
+        tlist![Tensor::new([0.5, -1.5])]
+    );
+
+    // At f32 the constant is rounded to nearest: 0.1 becomes 0.1_f32.
+    let g32 = GraphData::<f32, (), H, _>::build(|b| {
+        let (b, _) = b
+            .constant(Tensor::<f64, Vector<2>>::new([0.1, -2.0]))
+            .unwrap_or_else(stop);
+        b
+    });
+    let vals = g32.eval(tlist![Tensor::new([0.0, 0.0])], &());
+    assert_eq!(vals.slot_slices().nth(1), Some(&[0.1_f32, -2.0][..]));
+}
+
+#[test]
+fn constant_rejects_non_finite_entries() {
+    type H = HList![Vector<2>];
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let e: ops::ConstantError = build_error(|| {
+            let _ = GraphData::<f64, (), H, _>::build(|b| {
+                let (b, _) = b
+                    .constant(Tensor::<f64, Vector<2>>::new([1.0, bad]))
+                    .unwrap_or_else(stop);
+                b
+            });
+        });
+        assert_eq!(e.op, "constant");
+        assert_eq!(e.value.to_bits(), bad.to_bits());
+        assert_eq!(e.needs, "finite entries");
+    }
+}
+
+#[test]
+fn try_push_returns_the_constant_error() {
+    type H = HList![Vector<2>];
+    // A finite factor is pushed: y = 2x.
+    let g = GraphData::<f64, (), H, _>::build(|b| {
+        let x = b.input::<0>();
+        let (b, _) = b
+            .try_push(|c| ops::scale(c.idx(x), 2.0))
+            .unwrap_or_else(stop::<ops::ConstantError, _>);
+        b
+    });
+    let vals = g.eval(tlist![Tensor::new([1.5, -3.0])], &());
+    assert_eq!(vals.slot_slices().nth(1), Some(&[3.0, -6.0][..]));
+    // A NaN factor is the constructor's error, handed back by `try_push`.
+    let e: ops::ConstantError = build_error(|| {
+        let _ = GraphData::<f64, (), H, _>::build(|b| {
+            let x = b.input::<0>();
+            let (b, _) = b
+                .try_push(|c| ops::scale(c.idx(x), f64::NAN))
+                .unwrap_or_else(stop);
+            b
+        });
+    });
+    assert_eq!(e.op, "scale");
+    assert!(e.value.is_nan());
+    assert_eq!(e.needs, "a finite factor");
+    assert_eq!(
+        e.to_string(),
+        "scale: the constant NaN is not allowed, it needs a finite factor"
+    );
 }

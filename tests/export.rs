@@ -1,10 +1,18 @@
-//! Graph export (`shapetape::export`): the dataflow read off the VJPs, and its DOT text.
+//! Graph export (`shapetape::export`): the dataflow of a graph and its DOT text.
+//!
+//! The edges of an op are the operand slots it records (`Op::reads`), whatever its VJP
+//! returns at the point; a node built from closures (`NodeData::new`) records none and is drawn
+//! as its VJP describes it. Both are tested here, and [`Gate`], an op whose VJP leaves out a
+//! slot it reads, shows where the two differ.
 
-use shapetape::approx::{self, RevGraph};
-use shapetape::autograd::{Cotangent, Graph, GraphData, NodeData};
+use shapetape::approx::RevGraph;
+use shapetape::autograd::{
+    Cotangent, Eval, Graph, GraphData, NodeData, Op, OpNode, Operands, Pullback, Slot,
+};
 use shapetape::export::{Dataflow, DataflowNode};
 use shapetape::ops;
 use shapetape::prelude::*;
+use shapetape::smallvec::{SmallVec, smallvec};
 
 type G = HList![Scalar, Scalar, Matrix<2, 3>, Vector<3>, Vector<4>];
 type Ss = HList![Scalar, Scalar, Scalar, Vector<2>, Scalar];
@@ -63,7 +71,8 @@ fn dataflow_of_a_small_graph() {
 #[test]
 fn aliased_operands_give_one_edge() {
     let flow = small().dataflow(&point(), &());
-    // q = a · a reads slot 0 twice: one edge, as the VJP lists slot 0 once (2a·δ).
+    // q = a · a reads slot 0 twice: one edge, as the op records slot 0 once (and its VJP
+    // lists it once, 2a·δ).
     assert_eq!(flow.nodes[2].operands, vec![0]);
     let edges_into_q: Vec<_> = flow.edges().into_iter().filter(|&(_, k)| k == 2).collect();
     assert_eq!(edges_into_q, vec![(0, 2)]);
@@ -126,7 +135,8 @@ fn dot_text_of_a_small_graph() {
 #[test]
 fn library_ops_give_the_same_edges_at_every_point() {
     let g = small();
-    // At zero every VJP contribution of mul and matvec is zero; the slots are listed anyway.
+    // The edges are the ops' recorded operands: at zero (where every VJP contribution of mul
+    // and matvec is zero) and at a NaN point they are the same.
     assert_eq!(g.dataflow(&TList::zero(), &()), g.dataflow(&point(), &()));
     let wild = point().map(|_| f64::NAN);
     assert_eq!(g.dataflow(&wild, &()), g.dataflow(&point(), &()));
@@ -137,9 +147,7 @@ fn lawful_graphs_and_the_builder_export_through_deref() {
     type H = HList![Vector<2>];
     let g = Graph::<f64, (), H, HNil>::nil()
         .snoc(ops::tanh(Idx::at::<0>()))
-        .snoc(ops::sum::<f64, (), HList![Vector<2>, Vector<2>], _>(
-            Idx::at::<1>(),
-        ));
+        .snoc(ops::sum(Idx::at::<1>()));
     let dot = g.to_dot(&TList::zero(), &());
     assert!(dot.contains(r#"x0 -> n0 [label="[2]"];"#));
     assert!(dot.contains(r#"n0 -> n1 [label="[2]"];"#));
@@ -238,13 +246,9 @@ fn hand_written_nodes_follow_their_vjp() {
 fn rev_graph_exports_its_runtime_dataflow() {
     type H = HList![Matrix<2, 3>, Vector<3>, Vector<2>];
     let g = RevGraph::<f32, f64, H, HNil>::nil()
-        .snoc(approx::ops::linear(
-            Idx::at::<0>(),
-            Idx::at::<1>(),
-            Idx::at::<2>(),
-        ))
-        .snoc(approx::ops::tanh(Idx::at::<3>()))
-        .snoc(approx::ops::mul(Idx::at::<4>(), Idx::at::<4>()));
+        .snoc(ops::linear(Idx::at::<0>(), Idx::at::<1>(), Idx::at::<2>()))
+        .snoc(ops::tanh(Idx::at::<3>()))
+        .snoc(ops::mul(Idx::at::<4>(), Idx::at::<4>()));
     let x = TList::<f32, H>::zero();
     let flow = g.dataflow(&x);
     assert_eq!(flow, g.to_graph_data().dataflow(&x, &()));
@@ -260,4 +264,140 @@ fn rev_graph_exports_its_runtime_dataflow() {
     assert_eq!(dot, flow.to_dot());
     assert!(dot.contains(r#"x0 -> n0 [label="[2, 3]"];"#));
     assert!(dot.contains(r#"n1 -> n2 [label="[2]"];"#));
+}
+
+/// `y = a ⊙ H(b)`, with `H` the Heaviside step (`H(v) = 1` for `v > 0`, else 0): an op that
+/// reads `a` and `b` but whose derivative in `b` is zero wherever it exists, so that its VJP
+/// lists `a` only. Its recorded operands and its probed VJP give different edges.
+#[derive(Clone, Copy, Debug)]
+struct Gate<S> {
+    a: Slot<S>,
+    b: Slot<S>,
+}
+
+impl<S: Shape> Op for Gate<S> {
+    type Out = S;
+    fn name(&self) -> &str {
+        "gate"
+    }
+    fn reads(&self) -> SmallVec<[usize; 4]> {
+        if self.a.pos() == self.b.pos() {
+            smallvec![self.a.pos()]
+        } else {
+            smallvec![self.a.pos(), self.b.pos()]
+        }
+    }
+}
+
+impl<A: Element, D, S: Shape> Eval<A, D> for Gate<S> {
+    fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, S> {
+        x.get(self.a)
+            .zip_with(&x.get(self.b), |u: &A, v: &A| u.clone() * v.heaviside())
+    }
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
+        dx.get(self.a)
+            .zip_with(&x.get(self.b), |du: &A, v: &A| du.clone() * v.heaviside())
+    }
+    fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, S>) -> Pullback<A> {
+        Pullback::single(
+            self.a,
+            seed.zip_with(&x.get(self.b), |d: &A, v: &A| d.clone() * v.heaviside()),
+        )
+    }
+}
+
+fn gate<G: ShapeList, S: Shape>(a: Idx<G, S>, b: Idx<G, S>) -> OpNode<G, Gate<S>> {
+    OpNode::new(Gate {
+        a: a.slot(),
+        b: b.slot(),
+    })
+}
+
+type H2 = HList![Vector<2>, Vector<2>];
+
+fn gate_points() -> Vec<TList<f64, H2>> {
+    vec![
+        TList::zero(),
+        tlist![Tensor::new([1.0, -2.0]), Tensor::new([3.0, 0.5])],
+        tlist![Tensor::new([1.0, 2.0]), Tensor::new([-3.0, -0.5])],
+        tlist![
+            Tensor::new([f64::NAN, 2.0]),
+            Tensor::new([f64::INFINITY, f64::NAN])
+        ],
+    ]
+}
+
+/// An op is drawn from the slots it records, at every point: the edge from `b` is there
+/// although the gate's VJP never lists `b`, in every graph kind that stores the op (executable,
+/// lawful, certified and its erasure) and for its typed node.
+#[test]
+fn ops_are_drawn_from_their_recorded_operands() {
+    let gate_sum = |g: &GraphData<f64, (), H2, HList![Vector<2>, Scalar]>| {
+        for x in gate_points() {
+            let flow = g.dataflow(&x, &());
+            assert_eq!(flow.edges(), vec![(0, 0), (1, 0), (2, 1)]);
+            assert_eq!(flow.nodes[0].name, "gate");
+        }
+    };
+    // Its VJP lists `a` only (so a probe would lose the edge from `b`).
+    let node = gate(Idx::<H2, Vector<2>>::at::<0>(), Idx::at::<1>()).into_node::<f64, ()>();
+    let x = &gate_points()[1];
+    assert_eq!(
+        node.data().vjp(x, &(), &Tensor::new([1.0, 1.0])).touched(),
+        1
+    );
+    assert_eq!(node.data().reads(), Some(&[0, 1][..]));
+
+    gate_sum(
+        &GraphData::<f64, (), H2, HNil>::nil()
+            .snoc(gate(Idx::at::<0>(), Idx::at::<1>()))
+            .snoc(ops::sum(Idx::at::<2>())),
+    );
+    gate_sum(
+        &GraphData::<f64, (), H2, HNil>::nil()
+            .snoc(node)
+            .snoc(ops::sum(Idx::at::<2>())),
+    );
+    let lawful = Graph::<f64, (), H2, HNil>::nil()
+        .snoc(gate(Idx::at::<0>(), Idx::at::<1>()))
+        .snoc(ops::sum(Idx::at::<2>()));
+    gate_sum(&lawful);
+
+    let certified = RevGraph::<f32, f64, H2, HNil>::nil()
+        .snoc(gate(Idx::at::<0>(), Idx::at::<1>()))
+        .snoc(ops::sum(Idx::at::<2>()));
+    for x in gate_points() {
+        let x = x.map(|v| *v as f32);
+        assert_eq!(certified.dataflow(&x).edges(), vec![(0, 0), (1, 0), (2, 1)]);
+    }
+    let rev = gate(Idx::<H2, Vector<2>>::at::<1>(), Idx::at::<0>()).into_rev_node::<f32, f64>();
+    assert_eq!(rev.to_node_data().reads(), Some(&[1, 0][..]));
+
+    // Aliased operands are one edge.
+    let g = GraphData::<f64, (), H2, HNil>::nil().snoc(gate(Idx::at::<1>(), Idx::at::<1>()));
+    assert_eq!(g.dataflow(&TList::zero(), &()).edges(), vec![(1, 0)]);
+}
+
+/// The same maps as closures ([`NodeData::new`], which records no operands) are drawn as the
+/// VJP describes them: the gate's VJP never lists `b`, so the edge from `b` is missing at every
+/// point (see also [`hand_written_nodes_follow_their_vjp`]).
+#[test]
+fn closure_nodes_are_drawn_from_their_vjp() {
+    let op = gate(Idx::<H2, Vector<2>>::at::<0>(), Idx::at::<1>()).into_node::<f64, ()>();
+    let (f, j, v) = (op.clone(), op.clone(), op);
+    let closures = NodeData::<f64, (), H2, Vector<2>>::new(
+        move |c, d| f.data().forward(c, d),
+        move |c, dc, d| j.data().jvp(c, dc, d),
+        move |c, d, s| v.data().vjp(c, d, s),
+    )
+    .named("gate");
+    assert_eq!(closures.reads(), None);
+    let g = GraphData::<f64, (), H2, HNil>::nil()
+        .snoc(closures)
+        .snoc(ops::sum(Idx::at::<2>()));
+    for x in gate_points() {
+        let flow = g.dataflow(&x, &());
+        assert_eq!(flow.edges(), vec![(0, 0), (2, 1)]);
+        assert_eq!(flow.nodes[0].name, "gate");
+    }
 }

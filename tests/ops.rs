@@ -273,7 +273,7 @@ laws!(
     add,
     Bin,
     M23,
-    |A| ops::add::<A, (), Bin, M23, M23>(at(1), at(2)),
+    |A| ops::add(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -281,7 +281,7 @@ laws!(
     sub,
     Bin,
     M23,
-    |A| ops::sub::<A, (), Bin, M23, M23>(at(1), at(2)),
+    |A| ops::sub(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -289,7 +289,7 @@ laws!(
     mul,
     Bin,
     M23,
-    |A| ops::mul::<A, (), Bin, M23, M23>(at(1), at(2)),
+    |A| ops::mul(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -297,7 +297,7 @@ laws!(
     add_aliased,
     Un,
     M23,
-    |A| ops::add::<A, (), Un, M23, M23>(at(1), at(1)),
+    |A| ops::add(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -305,7 +305,7 @@ laws!(
     sub_aliased,
     Un,
     M23,
-    |A| ops::sub::<A, (), Un, M23, M23>(at(1), at(1)),
+    |A| ops::sub(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -313,7 +313,7 @@ laws!(
     mul_aliased,
     Un,
     M23,
-    |A| ops::mul::<A, (), Un, M23, M23>(at(1), at(1)),
+    |A| ops::mul(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -321,7 +321,7 @@ laws!(
     elementwise_cube,
     Un,
     M23,
-    |A| ops::elementwise::<A, (), Un, M23>(at(1), "cube", cube::<A>, dcube::<A>),
+    |A| ops::elementwise(at::<Un, M23>(1), "cube", cube::<A>, dcube::<A>).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -329,7 +329,7 @@ laws!(
     neg,
     Un,
     M23,
-    |A| ops::neg::<A, (), Un, M23>(at(1)),
+    |A| ops::neg(at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -337,7 +337,9 @@ laws!(
     scale,
     Un,
     M23,
-    |A| ops::scale::<A, (), Un, M23>(at(1), A::from_i64(-3) / two::<A>()),
+    |A| ops::scale(at::<Un, M23>(1), A::from_i64(-3) / two::<A>())
+        .unwrap()
+        .into_node::<A, ()>(),
     val(),
     exact
 );
@@ -345,38 +347,52 @@ laws!(
     relu,
     Un,
     M23,
-    |A| ops::relu::<A, (), Un, M23>(at(1)),
+    |A| ops::relu(at::<Un, M23>(1)).into_node::<A, ()>(),
     off_kink(),
     exact
 );
-laws!(exp, Un, M23, |A| ops::exp::<A, (), Un, M23>(at(1)), val());
-laws!(tanh, Un, M23, |A| ops::tanh::<A, (), Un, M23>(at(1)), val());
+laws!(
+    exp,
+    Un,
+    M23,
+    |A| ops::exp(at::<Un, M23>(1)).into_node::<A, ()>(),
+    val()
+);
+laws!(
+    tanh,
+    Un,
+    M23,
+    |A| ops::tanh(at::<Un, M23>(1)).into_node::<A, ()>(),
+    val()
+);
 laws!(
     sigmoid,
     Un,
     M23,
-    |A| ops::sigmoid::<A, (), Un, M23>(at(1)),
+    |A| ops::sigmoid(at::<Un, M23>(1)).into_node::<A, ()>(),
     -6.0_f64..6.0
 );
 laws!(
     softplus,
     Un,
     M23,
-    |A| ops::softplus::<A, (), Un, M23>(at(1)),
+    |A| ops::softplus(at::<Un, M23>(1)).into_node::<A, ()>(),
     -6.0_f64..6.0
 );
 laws!(
     safe_log,
     Un,
     M23,
-    |A| ops::safe_log::<A, (), Un, M23>(at(1), EPS),
+    |A| ops::safe_log(at::<Un, M23>(1), EPS)
+        .unwrap()
+        .into_node::<A, ()>(),
     log_input()
 );
 laws!(
     sum,
     Un,
     Scalar,
-    |A| ops::sum::<A, (), Un, M23>(at(1)),
+    |A| ops::sum(at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -384,7 +400,7 @@ laws!(
     mean,
     Un,
     Scalar,
-    |A| ops::mean::<A, (), Un, M23>(at(1)),
+    |A| ops::mean(at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -392,7 +408,7 @@ laws!(
     matvec,
     Mv,
     V2,
-    |A| ops::matvec::<A, (), Mv, 2, 3>(at(1), at(2)),
+    |A| ops::matvec(at::<Mv, M23>(1), at::<Mv, V3>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -400,7 +416,7 @@ laws!(
     matmul,
     Mm,
     M24,
-    |A| ops::matmul::<A, (), Mm, 2, 3, 4>(at(1), at(2)),
+    |A| ops::matmul(at::<Mm, M23>(1), at::<Mm, M34>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -408,7 +424,7 @@ laws!(
     matmul_aliased,
     Sq,
     M33,
-    |A| ops::matmul::<A, (), Sq, 3, 3, 3>(at(2), at(2)),
+    |A| ops::matmul(at::<Sq, M33>(2), at::<Sq, M33>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -416,7 +432,7 @@ laws!(
     transpose,
     Un,
     M32,
-    |A| ops::transpose::<A, (), Un, 2, 3>(at(1)),
+    |A| ops::transpose(at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -424,7 +440,7 @@ laws!(
     linear,
     Lin,
     V2,
-    |A| ops::linear::<A, (), Lin, 2, 3>(at(1), at(2), at(3)),
+    |A| ops::linear(at::<Lin, M23>(1), at::<Lin, V3>(2), at::<Lin, V2>(3)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -432,7 +448,7 @@ laws!(
     linear_aliased,
     Sq,
     V3,
-    |A| ops::linear::<A, (), Sq, 3, 3>(at(2), at(1), at(1)),
+    |A| ops::linear(at::<Sq, M33>(2), at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -440,7 +456,7 @@ laws!(
     linear_batch,
     Lb,
     M42,
-    |A| ops::linear_batch::<A, (), Lb, 4, 2, 3>(at(1), at(2), at(3)),
+    |A| ops::linear_batch(at::<Lb, M23>(1), at::<Lb, M43>(2), at::<Lb, V2>(3)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -448,7 +464,7 @@ laws!(
     linear_batch_aliased,
     Sq,
     M33,
-    |A| ops::linear_batch::<A, (), Sq, 3, 3, 3>(at(2), at(2), at(1)),
+    |A| ops::linear_batch(at::<Sq, M33>(2), at::<Sq, M33>(2), at::<Sq, V3>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -456,7 +472,7 @@ laws!(
     mse,
     Bin,
     Scalar,
-    |A| ops::mse::<A, (), Bin, M23, M23>(at(1), at(2)),
+    |A| ops::mse(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -464,7 +480,7 @@ laws!(
     mse_aliased,
     Un,
     Scalar,
-    |A| ops::mse::<A, (), Un, M23, M23>(at(1), at(1)),
+    |A| ops::mse(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
     val(),
     exact
 );
@@ -472,35 +488,35 @@ laws!(
     softmax,
     Un,
     M23,
-    |A| ops::softmax::<A, (), Un, M23>(at(1)),
+    |A| ops::softmax(at::<Un, M23>(1)).into_node::<A, ()>(),
     val()
 );
 laws!(
     softmax_vector,
     Sq,
     V3,
-    |A| ops::softmax::<A, (), Sq, V3>(at(1)),
+    |A| ops::softmax(at::<Sq, V3>(1)).into_node::<A, ()>(),
     val()
 );
 laws!(
     log_softmax,
     Un,
     M23,
-    |A| ops::log_softmax::<A, (), Un, M23>(at(1)),
+    |A| ops::log_softmax(at::<Un, M23>(1)).into_node::<A, ()>(),
     val()
 );
 laws!(
     cross_entropy,
     Bin,
     Scalar,
-    |A| ops::cross_entropy::<A, (), Bin, M23, M23>(at(1), at(2)),
+    |A| ops::cross_entropy(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
     val()
 );
 laws!(
     cross_entropy_aliased,
     Un,
     Scalar,
-    |A| ops::cross_entropy::<A, (), Un, M23, M23>(at(1), at(1)),
+    |A| ops::cross_entropy(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
     val()
 );
 
@@ -526,32 +542,32 @@ proptest! {
     fn forward_binary(x in ctx::<f64, Bin>(val())) {
         let (a, b) = (slot(&x, at::<Bin, M23>(1)), slot(&x, at::<Bin, M23>(2)));
         let zip = |f: fn(f64, f64) -> f64| a.iter().zip(&b).map(|(&p, &q)| f(p, q)).collect::<Vec<_>>();
-        prop_assert_eq!(forward(&ops::add::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p + q));
-        prop_assert_eq!(forward(&ops::sub::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p - q));
-        prop_assert_eq!(forward(&ops::mul::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), zip(|p, q| p * q));
+        prop_assert_eq!(forward(&ops::add(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<f64, ()>(), &x), zip(|p, q| p + q));
+        prop_assert_eq!(forward(&ops::sub(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<f64, ()>(), &x), zip(|p, q| p - q));
+        prop_assert_eq!(forward(&ops::mul(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<f64, ()>(), &x), zip(|p, q| p * q));
     }
 
     #[test]
     fn forward_entrywise(x in ctx::<f64, Un>(-6.0_f64..6.0)) {
         let i = at::<Un, M23>(1);
         let f = |n: Node<f64, (), Un, M23>| forward(&n, &x);
-        prop_assert_eq!(f(ops::neg(i)), unary_expected(&x, |v| -v));
-        prop_assert_eq!(f(ops::scale(i, -1.5)), unary_expected(&x, |v| v * -1.5));
-        prop_assert_eq!(f(ops::relu(i)), unary_expected(&x, |v| if v > 0.0 { v } else { 0.0 }));
+        prop_assert_eq!(f(ops::neg(i).into_node()), unary_expected(&x, |v| -v));
+        prop_assert_eq!(f(ops::scale(i, -1.5).unwrap().into_node()), unary_expected(&x, |v| v * -1.5));
+        prop_assert_eq!(f(ops::relu(i).into_node()), unary_expected(&x, |v| if v > 0.0 { v } else { 0.0 }));
         prop_assert_eq!(
-            f(ops::elementwise(i, "cube", |v| v * v * v, |v| 3.0 * v * v)),
+            f(ops::elementwise(i, "cube", |v: f64| v * v * v, |v| 3.0 * v * v).into_node()),
             unary_expected(&x, |v| v * v * v)
         );
-        prop_assert_eq!(f(ops::exp(i)), unary_expected(&x, f64::exp));
+        prop_assert_eq!(f(ops::exp(i).into_node()), unary_expected(&x, f64::exp));
         // Closed forms other than the ones the ops use.
         let tanh = |v: f64| (2.0 * v).exp_m1() / ((2.0 * v).exp() + 1.0);
-        prop_assert!(close(&f(ops::tanh(i)), &unary_expected(&x, tanh), 1e-14));
+        prop_assert!(close(&f(ops::tanh(i).into_node()), &unary_expected(&x, tanh), 1e-14));
         let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
-        prop_assert!(close(&f(ops::sigmoid(i)), &unary_expected(&x, sigmoid), 1e-15));
+        prop_assert!(close(&f(ops::sigmoid(i).into_node()), &unary_expected(&x, sigmoid), 1e-15));
         let softplus = |v: f64| v.exp().ln_1p();
-        prop_assert!(close(&f(ops::softplus(i)), &unary_expected(&x, softplus), 1e-15));
+        prop_assert!(close(&f(ops::softplus(i).into_node()), &unary_expected(&x, softplus), 1e-15));
         let safe_log = |v: f64| if v > EPS { v.ln() } else { EPS.ln() };
-        prop_assert_eq!(f(ops::safe_log(i, EPS)), unary_expected(&x, safe_log));
+        prop_assert_eq!(f(ops::safe_log(i, EPS).unwrap().into_node()), unary_expected(&x, safe_log));
     }
 
     #[test]
@@ -561,8 +577,8 @@ proptest! {
         for v in &a {
             s += v;
         }
-        prop_assert_eq!(forward(&ops::sum::<f64, (), Un, M23>(at(1)), &x), vec![s]);
-        prop_assert_eq!(forward(&ops::mean::<f64, (), Un, M23>(at(1)), &x), vec![s / 6.0]);
+        prop_assert_eq!(forward(&ops::sum(at::<Un, M23>(1)).into_node::<f64, ()>(), &x), vec![s]);
+        prop_assert_eq!(forward(&ops::mean(at::<Un, M23>(1)).into_node::<f64, ()>(), &x), vec![s / 6.0]);
     }
 
     #[test]
@@ -575,7 +591,7 @@ proptest! {
                 *yi += w[i * 3 + j] * vj;
             }
         }
-        prop_assert_eq!(forward(&ops::matvec::<f64, (), Mv, 2, 3>(at(1), at(2)), &mv), y);
+        prop_assert_eq!(forward(&ops::matvec(at::<Mv, M23>(1), at::<Mv, V3>(2)).into_node::<f64, ()>(), &mv), y);
         // C_ij = Σ_l A_il B_lj
         let (a, b) = (slot(&mm, at::<Mm, M23>(1)), slot(&mm, at::<Mm, M34>(2)));
         let mut c = vec![0.0; 8];
@@ -586,10 +602,10 @@ proptest! {
                 }
             }
         }
-        prop_assert_eq!(forward(&ops::matmul::<f64, (), Mm, 2, 3, 4>(at(1), at(2)), &mm), c);
+        prop_assert_eq!(forward(&ops::matmul(at::<Mm, M23>(1), at::<Mm, M34>(2)).into_node::<f64, ()>(), &mm), c);
         // (Aᵀ)_ji = A_ij
         let t: Vec<f64> = (0..3).flat_map(|j| (0..2).map(move |i| (i, j))).map(|(i, j)| a[i * 3 + j]).collect();
-        prop_assert_eq!(forward(&ops::transpose::<f64, (), Mm, 2, 3>(at(1)), &mm), t);
+        prop_assert_eq!(forward(&ops::transpose(at::<Mm, M23>(1)).into_node::<f64, ()>(), &mm), t);
     }
 
     #[test]
@@ -597,7 +613,7 @@ proptest! {
         // y_i = (Σ_j W_ij x_j) + b_i
         let (w, x, b) = (slot(&lin, at::<Lin, M23>(1)), slot(&lin, at::<Lin, V3>(2)), slot(&lin, at::<Lin, V2>(3)));
         let y: Vec<f64> = (0..2).map(|i| (0..3).fold(0.0, |s, j| s + w[i * 3 + j] * x[j]) + b[i]).collect();
-        prop_assert_eq!(forward(&ops::linear::<f64, (), Lin, 2, 3>(at(1), at(2), at(3)), &lin), y);
+        prop_assert_eq!(forward(&ops::linear(at::<Lin, M23>(1), at::<Lin, V3>(2), at::<Lin, V2>(3)).into_node::<f64, ()>(), &lin), y);
         // Y_ro = (Σ_i X_ri W_oi) + b_o
         let (w, xs, b) = (slot(&lb, at::<Lb, M23>(1)), slot(&lb, at::<Lb, M43>(2)), slot(&lb, at::<Lb, V2>(3)));
         let mut ys = Vec::new();
@@ -606,24 +622,24 @@ proptest! {
                 ys.push((0..3).fold(0.0, |s, i| s + xs[r * 3 + i] * w[o * 3 + i]) + b[o]);
             }
         }
-        prop_assert_eq!(forward(&ops::linear_batch::<f64, (), Lb, 4, 2, 3>(at(1), at(2), at(3)), &lb), ys);
+        prop_assert_eq!(forward(&ops::linear_batch(at::<Lb, M23>(1), at::<Lb, M43>(2), at::<Lb, V2>(3)).into_node::<f64, ()>(), &lb), ys);
     }
 
     #[test]
     fn forward_losses(x in ctx::<f64, Bin>(val()), t in ctx::<f64, Bin>(0.0_f64..1.0)) {
         let (p, q) = (slot(&x, at::<Bin, M23>(1)), slot(&x, at::<Bin, M23>(2)));
         let mse = p.iter().zip(&q).fold(0.0, |s, (a, b)| s + (a - b) * (a - b)) / 6.0;
-        prop_assert_eq!(forward(&ops::mse::<f64, (), Bin, M23, M23>(at(1), at(2)), &x), vec![mse]);
+        prop_assert_eq!(forward(&ops::mse(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<f64, ()>(), &x), vec![mse]);
         // softmax and log-softmax of each row of a 2×3 matrix, without the max shift.
         let sm: Vec<f64> = p.chunks(3).flat_map(row_softmax).collect();
         let lsm: Vec<f64> = p.chunks(3).flat_map(row_log_softmax).collect();
-        prop_assert!(close(&forward(&ops::softmax::<f64, (), Bin, M23>(at(1)), &x), &sm, 1e-14));
-        prop_assert!(close(&forward(&ops::log_softmax::<f64, (), Bin, M23>(at(1)), &x), &lsm, 1e-14));
+        prop_assert!(close(&forward(&ops::softmax(at::<Bin, M23>(1)).into_node::<f64, ()>(), &x), &sm, 1e-14));
+        prop_assert!(close(&forward(&ops::log_softmax(at::<Bin, M23>(1)).into_node::<f64, ()>(), &x), &lsm, 1e-14));
         // cross-entropy against soft targets: −(1/2) Σ_r Σ_c t_rc log softmax(z_r)_c
         let tgt = slot(&t, at::<Bin, M23>(2));
         let z = TList::<f64, Bin>::try_from_flat([slot(&x, at::<Bin, V2>(0)), p.clone(), tgt.clone()].concat()).unwrap();
         let ce = -lsm.iter().zip(&tgt).map(|(l, t)| l * t).sum::<f64>() / 2.0;
-        let got = forward(&ops::cross_entropy::<f64, (), Bin, M23, M23>(at(1), at(2)), &z);
+        let got = forward(&ops::cross_entropy(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<f64, ()>(), &z);
         prop_assert!(close(&got, &[ce], 1e-14), "{:?} vs {}", got, ce);
     }
 }
@@ -638,43 +654,67 @@ fn forward_examples() {
         Tensor::new([1.0, -1.0]),
     ];
     assert_eq!(
-        forward(&ops::matmul::<f64, (), G, 2, 2, 2>(at(0), at(1)), &x),
+        forward(
+            &ops::matmul(at::<G, Matrix<2, 2>>(0), at::<G, Matrix<2, 2>>(1)).into_node::<f64, ()>(),
+            &x
+        ),
         vec![19.0, 22.0, 43.0, 50.0]
     );
     assert_eq!(
-        forward(&ops::matvec::<f64, (), G, 2, 2>(at(0), at(2)), &x),
+        forward(
+            &ops::matvec(at::<G, Matrix<2, 2>>(0), at::<G, V2>(2)).into_node::<f64, ()>(),
+            &x
+        ),
         vec![-1.0, -1.0]
     );
     assert_eq!(
-        forward(&ops::linear::<f64, (), G, 2, 2>(at(0), at(2), at(2)), &x),
+        forward(
+            &ops::linear(at::<G, Matrix<2, 2>>(0), at::<G, V2>(2), at::<G, V2>(2))
+                .into_node::<f64, ()>(),
+            &x
+        ),
         vec![0.0, -2.0]
     );
     // rows [5, 6] and [7, 8] through W = [[1, 2], [3, 4]], plus b = [1, −1]
     assert_eq!(
         forward(
-            &ops::linear_batch::<f64, (), G, 2, 2, 2>(at(0), at(1), at(2)),
+            &ops::linear_batch(
+                at::<G, Matrix<2, 2>>(0),
+                at::<G, Matrix<2, 2>>(1),
+                at::<G, V2>(2)
+            )
+            .into_node::<f64, ()>(),
             &x
         ),
         vec![18.0, 38.0, 24.0, 52.0]
     );
     assert_eq!(
-        forward(&ops::transpose::<f64, (), G, 2, 2>(at(0)), &x),
+        forward(
+            &ops::transpose(at::<G, Matrix<2, 2>>(0)).into_node::<f64, ()>(),
+            &x
+        ),
         vec![1.0, 3.0, 2.0, 4.0]
     );
     // ((1−5)² + (2−6)² + (3−7)² + (4−8)²) / 4 = 16
     assert_eq!(
         forward(
-            &ops::mse::<f64, (), G, Matrix<2, 2>, Matrix<2, 2>>(at(0), at(1)),
+            &ops::mse(at::<G, Matrix<2, 2>>(0), at::<G, Matrix<2, 2>>(1)).into_node::<f64, ()>(),
             &x
         ),
         vec![16.0]
     );
     assert_eq!(
-        forward(&ops::sum::<f64, (), G, Matrix<2, 2>>(at(0)), &x),
+        forward(
+            &ops::sum(at::<G, Matrix<2, 2>>(0)).into_node::<f64, ()>(),
+            &x
+        ),
         vec![10.0]
     );
     assert_eq!(
-        forward(&ops::mean::<f64, (), G, Matrix<2, 2>>(at(1)), &x),
+        forward(
+            &ops::mean(at::<G, Matrix<2, 2>>(1)).into_node::<f64, ()>(),
+            &x
+        ),
         vec![6.5]
     );
 
@@ -682,35 +722,46 @@ fn forward_examples() {
     type H = HList![V2, V2];
     let y: TList<f64, H> = tlist![Tensor::new([0.0, 3.0_f64.ln()]), Tensor::new([1.0, 0.0])];
     assert!(close(
-        &forward(&ops::softmax::<f64, (), H, V2>(at(0)), &y),
+        &forward(&ops::softmax(at::<H, V2>(0)).into_node::<f64, ()>(), &y),
         &[0.25, 0.75],
         1e-15
     ));
     let z: TList<f64, H> = tlist![Tensor::new([0.5, 0.5]), Tensor::new([0.0, 1.0])];
-    let ce = forward(&ops::cross_entropy::<f64, (), H, V2, V2>(at(0), at(1)), &z);
+    let ce = forward(
+        &ops::cross_entropy(at::<H, V2>(0), at::<H, V2>(1)).into_node::<f64, ()>(),
+        &z,
+    );
     assert!(close(&ce, &[2.0_f64.ln()], 1e-15));
     assert!(close(
-        &forward(&ops::log_softmax::<f64, (), H, V2>(at(0)), &z),
+        &forward(&ops::log_softmax(at::<H, V2>(0)).into_node::<f64, ()>(), &z),
         &[-(2.0_f64.ln()); 2],
         1e-15
     ));
     // sigmoid(0) = 1/2, softplus(0) = ln 2, tanh(0) = 0, exp(0) = 1, safe_log(0) = ln ε.
     let s: TList<f64, H> = tlist![Tensor::new([0.0, 1.0]), Tensor::new([0.0, 0.0])];
-    assert_eq!(forward(&ops::sigmoid::<f64, (), H, V2>(at(0)), &s)[0], 0.5);
     assert_eq!(
-        forward(&ops::softplus::<f64, (), H, V2>(at(0)), &s)[0],
+        forward(&ops::sigmoid(at::<H, V2>(0)).into_node::<f64, ()>(), &s)[0],
+        0.5
+    );
+    assert_eq!(
+        forward(&ops::softplus(at::<H, V2>(0)).into_node::<f64, ()>(), &s)[0],
         2.0_f64.ln()
     );
     assert_eq!(
-        forward(&ops::tanh::<f64, (), H, V2>(at(0)), &s),
+        forward(&ops::tanh(at::<H, V2>(0)).into_node::<f64, ()>(), &s),
         vec![0.0, 1.0_f64.tanh()]
     );
     assert_eq!(
-        forward(&ops::exp::<f64, (), H, V2>(at(0)), &s),
+        forward(&ops::exp(at::<H, V2>(0)).into_node::<f64, ()>(), &s),
         vec![1.0, core::f64::consts::E]
     );
     assert_eq!(
-        forward(&ops::safe_log::<f64, (), H, V2>(at(0), EPS), &s),
+        forward(
+            &ops::safe_log(at::<H, V2>(0), EPS)
+                .unwrap()
+                .into_node::<f64, ()>(),
+            &s
+        ),
         vec![EPS.ln(), 0.0]
     );
 }
@@ -723,14 +774,23 @@ fn forward_rational() {
         Tensor::new([[q(1, 2), q(-1, 3)], [q(2, 1), q(0, 1)]]),
         Tensor::new([q(3, 4), q(-6, 5)]),
     ];
-    let mv = forward(&ops::matvec::<Rational, (), G, 2, 2>(at(0), at(1)), &x);
+    let mv = forward(
+        &ops::matvec(at::<G, Matrix<2, 2>>(0), at::<G, V2>(1)).into_node::<Rational, ()>(),
+        &x,
+    );
     // [1/2·3/4 + (−1/3)(−6/5), 2·3/4] = [3/8 + 2/5, 3/2] = [31/40, 3/2]
     assert_eq!(mv, vec![q(31, 40), q(3, 2)]);
-    let mse = forward(&ops::mse::<Rational, (), G, V2, V2>(at(1), at(1)), &x);
+    let mse = forward(
+        &ops::mse(at::<G, V2>(1), at::<G, V2>(1)).into_node::<Rational, ()>(),
+        &x,
+    );
     assert_eq!(mse, vec![q(0, 1)]);
-    let mean = forward(&ops::mean::<Rational, (), G, Matrix<2, 2>>(at(0)), &x);
+    let mean = forward(
+        &ops::mean(at::<G, Matrix<2, 2>>(0)).into_node::<Rational, ()>(),
+        &x,
+    );
     assert_eq!(mean, vec![q(13, 24)]);
-    let relu = forward(&ops::relu::<Rational, (), G, V2>(at(1)), &x);
+    let relu = forward(&ops::relu(at::<G, V2>(1)).into_node::<Rational, ()>(), &x);
     assert_eq!(relu, vec![q(3, 4), q(0, 1)]);
 }
 
@@ -749,13 +809,13 @@ proptest! {
         let dv = d3.as_slice();
         let dm = d33.as_slice();
         // mul(a, a): 2 x ⊙ δ
-        let got = vjp_at::<_, _, _, V3>(&ops::mul::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        let got = vjp_at::<_, _, _, V3>(&ops::mul(at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<Rational, ()>(), &x, &d3, 1);
         let want: Vec<Rational> = v.iter().zip(dv).map(|(x, d)| q(2, 1) * x * d).collect();
         prop_assert_eq!(got, want);
         // add(a, a): 2 δ;  sub(a, a): 0
-        let got = vjp_at::<_, _, _, V3>(&ops::add::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        let got = vjp_at::<_, _, _, V3>(&ops::add(at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<Rational, ()>(), &x, &d3, 1);
         prop_assert_eq!(got, dv.iter().map(|d| d + d).collect::<Vec<_>>());
-        let got = vjp_at::<_, _, _, V3>(&ops::sub::<Rational, (), Sq, V3, V3>(at(1), at(1)), &x, &d3, 1);
+        let got = vjp_at::<_, _, _, V3>(&ops::sub(at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<Rational, ()>(), &x, &d3, 1);
         prop_assert_eq!(got, vec![q(0, 1); 3]);
         // matmul(A, A): δ Aᵀ + Aᵀ δ
         let mut want = vec![q(0, 1); 9];
@@ -766,10 +826,10 @@ proptest! {
                 }
             }
         }
-        let got = vjp_at::<_, _, _, M33>(&ops::matmul::<Rational, (), Sq, 3, 3, 3>(at(2), at(2)), &x, &d33, 2);
+        let got = vjp_at::<_, _, _, M33>(&ops::matmul(at::<Sq, M33>(2), at::<Sq, M33>(2)).into_node::<Rational, ()>(), &x, &d33, 2);
         prop_assert_eq!(got, want);
         // linear(W, x, x): x ↦ Wᵀ δ + δ, W ↦ δ xᵀ
-        let lin = ops::linear::<Rational, (), Sq, 3, 3>(at(2), at(1), at(1));
+        let lin = ops::linear(at::<Sq, M33>(2), at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<Rational, ()>();
         let want: Vec<Rational> = (0..3)
             .map(|j| (0..3).fold(q(0, 1), |s, i| s + &a[i * 3 + j] * &dv[i]) + &dv[j])
             .collect();
@@ -777,7 +837,7 @@ proptest! {
         let want: Vec<Rational> = (0..9).map(|k| &dv[k / 3] * &v[k % 3]).collect();
         prop_assert_eq!(vjp_at::<_, _, _, M33>(&lin, &x, &d3, 2), want);
         // linear_batch(W, W, b): W ↦ δᵀ W + δ W (the W and X roles both at one slot)
-        let lb = ops::linear_batch::<Rational, (), Sq, 3, 3, 3>(at(2), at(2), at(1));
+        let lb = ops::linear_batch(at::<Sq, M33>(2), at::<Sq, M33>(2), at::<Sq, V3>(1)).into_node::<Rational, ()>();
         let mut want = vec![q(0, 1); 9];
         for o in 0..3 {
             for i in 0..3 {
@@ -790,7 +850,7 @@ proptest! {
         }
         prop_assert_eq!(vjp_at::<_, _, _, M33>(&lb, &x, &d33, 2), want);
         // mse(a, a): zero loss, zero cotangent
-        let mse = ops::mse::<Rational, (), Sq, V3, V3>(at(1), at(1));
+        let mse = ops::mse(at::<Sq, V3>(1), at::<Sq, V3>(1)).into_node::<Rational, ()>();
         prop_assert_eq!(forward(&mse, &x), vec![q(0, 1)]);
         prop_assert_eq!(vjp_at::<_, _, _, V3>(&mse, &x, &Tensor::new(d), 1), vec![q(0, 1); 3]);
     }
@@ -800,7 +860,7 @@ proptest! {
     #[test]
     fn aliased_cross_entropy(x in ctx::<f64, Un>(val()), d in unit()) {
         let z = slot(&x, at::<Un, M23>(1));
-        let ce = ops::cross_entropy::<f64, (), Un, M23, M23>(at(1), at(1));
+        let ce = ops::cross_entropy(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<f64, ()>();
         let got = vjp_at::<_, _, _, M23>(&ce, &x, &Tensor::new(d), 1);
         let mut want = Vec::new();
         for row in z.chunks(3) {
@@ -861,51 +921,60 @@ fn nan_inputs_propagate() {
     let un = vals(total_len::<Un>());
     let bin = vals(total_len::<Bin>());
     let i = at::<Un, M23>(1);
-    nan_in_each_entry(&ops::neg::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::scale::<f64, (), Un, M23>(i, 0.0), &un, &[1]);
-    nan_in_each_entry(&ops::relu::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::exp::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::tanh::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::sigmoid::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::softplus::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::safe_log::<f64, (), Un, M23>(i, EPS), &un, &[1]);
-    nan_in_each_entry(&ops::sum::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::mean::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::transpose::<f64, (), Un, 2, 3>(i), &un, &[1]);
-    nan_in_each_entry(&ops::softmax::<f64, (), Un, M23>(i), &un, &[1]);
-    nan_in_each_entry(&ops::log_softmax::<f64, (), Un, M23>(i), &un, &[1]);
+    nan_in_each_entry(&ops::neg(i).into_node::<f64, ()>(), &un, &[1]);
     nan_in_each_entry(
-        &ops::elementwise::<f64, (), Un, M23>(i, "cube", |v| v * v * v, |v| 3.0 * v * v),
+        &ops::scale(i, 0.0).unwrap().into_node::<f64, ()>(),
+        &un,
+        &[1],
+    );
+    nan_in_each_entry(&ops::relu(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::exp(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::tanh(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::sigmoid(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::softplus(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(
+        &ops::safe_log(i, EPS).unwrap().into_node::<f64, ()>(),
+        &un,
+        &[1],
+    );
+    nan_in_each_entry(&ops::sum(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::mean(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::transpose(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::softmax(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::log_softmax(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(
+        &ops::elementwise(i, "cube", |v: f64| v * v * v, |v| 3.0 * v * v).into_node::<f64, ()>(),
         &un,
         &[1],
     );
     let (a, b) = (at::<Bin, M23>(1), at::<Bin, M23>(2));
-    nan_in_each_entry(&ops::add::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
-    nan_in_each_entry(&ops::sub::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
-    nan_in_each_entry(&ops::mul::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
-    nan_in_each_entry(&ops::mse::<f64, (), Bin, M23, M23>(a, b), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::add(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::sub(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::mul(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::mse(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
     nan_in_each_entry(
-        &ops::cross_entropy::<f64, (), Bin, M23, M23>(a, b),
+        &ops::cross_entropy(a, b).into_node::<f64, ()>(),
         &bin,
         &[1, 2],
     );
     nan_in_each_entry(
-        &ops::matvec::<f64, (), Mv, 2, 3>(at(1), at(2)),
+        &ops::matvec(at::<Mv, M23>(1), at::<Mv, V3>(2)).into_node::<f64, ()>(),
         &vals(total_len::<Mv>()),
         &[1, 2],
     );
     nan_in_each_entry(
-        &ops::matmul::<f64, (), Mm, 2, 3, 4>(at(1), at(2)),
+        &ops::matmul(at::<Mm, M23>(1), at::<Mm, M34>(2)).into_node::<f64, ()>(),
         &vals(total_len::<Mm>()),
         &[1, 2],
     );
     nan_in_each_entry(
-        &ops::linear::<f64, (), Lin, 2, 3>(at(1), at(2), at(3)),
+        &ops::linear(at::<Lin, M23>(1), at::<Lin, V3>(2), at::<Lin, V2>(3)).into_node::<f64, ()>(),
         &vals(total_len::<Lin>()),
         &[1, 2, 3],
     );
     nan_in_each_entry(
-        &ops::linear_batch::<f64, (), Lb, 4, 2, 3>(at(1), at(2), at(3)),
+        &ops::linear_batch(at::<Lb, M23>(1), at::<Lb, M43>(2), at::<Lb, V2>(3))
+            .into_node::<f64, ()>(),
         &vals(total_len::<Lb>()),
         &[1, 2, 3],
     );
@@ -918,31 +987,119 @@ fn infinite_inputs() {
     let x: TList<f64, H> = tlist![Tensor::new([f64::INFINITY, f64::NEG_INFINITY])];
     let i = at::<H, V2>(0);
     assert_eq!(
-        forward(&ops::exp::<f64, (), H, V2>(i), &x),
+        forward(&ops::exp(i).into_node::<f64, ()>(), &x),
         vec![f64::INFINITY, 0.0]
     );
     assert_eq!(
-        forward(&ops::tanh::<f64, (), H, V2>(i), &x),
+        forward(&ops::tanh(i).into_node::<f64, ()>(), &x),
         vec![1.0, -1.0]
     );
     assert_eq!(
-        forward(&ops::sigmoid::<f64, (), H, V2>(i), &x),
+        forward(&ops::sigmoid(i).into_node::<f64, ()>(), &x),
         vec![1.0, 0.0]
     );
     assert_eq!(
-        forward(&ops::relu::<f64, (), H, V2>(i), &x),
+        forward(&ops::relu(i).into_node::<f64, ()>(), &x),
         vec![f64::INFINITY, 0.0]
     );
     assert_eq!(
-        forward(&ops::safe_log::<f64, (), H, V2>(i, EPS), &x),
+        forward(&ops::safe_log(i, EPS).unwrap().into_node::<f64, ()>(), &x),
         vec![f64::INFINITY, EPS.ln()]
     );
+    // softplus(−∞) = lim ln(1 + eˣ) = 0.
     assert_eq!(
-        forward(&ops::softplus::<f64, (), H, V2>(i), &x)[0],
-        f64::INFINITY
+        forward(&ops::softplus(i).into_node::<f64, ()>(), &x),
+        vec![f64::INFINITY, 0.0]
     );
-    assert!(forward(&ops::sum::<f64, (), H, V2>(i), &x)[0].is_nan());
-    let _ = ops::softmax::<f64, (), H, V2>(i)
+    assert!(forward(&ops::sum(i).into_node::<f64, ()>(), &x)[0].is_nan());
+    let _ = ops::softmax(i)
+        .into_node::<f64, ()>()
         .data()
         .vjp(&x, &(), &Tensor::fill(1.0));
+}
+
+/// `softplus(x) = ln(1 + eˣ)` far from 0. For `x ≪ 0` it is `eˣ − e²ˣ/2 + …`, so `eˣ` up to a
+/// relative `eˣ/2` (below `10⁻¹⁷` here); for `x ≫ 0` it is `x + ln(1 + e⁻ˣ)`, where the second
+/// term (`< 10⁻¹⁷`) is far below half an ulp of `x`, so the rounded result is `x` exactly.
+#[test]
+fn softplus_far_from_zero() {
+    type H = HList![Vector<4>];
+    let x: TList<f64, H> = tlist![Tensor::new([-40.0, -100.0, -700.0, 40.0])];
+    let got = forward(
+        &ops::softplus(at::<H, Vector<4>>(0)).into_node::<f64, ()>(),
+        &x,
+    );
+    for (g, v) in got[..3].iter().zip([-40.0_f64, -100.0, -700.0]) {
+        let want = v.exp();
+        assert!(
+            (g - want).abs() <= 4.0 * f64::EPSILON * want,
+            "softplus({v}) = {g:e}, want {want:e}"
+        );
+    }
+    assert_eq!(got[3], 40.0);
+    // In f32 (the old formula returned 0 below about −17): e⁻²⁰ ≈ 2.1·10⁻⁹, e⁻⁸⁰ ≈ 1.8·10⁻³⁵
+    // (still a normal f32), compared with the f64 exponential rounded once to f32.
+    let x: TList<f32, H> = tlist![Tensor::new([-20.0_f32, -80.0, 0.0, 800.0])];
+    let got = ops::softplus(at::<H, Vector<4>>(0))
+        .into_node::<f32, ()>()
+        .data()
+        .forward(&x, &())
+        .as_slice()
+        .to_vec();
+    for (g, v) in got[..2].iter().zip([-20.0_f64, -80.0]) {
+        let want = v.exp() as f32;
+        assert!(
+            (g - want).abs() <= 4.0 * f32::EPSILON * want,
+            "softplus({v}) = {g:e}, want {want:e}"
+        );
+    }
+    assert!((got[2] - 2.0_f32.ln()).abs() <= f32::EPSILON);
+    assert_eq!(got[3], 800.0);
+}
+
+/// `scale` and `safe_log` refuse a constant that is not a real number (and `safe_log` an
+/// `ε ≤ 0`) when the op is built, whatever graph it is meant for.
+#[test]
+fn constants_are_checked() {
+    let i = at::<Un, M23>(1);
+    for c in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let e = ops::scale(i, c).unwrap_err();
+        assert_eq!((e.op, e.needs), ("scale", "a finite factor"));
+        assert!(e.value.is_nan() == c.is_nan() && (c.is_nan() || e.value == c));
+    }
+    assert_eq!(
+        ops::scale(i, f32::INFINITY).unwrap_err().value,
+        f64::INFINITY
+    );
+    for c in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, -1e-3] {
+        let e = ops::safe_log(i, c).unwrap_err();
+        assert_eq!((e.op, e.needs), ("safe_log", "a finite ε > 0"));
+        assert!(e.value.is_nan() == c.is_nan() && (c.is_nan() || e.value == c));
+    }
+    let e: ops::ConstantError = ops::safe_log(i, q(-1, 2)).unwrap_err();
+    assert_eq!(e.value, -0.5);
+    assert!(ops::safe_log(i, q(0, 1)).is_err());
+    assert_eq!(
+        e.to_string(),
+        "safe_log: the constant -0.5 is not allowed, it needs a finite ε > 0"
+    );
+    // Valid constants, down to the smallest positive f64 for ε.
+    assert!(ops::scale(i, 0.0).is_ok());
+    assert!(ops::scale(i, f64::MAX).is_ok());
+    assert!(ops::scale(i, q(-3, 7)).is_ok());
+    assert!(ops::safe_log(i, f64::from_bits(1)).is_ok());
+    assert!(ops::safe_log(i, 1e-3_f32).is_ok());
+    assert!(ops::safe_log(i, q(1, 3)).is_ok());
+}
+
+/// Far below 0, where softplus is about `eˣ` (tiny, but far from 0 relative to itself), the
+/// op passes every check of the harness, certified bounds included.
+#[cfg(feature = "proptest")]
+#[test]
+fn softplus_checks_far_below_zero() {
+    use shapetape::strategies::{OpCheck, check_op};
+    let opts = OpCheck::default().range(-60.0..-20.0);
+    if let Err(e) = check_op(ops::softplus(at::<Un, M23>(1)), &opts) {
+        panic!("{e}");
+    }
 }

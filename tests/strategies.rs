@@ -92,7 +92,7 @@ proptest! {
     ) {
         let g = Graph::<Rational, (), HList![Vector<3>], HNil>::nil()
             .snoc(ops::mul(Idx::at::<0>(), Idx::at::<0>()))
-            .snoc(ops::sum::<Rational, (), HList![Vector<3>, Vector<3>], _>(Idx::at::<1>()));
+            .snoc(ops::sum(Idx::at::<1>()));
         prop_assert!(check_backprop(&g, &x, &dx, &(), &seed).is_exact());
     }
 }

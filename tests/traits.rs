@@ -1,8 +1,10 @@
 //! Compile-time checks: nodes, graphs and contexts are `Clone + Send + Sync`, so they can be
-//! shared between threads (the closures are `Arc<dyn Fn + Send + Sync>`).
+//! shared between threads (the closures are `Arc<dyn Fn + Send + Sync>`, and ops are
+//! `Send + Sync` by the `Op` trait).
 
 use shapetape::approx::{EList, FwdGraph, FwdNode, RevGraph, RevNode};
-use shapetape::autograd::{Cotangent, Graph, GraphData, Node, NodeData};
+use shapetape::autograd::{Cotangent, Graph, GraphData, Node, NodeData, OpNode};
+use shapetape::ops;
 use shapetape::prelude::*;
 
 fn shareable<T: Clone + Send + Sync + 'static>() {}
@@ -25,11 +27,12 @@ fn nodes_graphs_and_contexts_are_clone_send_sync() {
     shareable::<RevNode<f32, Rational, G, Scalar>>();
     shareable::<FwdGraph<f32, f64, G, Ss>>();
     shareable::<RevGraph<f32, f64, G, Ss>>();
+    shareable::<OpNode<G, ops::Relu<Vector<2>>>>();
 }
 
 #[test]
 fn a_graph_can_be_evaluated_on_another_thread() {
-    let g = GraphData::<f64, (), G, HNil>::nil().snoc(shapetape::ops::scale(Idx::at::<1>(), 2.0));
+    let g = GraphData::<f64, (), G, HNil>::nil().snoc(ops::scale(Idx::at::<1>(), 2.0).unwrap());
     let x: TList<f64, G> = tlist![Tensor::new(1.0), Tensor::new([1.0, 2.0, 3.0])];
     let handle = std::thread::spawn(move || g.eval(x, &()));
     let y = handle.join().expect("the thread finished");

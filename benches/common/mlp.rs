@@ -1,12 +1,14 @@
 //! The benchmark MLP (batch 32, 64 → 256 → 10, f32, ReLU, mean cross-entropy) three ways:
-//! a shapetape `GraphData`, a shapetape `RevGraph<f32, f64, …>`, and hand-written ndarray code
-//! with the same matrix kernel (ndarray's `dot`, i.e. matrixmultiply).
+//! a shapetape `GraphData` and a shapetape `RevGraph<f32, f64, …>`, both built by the one model
+//! definition of the examples (`examples/support/model.rs`), and hand-written ndarray code with
+//! the same matrix kernel (ndarray's `dot`, i.e. matrixmultiply).
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, Zip};
-use shapetape::approx::{self, RevGraph};
+use shapetape::approx::RevGraph;
 use shapetape::autograd::GraphData;
-use shapetape::ops;
 use shapetape::prelude::*;
+
+use super::model;
 use shapetape::rng::SplitMix64;
 
 pub const B: usize = 32;
@@ -14,11 +16,11 @@ pub const I: usize = 64;
 pub const H: usize = 256;
 pub const O: usize = 10;
 
-pub type Params = HList![Matrix<H, I>, Vector<H>, Matrix<O, H>, Vector<O>];
-pub type Batch = HList![Matrix<B, I>, Matrix<B, O>];
-pub type Inputs = Cat<Params, Batch>;
+pub type Params = model::Params<I, H, O>;
+pub type Batch = model::Batch<B, I, O>;
+pub type Inputs = model::Inputs<B, I, H, O>;
 /// Pre-activation, activation, logits, loss.
-pub type Nodes = HList![Matrix<B, H>, Matrix<B, H>, Matrix<B, O>, Scalar];
+pub type Nodes = model::Nodes<B, H, O>;
 pub type Ctx = Cat<Inputs, Nodes>;
 pub type Mlp = GraphData<f32, (), Inputs, Nodes>;
 pub type RevMlp = RevGraph<f32, f64, Inputs, Nodes>;
@@ -26,31 +28,15 @@ pub type RevMlp = RevGraph<f32, f64, Inputs, Nodes>;
 /// The network as `GraphData`, built with the typed builder, and the index of the loss.
 pub fn graph() -> (Mlp, Idx<Ctx, Scalar>) {
     GraphData::<f32, (), Inputs, _>::build_with(|b| {
-        let hlist_pat![w1, b1, w2, b2, x, t] = b.inputs();
-        let (b, h) = b.push(|c| ops::linear_batch(c.idx(w1), c.idx(x), c.idx(b1)));
-        let (b, a) = b.push(|c| ops::relu(c.idx(h)));
-        let (b, z) = b.push(|c| ops::linear_batch(c.idx(w2), c.idx(a), c.idx(b2)));
-        let (b, loss) = b.push(|c| ops::cross_entropy(c.idx(z), c.idx(t)));
+        let (b, (_, loss)) = model::classifier::<_, model::Relu, B, I, H, O>(b);
         let l = b.idx(loss);
         (b, l)
     })
 }
 
-/// The network as a `RevGraph` (f32 runtime, f64 spec).
+/// The same network as a `RevGraph` (f32 runtime, f64 spec).
 pub fn rev_graph() -> RevMlp {
-    RevGraph::<f32, f64, Inputs, HNil>::nil()
-        .snoc(approx::ops::linear_batch(
-            Idx::at::<0>(),
-            Idx::at::<4>(),
-            Idx::at::<1>(),
-        ))
-        .snoc(approx::ops::relu(Idx::at::<6>()))
-        .snoc(approx::ops::linear_batch(
-            Idx::at::<2>(),
-            Idx::at::<7>(),
-            Idx::at::<3>(),
-        ))
-        .snoc(approx::ops::cross_entropy(Idx::at::<8>(), Idx::at::<5>()))
+    RevGraph::<f32, f64, Inputs, _>::build(|b| model::classifier::<_, model::Relu, B, I, H, O>(b).0)
 }
 
 /// Deterministic inputs: Glorot weights, small biases, uniform points, one-hot targets.

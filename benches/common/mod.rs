@@ -167,3 +167,5 @@ pub fn run_criterion() -> bool {
     std::env::var_os("REPORT_ONLY").is_none()
 }
 pub mod mlp;
+#[path = "../../examples/support/model.rs"]
+pub mod model;

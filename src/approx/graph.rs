@@ -73,13 +73,17 @@ impl<R, P> GraphKind for FwdKind<R, P> {
     }
 }
 
-impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>> for RevKind<R, P> {
+impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>>
+    for RevKind<R, P>
+{
     #[inline]
     fn admit(body: OpBody<K>) -> CertNode<R, P> {
         certify_op(body.0)
     }
 }
-impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>> for FwdKind<R, P> {
+impl<R: RuntimeFloat, P: SpecScalar, K: Certifiable<R, P>> Admits<OpBody<K>, CertNode<R, P>>
+    for FwdKind<R, P>
+{
     #[inline]
     fn admit(body: OpBody<K>) -> CertNode<R, P> {
         certify_op(body.0)
@@ -247,8 +251,7 @@ macro_rules! forward_semantics {
                 G: ExpectsContext<G1>,
             {
                 EList::from_vec_unchecked(
-                    eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), None)
-                        .1,
+                    eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), None).1,
                 )
             }
 
@@ -590,8 +593,12 @@ where
         // The reverse sweep reads the forward bound of a slot only through the VJP bounds of
         // the nodes reading it: the others (the loss's, typically) are not computed.
         let needed = outputs_read_later(G::LEN, &self.nodes);
-        let (vals, eps) =
-            eval_certified_raw(&self.nodes, x.into_items(), eps_in.into_vec(), Some(&needed));
+        let (vals, eps) = eval_certified_raw(
+            &self.nodes,
+            x.into_items(),
+            eps_in.into_vec(),
+            Some(&needed),
+        );
         let seed = seed.into_items();
         let mut seed_eps = eps_seed.into_vec();
         infinite_where_not_finite(&seed, &mut seed_eps);
@@ -656,7 +663,10 @@ where
             });
             let eps_ctx = eval_bounds_literal_raw(prefix, &x, eps_in.clone());
             let node = &self.nodes[k];
-            let values = Pullback(node.fns.vjp_runtime(Operands::dense(&ctx), seed_out.clone()));
+            let values = Pullback(
+                node.fns
+                    .vjp_runtime(Operands::dense(&ctx), seed_out.clone()),
+            );
             let bounds = node
                 .fns
                 .vjp_bound(&eps_ctx, &ctx, e_out, &seed_out.0, &values);

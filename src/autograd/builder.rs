@@ -428,7 +428,26 @@ impl<'id, K: GraphKind, G: ShapeList, P: Reverse> GraphBuilder<'id, K, G, P> {
     }
 
     /// [`push`](Self::push) for a node constructor that can fail (an op with a constant, such as
-    /// `ops::scale`): the constructor's error, or the grown builder and the new handle.
+    /// `ops::scale`): the constructor's error, or the grown builder and the new handle. Use it
+    /// inside `try_build` / `try_build_with`, whose closure returns a `Result`:
+    ///
+    /// ```
+    /// # use shapetape::prelude::*;
+    /// # use shapetape::{autograd::GraphData, ops};
+    /// type G = HList![Vector<2>];
+    /// let g = GraphData::<f64, (), G, _>::try_build(|b| {
+    ///     let x = b.input::<0>();
+    ///     let (b, _) = b.try_push(|c| ops::scale(c.idx(x), 0.5))?;
+    ///     Ok::<_, ops::ConstantError>(b)
+    /// });
+    /// assert!(g.is_ok());
+    /// let bad = GraphData::<f64, (), G, _>::try_build(|b| {
+    ///     let x = b.input::<0>();
+    ///     let (b, _) = b.try_push(|c| ops::scale(c.idx(x), f64::NAN))?;
+    ///     Ok(b)
+    /// });
+    /// assert_eq!(bad.unwrap_err().op, "scale");
+    /// ```
     pub fn try_push<N, E, F>(self, node: F) -> Result<Pushed<'id, K, G, P, N::Out>, E>
     where
         F: FnOnce(&Scope<'id, BuildCtx<G, P>>) -> Result<N, E>,
@@ -495,7 +514,24 @@ pub(crate) fn run<K: GraphKind, G: ShapeList, P: Reverse, R>(
     (K::finish(nodes), extra)
 }
 
-/// The `build` and `build_with` entry points of a graph type, for its builder kind.
+/// [`run`] for a closure that can fail (a constructor's error, such as a bad constant given to
+/// `try_push`): the error, or the graph.
+pub(crate) fn try_run<K: GraphKind, G: ShapeList, P: Reverse, R, E>(
+    f: impl for<'id> FnOnce(GraphBuilder<'id, K, G, HNil>) -> Result<(GraphBuilder<'id, K, G, P>, R), E>,
+) -> Result<(K::Graph<G, Rev<P>>, R), E> {
+    let mut nodes = Vec::new();
+    let (_, extra) = f(GraphBuilder {
+        nodes: &mut nodes,
+        inputs: PhantomData,
+        outputs: PhantomData,
+        kind: PhantomData,
+        brand: PhantomData,
+    })?;
+    Ok((K::finish(nodes), extra))
+}
+
+/// The `build`, `build_with`, `try_build` and `try_build_with` entry points of a graph type,
+/// for its builder kind.
 macro_rules! build_entry_points {
     ($graph:ident < $a:ident, $d:ident >, $kind:ty, $what:literal) => {
         impl<$a, $d, G: $crate::shape_list::ShapeList, Ss> $graph<$a, $d, G, Ss> {
@@ -521,6 +557,27 @@ macro_rules! build_entry_points {
                 ) -> ($crate::autograd::GraphBuilder<'id, $kind, G, Q>, Extra),
             ) -> (Self, Extra) {
                 $crate::autograd::builder::run(f)
+            }
+
+            /// `build` whose closure can fail, for nodes pushed with
+            /// [`try_push`](crate::autograd::GraphBuilder::try_push) (`?` inside the closure):
+            /// the first error, or the graph.
+            pub fn try_build<Q: $crate::shape_list::Reverse<Reversed = Ss>, E>(
+                f: impl for<'id> FnOnce(
+                    $crate::autograd::GraphBuilder<'id, $kind, G, $crate::HNil>,
+                ) -> Result<$crate::autograd::GraphBuilder<'id, $kind, G, Q>, E>,
+            ) -> Result<Self, E> {
+                $crate::autograd::builder::try_run(|g| f(g).map(|g| (g, ()))).map(|(g, ())| g)
+            }
+
+            /// `build_with` whose closure can fail: the first error, or the graph and the
+            /// closure's value.
+            pub fn try_build_with<Q: $crate::shape_list::Reverse<Reversed = Ss>, Extra, E>(
+                f: impl for<'id> FnOnce(
+                    $crate::autograd::GraphBuilder<'id, $kind, G, $crate::HNil>,
+                ) -> Result<($crate::autograd::GraphBuilder<'id, $kind, G, Q>, Extra), E>,
+            ) -> Result<(Self, Extra), E> {
+                $crate::autograd::builder::try_run(f)
             }
         }
     };

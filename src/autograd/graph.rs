@@ -17,8 +17,8 @@ use core::ops::Deref;
 use frunk::HNil;
 
 use crate::autograd::Cotangent;
-use crate::autograd::engine;
 use crate::autograd::builder::{Admits, DataKind, LawfulKind};
+use crate::autograd::engine;
 use crate::autograd::node::{ErasedNode, NodeOver};
 use crate::scalar::Element;
 use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc, SplitAt};

@@ -303,6 +303,14 @@ impl<A, D, G, T> fmt::Debug for Node<A, D, G, T> {
     }
 }
 
+/// A `Node` is used as its [`NodeData`] (`node.forward(..)`, `node.vjp(..)`).
+impl<A, D, G, T> core::ops::Deref for Node<A, D, G, T> {
+    type Target = NodeData<A, D, G, T>;
+    fn deref(&self) -> &NodeData<A, D, G, T> {
+        &self.data
+    }
+}
+
 impl<A, D, G, T> Node<A, D, G, T> {
     /// A node whose JVP and VJP the caller asserts to be adjoint (test it with
     /// [`check_adjoint`](crate::autograd::check_adjoint)).

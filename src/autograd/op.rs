@@ -172,7 +172,9 @@ pub struct Pullback<A>(pub(crate) Contribs<A>);
 
 impl<A> fmt::Debug for Pullback<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.0.iter().map(|(p, _)| p)).finish()
+        f.debug_list()
+            .entries(self.0.iter().map(|(p, _)| p))
+            .finish()
     }
 }
 

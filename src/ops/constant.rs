@@ -75,7 +75,9 @@ where
 /// let y = g.eval(tlist![Tensor::new([4.0, 2.0])], &());
 /// assert_eq!(y.into_tensors().tail.tail.head.as_slice(), &[2.0, -2.0]);
 /// ```
-pub fn constant<G: ShapeList, S: Shape>(c: Tensor<f64, S>) -> Result<OpNode<G, Const<S>>, ConstantError> {
+pub fn constant<G: ShapeList, S: Shape>(
+    c: Tensor<f64, S>,
+) -> Result<OpNode<G, Const<S>>, ConstantError> {
     match c.as_slice().iter().find(|v| !f64::is_finite(**v)) {
         Some(&v) => Err(ConstantError {
             op: "constant",

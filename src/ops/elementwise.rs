@@ -13,7 +13,9 @@ use smallvec::{SmallVec, smallvec};
 
 use crate::approx::round::add_up;
 use crate::approx::{Interval, RuntimeFloat, SpecScalar};
-use crate::autograd::op::{Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node};
+use crate::autograd::op::{
+    Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
+};
 use crate::scalar::{Element, Rational, Real};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
@@ -69,7 +71,12 @@ impl<S: Shape, F: MapFn> Op for Map<S, F> {
     fn reads(&self) -> SmallVec<[usize; 4]> {
         smallvec![self.a.pos()]
     }
-    fn bound<R: RuntimeFloat>(&self, eps: SlotBounds<'_>, x: Operands<'_, R>, y: &[R]) -> Option<f64> {
+    fn bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        y: &[R],
+    ) -> Option<f64> {
         self.f.bound(eps.get(self.a), x.get(self.a).as_slice(), y)
     }
     fn vjp_bound<R: RuntimeFloat>(
@@ -92,13 +99,16 @@ impl<A: Element, D, S: Shape, F: Pointwise<A>> Eval<A, D> for Map<S, F> {
         x.get(self.a).map(|v: &A| self.f.f(v.clone()))
     }
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
-        dx.get(self.a)
-            .zip_with(&x.get(self.a), |dv: &A, v: &A| dv.clone() * self.f.df(v.clone()))
+        dx.get(self.a).zip_with(&x.get(self.a), |dv: &A, v: &A| {
+            dv.clone() * self.f.df(v.clone())
+        })
     }
     fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, S>) -> Pullback<A> {
         Pullback::single(
             self.a,
-            seed.zip_with(&x.get(self.a), |d: &A, v: &A| d.clone() * self.f.df(v.clone())),
+            seed.zip_with(&x.get(self.a), |d: &A, v: &A| {
+                d.clone() * self.f.df(v.clone())
+            }),
         )
     }
 }

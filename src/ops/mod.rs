@@ -42,8 +42,7 @@ pub use elementwise::{
     sigmoid, softplus, tanh,
 };
 pub use linalg::{
-    Linear, LinearBatch, MatVec, Matmul, Transpose, linear, linear_batch, matmul, matvec,
-    transpose,
+    Linear, LinearBatch, MatVec, Matmul, Transpose, linear, linear_batch, matmul, matvec, transpose,
 };
 pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
 pub use reduce::{Mean, Sum, mean, sum};

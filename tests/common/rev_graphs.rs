@@ -21,8 +21,17 @@ type M32 = Matrix<3, 2>;
 type M16 = Matrix<16, 16>;
 type V16 = Vector<16>;
 
-/// A runtime scalar of the templates: `f32` or `f64`.
-trait Rt: RuntimeFloat + ToSpec<f64> + ToSpec<Rational> {
+/// A runtime scalar of the templates: `f32` or `f64`. It is also the type of the `scale`
+/// factor and the `safe_log` clamp point (exact at every spec scalar and on intervals).
+trait Rt:
+    RuntimeFloat
+    + ToSpec<f64>
+    + ToSpec<Rational>
+    + shapetape::ops::Constant<Self>
+    + shapetape::ops::Constant<f64>
+    + shapetape::ops::Constant<Rational>
+    + shapetape::ops::Constant<shapetape::approx::Interval>
+{
     /// The bit pattern (widened for `f32`).
     fn bits(self) -> u64;
 }
@@ -70,15 +79,15 @@ impl Sp for f64 {
     const REAL: bool = true;
     fn real_op<R: Rt, C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> RevNode<R, f64, C, S> {
         match op {
-            RealOp::Exp => approx::ops::exp(a),
-            RealOp::Tanh => approx::ops::tanh(a),
-            RealOp::Sigmoid => approx::ops::sigmoid(a),
-            RealOp::Softplus => approx::ops::softplus(a),
-            RealOp::SafeLog => {
-                approx::ops::safe_log(a, R::from_f64(SAFE_LOG_EPS)).expect("ε > 0 is finite")
-            }
-            RealOp::Softmax => approx::ops::softmax(a),
-            RealOp::LogSoftmax => approx::ops::log_softmax(a),
+            RealOp::Exp => shapetape::ops::exp(a).into_rev_node::<R, f64>(),
+            RealOp::Tanh => shapetape::ops::tanh(a).into_rev_node::<R, f64>(),
+            RealOp::Sigmoid => shapetape::ops::sigmoid(a).into_rev_node::<R, f64>(),
+            RealOp::Softplus => shapetape::ops::softplus(a).into_rev_node::<R, f64>(),
+            RealOp::SafeLog => shapetape::ops::safe_log(a, R::from_f64(SAFE_LOG_EPS))
+                .expect("ε > 0 is finite")
+                .into_rev_node::<R, f64>(),
+            RealOp::Softmax => shapetape::ops::softmax(a).into_rev_node::<R, f64>(),
+            RealOp::LogSoftmax => shapetape::ops::log_softmax(a).into_rev_node::<R, f64>(),
         }
     }
     fn cross_entropy<R: Rt, C: ShapeList, S: Shape>(
@@ -88,10 +97,12 @@ impl Sp for f64 {
     where
         S::Size: NonZero,
     {
-        approx::ops::cross_entropy(z, t)
+        shapetape::ops::cross_entropy(z, t).into_rev_node::<R, f64>()
     }
     fn scale<R: Rt, C: ShapeList, S: Shape>(a: Idx<C, S>, c: R) -> RevNode<R, f64, C, S> {
-        approx::ops::scale(a, c).expect("a finite factor")
+        shapetape::ops::scale(a, c)
+            .expect("a finite factor")
+            .into_rev_node::<R, f64>()
     }
 }
 
@@ -110,7 +121,9 @@ impl Sp for Rational {
         unreachable!("rational templates draw no transcendental op")
     }
     fn scale<R: Rt, C: ShapeList, S: Shape>(a: Idx<C, S>, c: R) -> RevNode<R, Self, C, S> {
-        approx::ops::scale(a, c).expect("a finite factor")
+        shapetape::ops::scale(a, c)
+            .expect("a finite factor")
+            .into_rev_node::<R, Rational>()
     }
 }
 
@@ -252,10 +265,10 @@ fn same_shape<R: Rt, P: Sp, C: ShapeList, S: Shape>(
     };
     let (ra, rab) = (vec![a.pos()], vec![a.pos(), b.pos()]);
     match kind {
-        Kind::Add => made(approx::ops::add(a, b), rab),
-        Kind::Sub => made(approx::ops::sub(a, b), rab),
-        Kind::Mul => made(approx::ops::mul(a, b), rab),
-        Kind::Neg => made(approx::ops::neg(a), ra),
+        Kind::Add => made(shapetape::ops::add(a, b).into_rev_node::<R, P>(), rab),
+        Kind::Sub => made(shapetape::ops::sub(a, b).into_rev_node::<R, P>(), rab),
+        Kind::Mul => made(shapetape::ops::mul(a, b).into_rev_node::<R, P>(), rab),
+        Kind::Neg => made(shapetape::ops::neg(a).into_rev_node::<R, P>(), ra),
         Kind::Scale => {
             let k = if set == OpSet::Unbounded && ch.konst == 0 {
                 3
@@ -264,7 +277,7 @@ fn same_shape<R: Rt, P: Sp, C: ShapeList, S: Shape>(
             };
             made(P::scale(a, R::from_f64(k as f64 / 4.0)), ra)
         }
-        Kind::Relu => made(approx::ops::relu(a), ra),
+        Kind::Relu => made(shapetape::ops::relu(a).into_rev_node::<R, P>(), ra),
         Kind::Real(op) => made(P::real_op(op, a), ra),
         _ => None,
     }
@@ -282,7 +295,10 @@ where
         pick::<C, Matrix<M, N>>(ch.operands[0])?,
         pick::<C, Vector<N>>(ch.operands[1])?,
     );
-    made(approx::ops::matvec(w, x), vec![w.pos(), x.pos()])
+    made(
+        shapetape::ops::matvec(w, x).into_rev_node::<R, P>(),
+        vec![w.pos(), x.pos()],
+    )
 }
 
 fn linear<R: Rt, P: Sp, C: ShapeList, const O: usize, const I: usize>(
@@ -303,7 +319,7 @@ where
         _ => pick::<C, Vector<O>>(ch.operands[2] / 7)?,
     };
     made(
-        approx::ops::linear(w, x, b),
+        shapetape::ops::linear(w, x, b).into_rev_node::<R, P>(),
         vec![w.pos(), x.pos(), b.pos()],
     )
 }
@@ -321,7 +337,10 @@ where
         Some(ab) if ch.alias => ab,
         _ => pick::<C, Matrix<K, N>>(ch.operands[1])?,
     };
-    made(approx::ops::matmul(a, b), vec![a.pos(), b.pos()])
+    made(
+        shapetape::ops::matmul(a, b).into_rev_node::<R, P>(),
+        vec![a.pos(), b.pos()],
+    )
 }
 
 fn transpose<R: Rt, P: Sp, C: ShapeList, const M: usize, const N: usize>(
@@ -332,7 +351,10 @@ where
     Matrix<N, M>: Shape,
 {
     let a = pick::<C, Matrix<M, N>>(ch.operands[0])?;
-    made(approx::ops::transpose(a), vec![a.pos()])
+    made(
+        shapetape::ops::transpose(a).into_rev_node::<R, P>(),
+        vec![a.pos()],
+    )
 }
 
 fn linear_batch<R: Rt, P: Sp, C: ShapeList, const B: usize, const O: usize, const I: usize>(
@@ -351,7 +373,7 @@ where
     };
     let b = pick::<C, Vector<O>>(ch.operands[2] / 7)?;
     made(
-        approx::ops::linear_batch(w, x, b),
+        shapetape::ops::linear_batch(w, x, b).into_rev_node::<R, P>(),
         vec![w.pos(), x.pos(), b.pos()],
     )
 }
@@ -371,9 +393,18 @@ where
         pick::<C, S>(ch.operands[1])?
     };
     match kind {
-        Kind::Sum => made(approx::ops::sum(a), vec![a.pos()]),
-        Kind::Mean => made(approx::ops::mean(a), vec![a.pos()]),
-        Kind::Mse => made(approx::ops::mse(a, b), vec![a.pos(), b.pos()]),
+        Kind::Sum => made(
+            shapetape::ops::sum(a).into_rev_node::<R, P>(),
+            vec![a.pos()],
+        ),
+        Kind::Mean => made(
+            shapetape::ops::mean(a).into_rev_node::<R, P>(),
+            vec![a.pos()],
+        ),
+        Kind::Mse => made(
+            shapetape::ops::mse(a, b).into_rev_node::<R, P>(),
+            vec![a.pos(), b.pos()],
+        ),
         Kind::CrossEntropy => made(P::cross_entropy(a, b), vec![a.pos(), b.pos()]),
         _ => None,
     }
