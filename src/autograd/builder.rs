@@ -444,7 +444,7 @@ impl<'id, K: GraphKind, G: ShapeList, P: Reverse> GraphBuilder<'id, K, G, P> {
     /// let bad = GraphData::<f64, (), G, _>::try_build(|b| {
     ///     let x = b.input::<0>();
     ///     let (b, _) = b.try_push(|c| ops::scale(c.idx(x), f64::NAN))?;
-    ///     Ok(b)
+    ///     Ok::<_, ops::ConstantError>(b)
     /// });
     /// assert_eq!(bad.unwrap_err().op, "scale");
     /// ```

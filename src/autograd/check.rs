@@ -345,8 +345,8 @@ fn random_context<A: Real, G: ShapeList>(rng: &mut SplitMix64) -> TList<A, G> {
 /// type C1 = HList![Matrix<2, 3>, Vector<3>, Vector<2>];
 /// // y = tanh(W x)
 /// let g = Graph::<f64, (), G, HNil>::nil()
-///     .snoc(ops::matvec::<f64, (), G, 2, 3>(Idx::at::<0>(), Idx::at::<1>()))
-///     .snoc(ops::tanh::<f64, (), C1, _>(Idx::at::<2>()));
+///     .snoc(ops::matvec(Idx::<G, Matrix<2, 3>>::at::<0>(), Idx::at::<1>()))
+///     .snoc(ops::tanh(Idx::<C1, Vector<2>>::at::<2>()));
 /// let x = tlist![Tensor::new([[0.5, -1.0, 0.25], [1.5, 0.0, -0.5]]), Tensor::new([1.0, 2.0, -1.0])];
 /// let report = gradcheck(&g, &x, &(), &GradcheckOptions::default()).unwrap();
 /// assert!((report.finite_difference - report.reverse).abs() <= report.tolerance);

@@ -68,7 +68,7 @@ where
 /// type G = HList![Vector<2>];
 /// let g = GraphData::<f32, (), G, _>::build(|b| {
 ///     let x = b.input::<0>();
-///     let (b, c) = b.constant(Tensor::new([0.5, -1.0])).unwrap();
+///     let (b, c) = b.constant(Tensor::<f64, Vector<2>>::new([0.5, -1.0])).unwrap();
 ///     let (b, _) = b.push(|s| ops::mul(s.idx(x), s.idx(c)));
 ///     b
 /// });
