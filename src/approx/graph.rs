@@ -149,7 +149,12 @@ fn eval_certified_raw<R: RuntimeFloat, P>(
     mut eps: Vec<f64>,
     needed: Option<&[bool]>,
 ) -> (Slots<R>, Vec<f64>) {
-    infinite_where_not_finite(&vals, &mut eps);
+    if needed.is_none() {
+        // The input slots' bounds are returned: a NaN or ±∞ there gets +∞. (Inside reverse
+        // mode, with `needed`, they are read only by the bounds of the nodes reading them,
+        // which give +∞ for a non-finite operand themselves.)
+        infinite_where_not_finite(&vals, &mut eps);
+    }
     for (k, node) in nodes.iter().enumerate() {
         let y = node.fns.forward_runtime(Operands::dense(&vals));
         let e = if needed.is_none_or(|n| n[k]) {
@@ -182,15 +187,18 @@ fn eval_bounds_literal_raw<R: RuntimeFloat, P>(
     nodes: &[CertNode<R, P>],
     x: &Slots<R>,
     eps_in: Vec<f64>,
+    returned: bool,
 ) -> Vec<f64> {
     match nodes.split_last() {
         None => {
             let mut eps = eps_in;
-            infinite_where_not_finite(x, &mut eps);
+            if returned {
+                infinite_where_not_finite(x, &mut eps);
+            }
             eps
         }
         Some((last, init)) => {
-            let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in);
+            let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in, returned);
             let ctx = engine::eval(x.clone(), init.len(), |k, v| {
                 init[k].fns.forward_runtime(Operands::dense(v))
             });
@@ -269,6 +277,7 @@ macro_rules! forward_semantics {
                     &self.nodes,
                     &x.into_items(),
                     eps_in.into_vec(),
+                    true,
                 ))
             }
 
@@ -600,8 +609,7 @@ where
             Some(&needed),
         );
         let seed = seed.into_items();
-        let mut seed_eps = eps_seed.into_vec();
-        infinite_where_not_finite(&seed, &mut seed_eps);
+        let seed_eps = eps_seed.into_vec();
         let mut acc = BoundAccumulator {
             nodes: &self.nodes,
             vals,
@@ -611,6 +619,8 @@ where
             add_bound,
         };
         engine::reverse_sweep(self.nodes.len(), &mut acc);
+        // A non-finite seed or contribution gets +∞ from the VJP and add bounds it goes
+        // through; an input slot that no node touched keeps its seed, checked here.
         infinite_where_not_finite(&acc.seed, &mut acc.seed_eps);
         (
             TList::from_items(acc.seed),
@@ -653,7 +663,6 @@ where
         let eps_in = eps_in.into_vec();
         let mut seed = seed.into_items();
         let mut eps_seed = eps_seed.into_vec();
-        infinite_where_not_finite(&seed, &mut eps_seed);
         for k in (0..self.nodes.len()).rev() {
             let seed_out = seed.pop().expect("the seed covers every slot");
             let e_out = eps_seed.pop().expect("the seed bounds cover every slot");
@@ -661,7 +670,7 @@ where
             let ctx = engine::eval(x.clone(), k, |j, v| {
                 prefix[j].fns.forward_runtime(Operands::dense(v))
             });
-            let eps_ctx = eval_bounds_literal_raw(prefix, &x, eps_in.clone());
+            let eps_ctx = eval_bounds_literal_raw(prefix, &x, eps_in.clone(), false);
             let node = &self.nodes[k];
             let values = Pullback(
                 node.fns
