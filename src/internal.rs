@@ -21,3 +21,6 @@ pub struct RevBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
 
 /// A certified forward node (the body of a [`FwdNode`](crate::approx::FwdNode)).
 pub struct FwdBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
+
+/// A context no seed has (see `SeedContext`).
+pub struct NoSeed<G>(core::marker::PhantomData<G>);

@@ -70,7 +70,8 @@ pub use error::{ContextError, IndexError, ShapeError};
 pub use scalar::{Element, Rational, Real};
 pub use shape::{Dim, Matrix, SameShape, Scalar, Shape, Tensor3, Vector};
 pub use shape_list::{
-    At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, ShapeList, Snoc, SplitAt,
+    At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, SeedContext, ShapeList, Snoc,
+    SplitAt,
 };
 pub use tensor::{Tensor, TensorBase, TensorView, TensorViewMut};
 pub use tlist::{Idx, TList};

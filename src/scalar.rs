@@ -199,6 +199,11 @@ impl Element for Rational {
 }
 
 /// Floating-point scalars: an [`Element`] with the transcendental functions of ℝ.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `exp`, `ln` or `tanh`: this op needs a real scalar",
+    label = "not a real scalar",
+    note = "ops with transcendental functions run at `f32`, `f64` and, for certified bounds, `Interval`; an exact `Rational` graph or spec cannot run them (use `f64` as the spec scalar)"
+)]
 ///
 /// Each method is the platform's `std` implementation (e.g. `f32::exp`); its accuracy is a
 /// platform property, not something this crate proves.

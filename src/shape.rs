@@ -30,7 +30,7 @@ use typenum::{Add1, B1, Const, Prod, ToUInt, U, U0, U1, Unsigned};
     label = "expected a shape such as `Scalar`, `Vector<3>` or `Dim<2, Dim<3, Scalar>>`",
     note = "shapes are built from `shapetape::Scalar` and `shapetape::Dim<N, S>`"
 )]
-pub trait Shape: Sized + Send + Sync + 'static {
+pub trait Shape: Copy + Send + Sync + 'static {
     /// Type-level element count: `size scalar = 1`, `size (dim n s) = n · size s`.
     type Size: Unsigned;
     /// Type-level rank (number of dimensions).

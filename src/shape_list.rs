@@ -230,6 +230,20 @@ impl<S: Shape, G, const I: usize> InRange<G, I> for S {}
 pub trait ExpectsContext<Found>: ShapeList {}
 impl<G: ShapeList> ExpectsContext<G> for G {}
 
+/// [`ExpectsContext`] for a reverse-mode seed: `Self` is `Γ ++ Ss`, the inputs followed by every
+/// node's output, and the seed must cover all of it.
+#[diagnostic::on_unimplemented(
+    message = "the seed must cover the inputs followed by every node's output: expected a seed over `{Self}`, found one over `{Found}`",
+    label = "this seed is over `{Found}`",
+    note = "reverse mode pulls back a cotangent of the whole evaluated context Γ ++ Ss; to seed one output only, use `TList::single(idx, value)` with the index of that output in Γ ++ Ss (the builder's `b.idx(v)`)"
+)]
+pub trait SeedContext<Found>: ShapeList {}
+impl<G: ShapeList> SeedContext<G> for G {}
+// A second impl that no seed can use (its `Found` is a private type): with two candidates, the
+// compiler takes the seed's context from the argument, not from this bound, and a seed over
+// another context is reported by the message above instead of as a bare type mismatch.
+impl<G: ShapeList> SeedContext<crate::internal::NoSeed<G>> for G {}
+
 /// Proof obligation "the context holds shape `S` at position `I`".
 #[diagnostic::on_unimplemented(
     message = "the context holds a `{Self}` at position {I}, not a `{S}`",

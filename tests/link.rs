@@ -30,7 +30,7 @@
 //! Random graphs are *templates*: a fixed input context Γ and node output shapes Ss, with every
 //! node's op chosen at run time among the ops of `ops` that produce its shape, and its operands
 //! among all earlier slots of the right shape (`Idx::try_at`), aliased a quarter of the time.
-//! (The generator is local to this file, not tests/common/rev_graphs.rs: it builds each node's
+//! (The generator is local to this file, not the one of tests/approx.rs: it builds each node's
 //! reference from the same op value as the certified node.) Case counts: proptest's default
 //! (256) or `PROPTEST_CASES`; the properties on 16×16 products run [`BLOCKED_CASES`] by default
 //! (also overridden by `PROPTEST_CASES`).
@@ -69,7 +69,12 @@ fn cases(default: u32) -> u32 {
 /// Its constants (`scale`, `safe_log`) are runtime scalars, which every certified graph over it
 /// runs (at the runtime scalar, the `f64` spec and on intervals).
 trait Rt:
-    RuntimeFloat + ToSpec<f64> + Copy + ops::Constant<Self> + ops::Constant<f64> + ops::Constant<Interval>
+    RuntimeFloat
+    + ToSpec<f64>
+    + Copy
+    + ops::Constant<Self>
+    + ops::Constant<f64>
+    + ops::Constant<Interval>
 {
     /// The bit pattern (widened for `f32`).
     fn bits(self) -> u64;
@@ -94,7 +99,8 @@ impl Rt for f64 {
 //   the op as a certified node (`into_rev_node`), and `to_graph_data` erases that node into an
 //   executable one (its name, output shape, operand slots and runtime kernel); neither that
 //   stored node nor the erasure is used here. What is shared is only the op's own definition
-//   (`Eval<R>`: the semantics that erasure must preserve) and `Cotangent::to_dense`.
+//   (`Eval<R>`: the semantics that erasure must preserve, reached through the executable
+//   node's typed `forward`/`jvp`/`vjp`) and `Cotangent::to_dense`.
 // - It is run by a transcription of Lean's recursions over `Vec<Vec<R>>`, written below
 //   (`eval (snoc g n) x = snoc ctx (n.forward ctx)`; `jvpCtx`; `backpropCtx (snoc g n) x seed =
 //   backpropCtx g x (init seed + n.vjp ctx (last seed))` with the dense addition, seed on the
@@ -112,15 +118,21 @@ fn slots_of<R: Rt, C>(x: &TList<R, C>) -> Slots<R> {
     x.slot_slices().map(<[R]>::to_vec).collect()
 }
 
+/// `forward ctx` of a reference node.
+type RefForward<R> = Box<dyn Fn(&[Vec<R>]) -> Vec<R>>;
+/// `jvp ctx dctx` of a reference node.
+type RefJvp<R> = Box<dyn Fn(&[Vec<R>], &[Vec<R>]) -> Vec<R>>;
+/// `vjp ctx δ` of a reference node: the dense cotangent of its context (Lean's `vjp` result).
+type RefVjp<R> = Box<dyn Fn(&[Vec<R>], &[R]) -> Slots<R>>;
+
 /// A node of the reference: name, operand slots (as the generator chose them) and maps over
 /// plain vectors.
 struct RefNode<R> {
     name: String,
     reads: Vec<usize>,
-    forward: Box<dyn Fn(&[Vec<R>]) -> Vec<R>>,
-    jvp: Box<dyn Fn(&[Vec<R>], &[Vec<R>]) -> Vec<R>>,
-    /// The dense cotangent of the node's context (Lean's `vjp` result).
-    vjp: Box<dyn Fn(&[Vec<R>], &[R]) -> Slots<R>>,
+    forward: RefForward<R>,
+    jvp: RefJvp<R>,
+    vjp: RefVjp<R>,
 }
 
 /// The typed context `C` holding `slots` (checked slot by slot against the layout of `C`).
@@ -668,7 +680,12 @@ type MixedP = HList![Scalar, V2, M22];
 const MIXED_NODES: usize = 9;
 
 fn mixed<R: Rt>(ch: &[Choice]) -> Built<R, MixedG, MixedSs> {
-    template!(R, MixedG, [V2, M22, Scalar, V3, M32, M23, Scalar, V2, M22], ch)
+    template!(
+        R,
+        MixedG,
+        [V2, M22, Scalar, V3, M32, M23, Scalar, V2, M22],
+        ch
+    )
 }
 
 /// Γ = [M16, M16, V16], nodes M16, M16, Scalar: 16×16 products go to the blocked GEMM kernel
@@ -866,11 +883,7 @@ fn erased_backprop<R: Rt, G: ShapeList + SplitAt<P>, Ss: ShapeList, P: ShapeList
         "backprop_ctx of the erasure ≠ backprop_runtime, nodes {:?}",
         names
     );
-    let reference = bits_of_slots(&ref_backprop(
-        &b.reference,
-        slots_of(&x),
-        slots_of(&seed),
-    ));
+    let reference = bits_of_slots(&ref_backprop(&b.reference, slots_of(&x), slots_of(&seed)));
     prop_assert_eq!(
         &runtime,
         &reference,
@@ -1088,11 +1101,41 @@ fn erased_node<R: Rt>(x: TList<R, MixedG>, dx: TList<R, MixedG>, s: [R; 6]) -> L
     let (x, dx) = (&x, &dx);
     let s = &s;
     // Slots: 0 Scalar, 1 V2, 2 M22, 3 V3, 4 M23.
-    check(|| ops::mul(Idx::<G, V2>::at::<1>(), Idx::at::<1>()), &[1], x, dx, s)?;
-    check(|| ops::sub(Idx::<G, V2>::at::<1>(), Idx::at::<1>()), &[1], x, dx, s)?;
-    check(|| ops::add(Idx::<G, Scalar>::at::<0>(), Idx::at::<0>()), &[0], x, dx, s)?;
-    check(|| ops::matmul(Idx::<G, M22>::at::<2>(), Idx::at::<2>()), &[2], x, dx, s)?;
-    check(|| ops::matvec(Idx::<G, M23>::at::<4>(), Idx::at::<3>()), &[4, 3], x, dx, s)?;
+    check(
+        || ops::mul(Idx::<G, V2>::at::<1>(), Idx::at::<1>()),
+        &[1],
+        x,
+        dx,
+        s,
+    )?;
+    check(
+        || ops::sub(Idx::<G, V2>::at::<1>(), Idx::at::<1>()),
+        &[1],
+        x,
+        dx,
+        s,
+    )?;
+    check(
+        || ops::add(Idx::<G, Scalar>::at::<0>(), Idx::at::<0>()),
+        &[0],
+        x,
+        dx,
+        s,
+    )?;
+    check(
+        || ops::matmul(Idx::<G, M22>::at::<2>(), Idx::at::<2>()),
+        &[2],
+        x,
+        dx,
+        s,
+    )?;
+    check(
+        || ops::matvec(Idx::<G, M23>::at::<4>(), Idx::at::<3>()),
+        &[4, 3],
+        x,
+        dx,
+        s,
+    )?;
     check(
         || ops::linear(Idx::<G, M23>::at::<4>(), Idx::at::<3>(), Idx::at::<1>()),
         &[4, 3, 1],
@@ -1115,9 +1158,21 @@ fn erased_node<R: Rt>(x: TList<R, MixedG>, dx: TList<R, MixedG>, s: [R; 6]) -> L
         dx,
         s,
     )?;
-    check(|| ops::mse(Idx::<G, M22>::at::<2>(), Idx::at::<2>()), &[2], x, dx, s)?;
+    check(
+        || ops::mse(Idx::<G, M22>::at::<2>(), Idx::at::<2>()),
+        &[2],
+        x,
+        dx,
+        s,
+    )?;
     check(|| ops::softmax(Idx::<G, M22>::at::<2>()), &[2], x, dx, s)?;
-    check(|| ops::log_softmax(Idx::<G, M23>::at::<4>()), &[4], x, dx, s)?;
+    check(
+        || ops::log_softmax(Idx::<G, M23>::at::<4>()),
+        &[4],
+        x,
+        dx,
+        s,
+    )?;
     check(|| ops::mean(Idx::<G, M23>::at::<4>()), &[4], x, dx, s)?;
     check(
         || ops::scale(Idx::<G, V3>::at::<3>(), R::from_f64(-1.25)).expect("a finite factor"),
@@ -1127,13 +1182,22 @@ fn erased_node<R: Rt>(x: TList<R, MixedG>, dx: TList<R, MixedG>, s: [R; 6]) -> L
         s,
     )?;
     check(
-        || ops::safe_log(Idx::<G, V3>::at::<3>(), R::from_f64(SAFE_LOG_EPS)).expect("ε > 0 is finite"),
+        || {
+            ops::safe_log(Idx::<G, V3>::at::<3>(), R::from_f64(SAFE_LOG_EPS))
+                .expect("ε > 0 is finite")
+        },
         &[3],
         x,
         dx,
         s,
     )?;
-    check(|| ops::softplus(Idx::<G, Scalar>::at::<0>()), &[0], x, dx, s)?;
+    check(
+        || ops::softplus(Idx::<G, Scalar>::at::<0>()),
+        &[0],
+        x,
+        dx,
+        s,
+    )?;
     Ok(())
 }
 

@@ -6,6 +6,6 @@ use shapetape::prelude::*;
 fn main() {
     type G = HList![Scalar, Scalar];
     type Other = HList![Scalar, Scalar, Scalar];
-    let node = ops::add::<f64, (), Other, Scalar, Scalar>(Idx::at::<0>(), Idx::at::<2>());
+    let node = ops::add(Idx::<Other, Scalar>::at::<0>(), Idx::at::<2>());
     let _g = GraphData::<f64, (), G, HNil>::nil().snoc(node);
 }

@@ -1,5 +1,5 @@
-// A lawful graph's builder takes only `Node`s: a `NodeData` (no adjointness law) is refused
-// (the only node type a lawful builder admits is `Node`, so the compiler expects one).
+// A lawful graph's builder takes only ops and `Node`s: a `NodeData` (no adjointness law) is
+// refused, and the message points to `Node::new_unchecked` and the law to check.
 use shapetape::autograd::{Cotangent, Graph, NodeData};
 use shapetape::prelude::*;
 

@@ -1,5 +1,6 @@
 // Erasing a RevGraph gives GraphData with the environment Δ = (): another Δ does not compile.
-use shapetape::approx::{self, RevGraph};
+use shapetape::approx::RevGraph;
+use shapetape::ops;
 use shapetape::autograd::GraphData;
 use shapetape::prelude::*;
 
@@ -7,6 +8,6 @@ type G = HList![Vector<2>, Vector<2>];
 
 fn main() {
     let g =
-        RevGraph::<f32, f64, G, HNil>::nil().snoc(approx::ops::mul(Idx::at::<0>(), Idx::at::<1>()));
+        RevGraph::<f32, f64, G, HNil>::nil().snoc(ops::mul(Idx::at::<0>(), Idx::at::<1>()));
     let _erased: GraphData<f32, u8, G, HList![Vector<2>]> = g.to_graph_data();
 }

@@ -29,7 +29,7 @@ use crate::autograd::op::{Contribs, Operands, Pullback};
 use crate::autograd::{GraphNode, NodeOver};
 use crate::internal::{FwdBody, OpBody, RevBody};
 use crate::shape::Shape;
-use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc};
+use crate::shape_list::{Cat, ExpectsContext, SeedContext, ShapeList, Snoc};
 use crate::tensor::Owned;
 use crate::tlist::TList;
 
@@ -505,7 +505,7 @@ where
     pub fn backprop_spec<G1, G2>(&self, x: TList<P, G1>, seed: TList<P, G2>) -> TList<P, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         let vals = self.eval_spec(x).into_items();
         TList::from_items(engine::backprop_all(
@@ -520,7 +520,7 @@ where
     pub fn backprop_spec_literal<G1, G2>(&self, x: TList<P, G1>, seed: TList<P, G2>) -> TList<P, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         TList::from_items(engine::backprop_literal(
             x.into_items(),
@@ -536,7 +536,7 @@ where
     pub fn backprop_runtime<G1, G2>(&self, x: TList<R, G1>, seed: TList<R, G2>) -> TList<R, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         let vals = self.eval_runtime(x).into_items();
         TList::from_items(engine::backprop_all(
@@ -555,7 +555,7 @@ where
     ) -> TList<R, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         TList::from_items(engine::backprop_literal(
             x.into_items(),
@@ -579,7 +579,7 @@ where
     ) -> EList<G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         self.backprop_certified_with(eps_in, x, eps_seed, seed, &CtxAddBound)
             .1
@@ -597,7 +597,7 @@ where
     ) -> (TList<R, G>, EList<G>)
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         // The reverse sweep reads the forward bound of a slot only through the VJP bounds of
         // the nodes reading it: the others (the loss's, typically) are not computed.
@@ -638,7 +638,7 @@ where
     ) -> (TList<R, G>, EList<G>)
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         self.backprop_certified_with(eps_in, x, eps_seed, seed, &CtxAddBound)
     }
@@ -657,7 +657,7 @@ where
     ) -> EList<G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         let x = x.into_items();
         let eps_in = eps_in.into_vec();

@@ -516,6 +516,7 @@ pub(crate) fn run<K: GraphKind, G: ShapeList, P: Reverse, R>(
 
 /// [`run`] for a closure that can fail (a constructor's error, such as a bad constant given to
 /// `try_push`): the error, or the graph.
+#[allow(clippy::type_complexity)]
 pub(crate) fn try_run<K: GraphKind, G: ShapeList, P: Reverse, R, E>(
     f: impl for<'id> FnOnce(GraphBuilder<'id, K, G, HNil>) -> Result<(GraphBuilder<'id, K, G, P>, R), E>,
 ) -> Result<(K::Graph<G, Rev<P>>, R), E> {

@@ -21,7 +21,7 @@ use crate::autograd::builder::{Admits, DataKind, LawfulKind};
 use crate::autograd::engine;
 use crate::autograd::node::{ErasedNode, NodeOver};
 use crate::scalar::Element;
-use crate::shape_list::{Cat, ExpectsContext, ShapeList, Snoc, SplitAt};
+use crate::shape_list::{Cat, ExpectsContext, SeedContext, ShapeList, Snoc, SplitAt};
 use crate::tlist::TList;
 
 /// A graph over inputs `G` whose nodes output the shapes `Ss`, in order (Lean's
@@ -151,7 +151,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     pub fn backprop_ctx<G1, G2>(&self, x: TList<A, G1>, d: &D, seed: TList<A, G2>) -> TList<A, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         let vals = self.eval(x, d).into_items();
         TList::from_items(engine::backprop_all(
@@ -234,7 +234,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     ) -> TList<A, G>
     where
         G: ExpectsContext<G1>,
-        Cat<G, Ss>: ExpectsContext<G2>,
+        Cat<G, Ss>: SeedContext<G2>,
     {
         TList::from_items(engine::backprop_literal(
             x.into_items(),
