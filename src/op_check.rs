@@ -1,34 +1,7 @@
 //! One call that tests an op: every law and theorem the library relies on, for a user's op as
 //! for the library's own (feature `proptest`; re-exported by [`strategies`](crate::strategies)).
 //!
-//! [`check_op`] runs an op, given as an [`OpNode`] over a context `Γ`, on `cases` random points
-//! and checks, at each:
-//!
-//! 1. **adjointness** (Lean's `Node.correct`): `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` in `f64`, up to
-//!    a relative `1e-9` of the magnitudes ([`check_op_exact`]: exactly, over ℚ);
-//! 2. **gradcheck**: forward and reverse mode against a central finite difference
-//!    ([`gradcheck`]);
-//! 3. **literal = linear**: `backprop_ctx` equals the quadratic Lean recursion
-//!    `backprop_ctx_literal` bit for bit, and the same for the certified graph's
-//!    `backprop_runtime`, `eval_bounds` and `backprop_bounds` against their literal twins;
-//! 4. **the bridge** (`evalRuntime_of_toGraphData`, `backpropRuntime_of_toGraphData`):
-//!    `to_graph_data().eval` and `.backprop_ctx` equal, bit for bit, an independent reference
-//!    computed here by calling the op's [`Eval<f32>`] maps directly on the context and adding
-//!    the contributions densely as Lean does (no graph engine, no erasure), and so does
-//!    `eval_runtime` / `backprop_runtime`;
-//! 5. **bound soundness** (`eval_approx`, `backprop_approx`): with random input and seed bounds
-//!    and a spec point drawn inside them, the spec results lie within the certified bounds of
-//!    the `f32` results. [`check_op`] uses an `f64` spec, whose own rounding is allowed as a
-//!    relative slack of `1e-12`; [`check_op_exact`] an exact ℚ spec, with no slack.
-//!
-//! ```
-//! use shapetape::prelude::*;
-//! use shapetape::{ops, strategies::{check_op, OpCheck}};
-//! type G = HList![Matrix<2, 3>, Vector<3>];
-//! let report = check_op(ops::matvec(Idx::<G, _>::at::<0>(), Idx::at::<1>()), &OpCheck::default())
-//!     .unwrap();
-//! assert_eq!(report.op, "matvec");
-//! ```
+//! See [`check_op`].
 
 use core::fmt;
 use core::ops::Range;
@@ -192,7 +165,34 @@ fn perturbed<P: SpecScalar, G: ShapeList>(
     TList::from_items(items)
 }
 
-/// [`check_op`] with an `f64` spec: every check of the [module docs](self).
+/// Runs an op, given as an [`OpNode`] over a context `Γ`, on `cases` random points
+/// and checks, at each:
+///
+/// 1. **adjointness** (Lean's `Node.correct`): `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` in `f64`, up to
+///    a relative `1e-9` of the magnitudes ([`check_op_exact`]: exactly, over ℚ);
+/// 2. **gradcheck**: forward and reverse mode against a central finite difference
+///    ([`gradcheck`]);
+/// 3. **literal = linear**: `backprop_ctx` equals the quadratic Lean recursion
+///    `backprop_ctx_literal` bit for bit, and the same for the certified graph's
+///    `backprop_runtime`, `eval_bounds` and `backprop_bounds` against their literal twins;
+/// 4. **the bridge** (`evalRuntime_of_toGraphData`, `backpropRuntime_of_toGraphData`):
+///    `to_graph_data().eval` and `.backprop_ctx` equal, bit for bit, an independent reference
+///    computed here by calling the op's [`Eval<f32>`] maps directly on the context and adding
+///    the contributions densely as Lean does (no graph engine, no erasure), and so does
+///    `eval_runtime` / `backprop_runtime`;
+/// 5. **bound soundness** (`eval_approx`, `backprop_approx`): with random input and seed bounds
+///    and a spec point drawn inside them, the spec results lie within the certified bounds of
+///    the `f32` results. [`check_op`] uses an `f64` spec, whose own rounding is allowed as a
+///    relative slack of `1e-12`; [`check_op_exact`] an exact ℚ spec, with no slack.
+///
+/// ```
+/// use shapetape::prelude::*;
+/// use shapetape::{ops, strategies::{check_op, OpCheck}};
+/// type G = HList![Matrix<2, 3>, Vector<3>];
+/// let report = check_op(ops::matvec(Idx::<G, _>::at::<0>(), Idx::at::<1>()), &OpCheck::default())
+///     .unwrap();
+/// assert_eq!(report.op, "matvec");
+/// ```
 pub fn check_op<G, K>(op: OpNode<G, K>, opts: &OpCheck) -> Result<OpReport, OpCheckFailure>
 where
     G: ShapeList,

@@ -42,7 +42,7 @@ pub trait AddBound<R>: Sync {
 }
 
 /// Lean's `ctxAddBound` for the runtime format `R`, refined: entry `i` is charged
-/// `ex + ey + u(xᵢ + yᵢ)` with `u = ulp/2` of `R` (digest §6), except that an addition with an
+/// `ex + ey + u(xᵢ + yᵢ)` with `u = ulp/2` of `R` (`NF/BackwardOps/Main.lean`), except that an addition with an
 /// exactly-zero operand (`xᵢ = 0` or `yᵢ = 0`) and a finite result is exact and charged
 /// `ex + ey`. A NaN or infinite sum is charged `+∞` (as by Lean's formula, `u(NaN) = u(∞) = ∞`).
 /// The slot bound is the maximum over entries, clamped at 0 (an empty slot gets 0).
@@ -129,7 +129,7 @@ impl<R: RuntimeFloat> AddBound<R> for CtxAddBound {
     }
 }
 
-/// Lean's `ctxAddBound` exactly as in the digest: every entry is charged
+/// Lean's `ctxAddBound` exactly as in `NF/BackwardOps/Main.lean`: every entry is charged
 /// `ex + ey + u(xᵢ + yᵢ)`, also when an operand is zero. Sound but looser than [`CtxAddBound`];
 /// with it, `backprop_bounds` replays the dense zero additions (quadratic scalar work).
 #[derive(Clone, Copy, Debug, Default)]

@@ -4,7 +4,8 @@
 //! scalar `P`, a runtime function `f_R` on the runtime scalar `R`, and a bound transformer
 //! `β(ε, xR) ≥ 0`, with the soundness law `approx_ctx xS xR ε →
 //! ‖f_S(xS) − toSpec(f_R(xR))‖∞ ≤ β(ε, xR)` (Lean's `FwdNode`,
-//! `NN/Proofs/RuntimeApprox/Graph.lean`). A [`RevNode`] adds the VJPs `v_S`, `v_R` and a bound
+//! `Proofs/RuntimeApprox/Graph/ForwardApprox.lean` and
+//! `BackwardApprox.lean`). A [`RevNode`] adds the VJPs `v_S`, `v_R` and a bound
 //! `β′(ε, xR, εδ, δR)` such that `approx_ctx xS xR ε` and `‖δS − toSpec(δR)‖∞ ≤ εδ` imply
 //! `approx_ctx (v_S xS δS) (v_R xR δR) β′`.
 //!

@@ -1,6 +1,7 @@
 //! The rounding model and sound (upward-rounded) bound arithmetic.
 //!
-//! **Rounding model** (TorchLean's `NF`, digest §6): a runtime operation computes the exact
+//! **Rounding model** (TorchLean's `NF`, `Floats/NeuralFloat/Rounding/Core.lean` and
+//! `Proofs/RuntimeApprox/Rounding/RoundingApprox.lean`): a runtime operation computes the exact
 //! real result and rounds it once to nearest, ties to even, with an unbounded exponent range.
 //! The rounding error is at most `u(z) = ulp(z)/2`, where for a format with `p` significand
 //! bits and minimum exponent `e_min`, `ulp(z) = 2^max(mag z − p, e_min)` and

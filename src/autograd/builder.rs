@@ -17,6 +17,8 @@ use typenum::{Const, ToUInt, U};
 
 use crate::autograd::graph::{Graph, GraphData};
 use crate::autograd::node::{ErasedNode, NodeOver};
+#[allow(unused_imports)] // (for the docs)
+use crate::autograd::node::{GraphNode, Node, NodeData};
 use crate::autograd::op::{Eval, erase_op};
 use crate::internal::{DataBody, LawfulBody, OpBody};
 use crate::shape::Shape;

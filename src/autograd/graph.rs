@@ -247,7 +247,7 @@ impl<A: Element, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
 }
 
 /// A graph all of whose nodes satisfy the adjointness law (Lean's `Graph`): built only from
-/// [`Node`]s. It dereferences to its [`GraphData`] for evaluation and differentiation.
+/// ops and [`Node`](crate::autograd::Node)s. It dereferences to its [`GraphData`] for evaluation and differentiation.
 ///
 /// For such a graph Lean proves `backprop_correct`:
 /// `⟨jvp_ctx x dx d, seed⟩ = ⟨dx, backprop_ctx x d seed⟩`.

@@ -13,7 +13,7 @@
 //! **Mathematics.** An op over `Γ` with output `τ` is a map `f : Π_{S ∈ Γ} A^{size S} →
 //! A^{size τ}` that reads only the slots it lists, with `jvp(x, dx) = J_f(x) dx` and
 //! `vjp(x, δ) = J_f(x)ᵀ δ`. Implementing [`Eval`] asserts the adjointness law
-//! `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` (Lean's `Node.correct`, `NN/Proofs/Autograd/Tape/Algebra.lean`),
+//! `⟨jvp(x, dx), δ⟩ = ⟨dx, vjp(x, δ)⟩` (Lean's `Node.correct`, `Proofs/Autograd/Tape/Algebra/Soundness.lean`),
 //! which [`check_adjoint`](crate::autograd::check_adjoint) and the `strategies` harness test.
 //!
 //! **Why context-free.** An op never names its context: it reads [`Operands`] through

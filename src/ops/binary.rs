@@ -5,7 +5,7 @@
 //! Jacobians (`1` and `±1` for `±`, `b` and `a` for `⊙`), which are symmetric, so the VJP
 //! scales the seed the same way: `ā = ∂ₐ ⊙ δ`, `b̄ = ∂_b ⊙ δ`. When `a` and `b` are one slot
 //! `x`, the node is `x ↦ x ∘ x` and its VJP `ā + b̄` (the chain rule through `x ↦ (x, x)`).
-//! Lean: `NN/Proofs/Autograd/Tape/Nodes.lean` (`addNode`, `subNode`, `mulNode`).
+//! Lean: `Proofs/Autograd/Tape/Algebra/Nodes.lean` (`addNode`, `subNode`, `mulNode`).
 
 use smallvec::{SmallVec, smallvec};
 

@@ -4,7 +4,7 @@
 //! symmetric, so the JVP and the VJP are the same product, `dy = f′(x) ⊙ dx` and
 //! `x̄ = f′(x) ⊙ δ`, adjoint for any `f′`. Whether `f′` is the derivative of `f` is what
 //! finite differences ([`gradcheck`](crate::autograd::gradcheck)) test; at a kink (`relu` at
-//! 0) a fixed one-sided value is used. Lean: `NN/Proofs/Autograd/Tape/Nodes.lean`
+//! 0) a fixed one-sided value is used. Lean: `Proofs/Autograd/Tape/Algebra/Nodes.lean`
 //! (`reluNode`, `expNode`, `tanhNode`, `scaleNode`, `safeLogNode`).
 
 use core::fmt;

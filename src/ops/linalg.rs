@@ -11,7 +11,7 @@
 //! `⟨X, Y⟩ = Σᵢⱼ Xᵢⱼ Yᵢⱼ` are `W̄ = δ xᵀ`, `x̄ = Wᵀ δ`, `Ā = δ Bᵀ`, `B̄ = Aᵀ δ`. Transposition is
 //! linear with adjoint `δ ↦ δᵀ`. The affine layers add a bias, whose VJP is `δ` (`linear`) or
 //! the sum of the rows of `δ` (`linear_batch`, where one bias is added to every row).
-//! Lean: `NN/Proofs/Autograd/Tape/Nodes.lean` for the node definitions.
+//! Lean: `Proofs/Autograd/Tape/Algebra/Nodes.lean` for the node definitions.
 //!
 //! **Certified bounds.** The products ([`MatVec`], [`Matmul`], [`Linear`], [`LinearBatch`])
 //! give closed-form bounds ([`Op::bound`], [`Op::vjp_bound`]) instead of the interval

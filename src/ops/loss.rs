@@ -10,7 +10,7 @@
 //! log-softmax has the Jacobian `I − 𝟙 pᵀ`, JVP `v − ⟨p, v⟩ 𝟙` and VJP `v − p Σⱼ vⱼ`. The
 //! losses `mse(p, t) = Σ (p − t)² / n` and `cross_entropy(z, t) = −(1/R) Σᵣ ⟨tᵣ,
 //! log_softmax(zᵣ)⟩` are differentiable in both arguments, and their VJPs list both.
-//! Lean: `NN/Proofs/Autograd/Tape/Nodes.lean` for the node definitions.
+//! Lean: `Proofs/Autograd/Tape/Algebra/Nodes.lean` for the node definitions.
 //!
 //! Certified graphs bound these ops by the interval enclosure of this code (no closed form).
 

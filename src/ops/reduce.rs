@@ -2,7 +2,7 @@
 //!
 //! **Mathematics.** `sum : A^n → A`, `x ↦ Σᵢ xᵢ`, is linear with the Jacobian row `𝟙ᵀ`: JVP
 //! `Σᵢ dxᵢ`, VJP `δ 𝟙` (every entry `δ`). `mean = sum / n` scales both by `1/n`.
-//! Lean: `NN/Proofs/Autograd/Tape/Nodes.lean` for the node definitions.
+//! Lean: `Proofs/Autograd/Tape/Algebra/Nodes.lean` for the node definitions.
 //!
 //! Certified graphs bound these ops by the interval enclosure of this code (no closed form).
 
