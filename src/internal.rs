@@ -24,3 +24,19 @@ pub struct FwdBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
 
 /// A context no seed has (see `SeedContext`).
 pub struct NoSeed<G>(core::marker::PhantomData<G>);
+
+/// Where a scan node reads and writes (see [`GraphBuilder::scan`](crate::autograd::GraphBuilder::scan)).
+pub struct ScanSpec {
+    /// Number of steps `N`.
+    pub(crate) steps: usize,
+    /// The slot of the initial carry.
+    pub(crate) init: usize,
+    /// The slot of the stacked parameters.
+    pub(crate) params: usize,
+    /// Entries of one parameter slice.
+    pub(crate) slice: usize,
+    /// The slot of the new carry in the body's context.
+    pub(crate) carry_out: usize,
+    /// The carry's dimensions.
+    pub(crate) out_dims: Vec<usize>,
+}

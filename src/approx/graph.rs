@@ -143,7 +143,7 @@ fn infinite_where_not_finite<R: RuntimeFloat>(vals: &[Owned<R>], eps: &mut [f64]
 /// `evalBounds` in one pass: the runtime context and its bounds, slot by slot. With `needed`
 /// (one flag per node), the bound of a node whose flag is off is not computed and recorded as
 /// `+∞` (always sound); the caller guarantees that nothing reads it.
-fn eval_certified_raw<R: RuntimeFloat, P>(
+pub(crate) fn eval_certified_raw<R: RuntimeFloat, P>(
     nodes: &[CertNode<R, P>],
     mut vals: Slots<R>,
     mut eps: Vec<f64>,
@@ -477,6 +477,29 @@ where
     }
 }
 
+/// The reverse sweep of `backpropBounds` over erased nodes: from the evaluated runtime context
+/// `vals` with its bounds `eps` and a dense seed with its bounds, the input cotangents and their
+/// bounds.
+pub(crate) fn backprop_bounds_raw<R: RuntimeFloat, P, B: AddBound<R>>(
+    nodes: &[CertNode<R, P>],
+    vals: Slots<R>,
+    eps: Vec<f64>,
+    seed: Slots<R>,
+    seed_eps: Vec<f64>,
+    add_bound: &B,
+) -> (Slots<R>, Vec<f64>) {
+    let mut acc = BoundAccumulator {
+        nodes,
+        vals,
+        eps,
+        seed,
+        seed_eps,
+        add_bound,
+    };
+    engine::reverse_sweep(nodes.len(), &mut acc);
+    (acc.seed, acc.seed_eps)
+}
+
 /// Pairs the runtime contributions with their bounds; a slot in only one list gets a zero
 /// tensor or a zero bound for the other.
 fn merge_contributions<R>(
@@ -608,24 +631,18 @@ where
             eps_in.into_vec(),
             Some(&needed),
         );
-        let seed = seed.into_items();
-        let seed_eps = eps_seed.into_vec();
-        let mut acc = BoundAccumulator {
-            nodes: &self.nodes,
+        let (seed, mut seed_eps) = backprop_bounds_raw(
+            &self.nodes,
             vals,
             eps,
-            seed,
-            seed_eps,
+            seed.into_items(),
+            eps_seed.into_vec(),
             add_bound,
-        };
-        engine::reverse_sweep(self.nodes.len(), &mut acc);
+        );
         // A non-finite seed or contribution gets +∞ from the VJP and add bounds it goes
         // through; an input slot that no node touched keeps its seed, checked here.
-        infinite_where_not_finite(&acc.seed, &mut acc.seed_eps);
-        (
-            TList::from_items(acc.seed),
-            EList::from_vec_unchecked(acc.seed_eps),
-        )
+        infinite_where_not_finite(&seed, &mut seed_eps);
+        (TList::from_items(seed), EList::from_vec_unchecked(seed_eps))
     }
 
     /// `backprop_runtime` and `backprop_bounds` with the default add bound.

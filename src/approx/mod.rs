@@ -26,6 +26,7 @@ pub(crate) mod graph;
 pub mod interval;
 pub(crate) mod node;
 pub mod round;
+mod scan;
 mod spec;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};

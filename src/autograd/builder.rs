@@ -501,6 +501,39 @@ impl<'id, K: GraphKind, G: ShapeList, P: Reverse> GraphBuilder<'id, K, G, P> {
     }
 }
 
+impl<'id, K: GraphKind, G> GraphBuilder<'id, K, G, HNil> {
+    /// A fresh builder writing into `nodes` (crate-internal: the caller runs it at a fresh
+    /// brand, as `run` does).
+    pub(crate) fn over(nodes: &'id mut Vec<K::Stored>) -> Self {
+        GraphBuilder {
+            nodes,
+            inputs: PhantomData,
+            outputs: PhantomData,
+            kind: PhantomData,
+            brand: PhantomData,
+        }
+    }
+}
+
+impl<'id, K: GraphKind, G: ShapeList, P: Reverse> GraphBuilder<'id, K, G, P> {
+    /// Appends an already admitted node of output shape `T` (crate-internal).
+    pub(crate) fn push_stored<T>(self, node: K::Stored) -> Pushed<'id, K, G, P, T> {
+        let GraphBuilder { nodes, .. } = self;
+        let out = Var::new(G::LEN + P::LEN);
+        nodes.push(node);
+        (
+            GraphBuilder {
+                nodes,
+                inputs: PhantomData,
+                outputs: PhantomData,
+                kind: PhantomData,
+                brand: PhantomData,
+            },
+            out,
+        )
+    }
+}
+
 /// Runs a builder closure at a fresh brand: the one mechanism behind every entry point.
 pub(crate) fn run<K: GraphKind, G: ShapeList, P: Reverse, R>(
     f: impl for<'id> FnOnce(GraphBuilder<'id, K, G, HNil>) -> (GraphBuilder<'id, K, G, P>, R),

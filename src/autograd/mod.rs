@@ -25,6 +25,7 @@ pub(crate) mod engine;
 mod graph;
 pub(crate) mod node;
 pub mod op;
+mod scan;
 
 pub use builder::{
     Admits, DataKind, GraphBuilder, GraphKind, InputVars, LawfulKind, Pushed, Scope, Supports, Var,
@@ -37,3 +38,4 @@ pub use cotangent::Cotangent;
 pub use graph::{Graph, GraphData};
 pub use node::{GraphNode, Node, NodeData, NodeOver};
 pub use op::{Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds};
+pub use scan::ScanKind;

@@ -143,6 +143,21 @@ impl<'a, A> Operands<'a, A> {
         self.wanted.is_none_or(|w| w[slot.pos])
     }
 
+    /// The entries of the slot at `pos`, untyped (crate-internal).
+    #[inline]
+    pub(crate) fn raw(self, pos: usize) -> &'a [A] {
+        match self.slots {
+            SlotsRef::Dense(all) => all[pos].0.as_slice(),
+            SlotsRef::Sparse(some) => some
+                .iter()
+                .find(|(p, _)| *p == pos)
+                .expect("an op reads only the slots it lists")
+                .1
+                .0
+                .as_slice(),
+        }
+    }
+
     /// The tensor at `slot` (the projection `π_slot`).
     #[inline]
     pub fn get<S: Shape>(self, slot: Slot<S>) -> TensorView<'a, A, S> {
@@ -261,6 +276,11 @@ impl VjpBounds {
             None => self.0.push((slot.pos, e)),
         }
         self
+    }
+
+    /// [`VjpBounds::with`] at a position (crate-internal).
+    pub(crate) fn with_pos(self, pos: usize, e: f64) -> Self {
+        self.with(Slot::<()>::new(pos), e)
     }
 }
 

@@ -1,0 +1,253 @@
+//! The scan node of a certified graph (see
+//! [`GraphBuilder::scan`](crate::autograd::GraphBuilder::scan)): the body's certified nodes run
+//! step by step, and so do their bounds.
+//!
+//! **Soundness.** Step `k` is the body graph on the inputs `[c_k, P_k]`; if the spec carry is
+//! within `ε_k` of the runtime carry and the spec parameters within `ε_P` of the runtime ones
+//! (so every slice is), Lean's `eval_approx` for the body gives the bound `ε_{k+1}` of its
+//! carry output, so by induction `ε_N` bounds the scan's output. In reverse, `backprop_approx`
+//! for the body at step `k`, seeded with the carry cotangent and its bound, bounds the
+//! cotangents of `c_k` and `P_k`; the parameters' cotangent is the concatenation of the slices,
+//! whose L∞ distance is the largest slice distance.
+
+use std::sync::Arc;
+
+use crate::approx::add_bound::CtxAddBound;
+use crate::approx::dot_bound::add_rounding;
+use crate::approx::graph::{FwdKind, RevKind, backprop_bounds_raw, eval_certified_raw};
+use crate::approx::node::{CertFns, CertNode};
+use crate::approx::round::{RuntimeFloat, add_up};
+use crate::approx::spec::SpecScalar;
+use crate::autograd::ScanKind;
+use crate::autograd::engine::{self, Slots};
+use crate::autograd::op::{Contribs, KernelFns, Operands, Pullback, VjpBounds};
+use crate::internal::ScanSpec;
+use crate::scalar::Element;
+use crate::tensor::Owned;
+
+/// The certified scan node: the body's certified nodes and where the scan reads and writes.
+struct ScanCert<R, P> {
+    nodes: Vec<CertNode<R, P>>,
+    spec: ScanSpec,
+}
+
+impl<R, P> ScanCert<R, P> {
+    /// `N` forward steps at one scalar, with `forward` running body node `j` on a context.
+    fn run<A: Clone>(
+        &self,
+        x: Operands<'_, A>,
+        mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+    ) -> (Owned<A>, Vec<Owned<A>>) {
+        let s = &self.spec;
+        let params = x.raw(s.params);
+        let mut carries = Vec::with_capacity(s.steps);
+        let mut carry = Owned(x.raw(s.init).into());
+        for k in 0..s.steps {
+            let vals = engine::eval(
+                s.step_inputs(carry.clone(), params, k),
+                self.nodes.len(),
+                &mut forward,
+            );
+            carries.push(carry);
+            carry = vals[s.carry_out].clone();
+        }
+        (carry, carries)
+    }
+
+    /// The VJP at one scalar: forward keeping the input carries, then the body's reverse mode
+    /// last step first.
+    fn vjp_at<A: Element>(
+        &self,
+        x: Operands<'_, A>,
+        seed: Owned<A>,
+        mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+        mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Contribs<A>,
+    ) -> Contribs<A> {
+        let s = &self.spec;
+        let params = x.raw(s.params);
+        let (_, mut carries) = self.run(x, &mut forward);
+        let mut dc = seed;
+        let mut dp = Owned::zeros(params.len());
+        for k in (0..s.steps).rev() {
+            let c = carries.pop().expect("one input carry per step");
+            let vals = engine::eval(s.step_inputs(c, params, k), self.nodes.len(), &mut forward);
+            let seed = engine::densify(vals.iter().map(Owned::len), [(s.carry_out, dc)]);
+            let mut grads = engine::backprop_all(vals, seed, self.nodes.len(), &mut vjp);
+            let dpk = grads.pop().expect("the step's parameter slice");
+            dp.0[k * s.slice..(k + 1) * s.slice].clone_from_slice(&dpk.0);
+            dc = grads.pop().expect("the step's carry");
+        }
+        s.contributions(dc, dp)
+    }
+}
+
+impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
+    fn forward_spec(&self, x: Operands<'_, P>) -> Owned<P> {
+        self.run(x, |j, v| self.nodes[j].fns.forward_spec(Operands::dense(v)))
+            .0
+    }
+    fn forward_runtime(&self, x: Operands<'_, R>) -> Owned<R> {
+        self.run(x, |j, v| {
+            self.nodes[j].fns.forward_runtime(Operands::dense(v))
+        })
+        .0
+    }
+    fn jvp_runtime(&self, x: Operands<'_, R>, dx: Operands<'_, R>) -> Owned<R> {
+        let s = &self.spec;
+        let (params, dparams) = (x.raw(s.params), dx.raw(s.params));
+        let mut carry = Owned(x.raw(s.init).into());
+        let mut dcarry = Owned(dx.raw(s.init).into());
+        for k in 0..s.steps {
+            let mut vals = s.step_inputs(carry, params, k);
+            let mut tans = s.step_inputs(dcarry, dparams, k);
+            for node in &self.nodes {
+                let t = node
+                    .fns
+                    .jvp_runtime(Operands::dense(&vals), Operands::dense(&tans));
+                let y = node.fns.forward_runtime(Operands::dense(&vals));
+                vals.push(y);
+                tans.push(t);
+            }
+            carry = vals.swap_remove(s.carry_out);
+            dcarry = tans.swap_remove(s.carry_out);
+        }
+        dcarry
+    }
+    fn vjp_spec(&self, x: Operands<'_, P>, seed: Owned<P>) -> Contribs<P> {
+        self.vjp_at(
+            x,
+            seed,
+            |j, v| self.nodes[j].fns.forward_spec(Operands::dense(v)),
+            |j, v, t| self.nodes[j].fns.vjp_spec(Operands::dense(v), t),
+        )
+    }
+    fn vjp_runtime(&self, x: Operands<'_, R>, seed: Owned<R>) -> Contribs<R> {
+        self.vjp_at(
+            x,
+            seed,
+            |j, v| self.nodes[j].fns.forward_runtime(Operands::dense(v)),
+            |j, v, t| self.nodes[j].fns.vjp_runtime(Operands::dense(v), t),
+        )
+    }
+
+    /// `ε_N` of the module docs: the body's `eval_bounds`, step by step.
+    fn bound(&self, eps: &[f64], x: &[Owned<R>], _y: &[R]) -> f64 {
+        let s = &self.spec;
+        let params = x[s.params].0.as_slice();
+        let mut carry = x[s.init].clone();
+        let mut e = eps[s.init];
+        for k in 0..s.steps {
+            let (mut vals, mut es) = eval_certified_raw(
+                &self.nodes,
+                s.step_inputs(carry, params, k),
+                vec![e, eps[s.params]],
+                None,
+            );
+            carry = vals.swap_remove(s.carry_out);
+            e = es.swap_remove(s.carry_out);
+        }
+        e
+    }
+
+    /// The body's `backprop_bounds`, last step first (with the default add bound).
+    fn vjp_bound(
+        &self,
+        eps: &[f64],
+        x: &[Owned<R>],
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> VjpBounds {
+        let s = &self.spec;
+        let params = x[s.params].0.as_slice();
+        // Forward, keeping each step's evaluated context and bounds.
+        let mut steps = Vec::with_capacity(s.steps);
+        let (mut carry, mut e) = (x[s.init].clone(), eps[s.init]);
+        for k in 0..s.steps {
+            let (vals, es) = eval_certified_raw(
+                &self.nodes,
+                s.step_inputs(carry, params, k),
+                vec![e, eps[s.params]],
+                None,
+            );
+            carry = vals[s.carry_out].clone();
+            e = es[s.carry_out];
+            steps.push((vals, es));
+        }
+        let (mut dc, mut e_dc) = (Owned(seed.into()), e_seed);
+        let mut e_dp = 0.0f64;
+        while let Some((vals, es)) = steps.pop() {
+            let sizes = || vals.iter().map(Owned::len);
+            let seed = engine::densify(sizes(), [(s.carry_out, dc)]);
+            let mut seed_eps = vec![0.0; vals.len()];
+            seed_eps[s.carry_out] = e_dc;
+            let (mut grads, mut bounds) =
+                backprop_bounds_raw(&self.nodes, vals, es, seed, seed_eps, &CtxAddBound);
+            let e_dpk = bounds.pop().expect("the step's parameter slice");
+            grads.pop();
+            e_dp = e_dp.max(if e_dpk.is_nan() { f64::INFINITY } else { e_dpk });
+            dc = grads.pop().expect("the step's carry");
+            e_dc = bounds.pop().expect("the step's carry");
+        }
+        // A non-finite cotangent gets +∞ whichever bounds it went through.
+        if !R::all_finite(&dc.0) {
+            e_dc = f64::INFINITY;
+        }
+        if c.0.iter().any(|(_, t)| !R::all_finite(&t.0)) {
+            e_dp = f64::INFINITY;
+            e_dc = f64::INFINITY;
+        }
+        if s.params == s.init {
+            // One slot receives both cotangents: both errors and the rounding of their sum.
+            let sum = c.0.first().map_or(0.0, |(_, t)| add_rounding(&t.0));
+            VjpBounds::none().with_pos(s.init, add_up(add_up(e_dc, e_dp), sum))
+        } else {
+            VjpBounds::none()
+                .with_pos(s.init, e_dc)
+                .with_pos(s.params, e_dp)
+        }
+    }
+
+    fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>> {
+        Arc::new(RuntimeSide(self))
+    }
+}
+
+/// The runtime side of a certified scan as an executable node's kernel.
+struct RuntimeSide<R, P>(Arc<ScanCert<R, P>>);
+
+impl<R: RuntimeFloat, P: SpecScalar> KernelFns<R, ()> for RuntimeSide<R, P> {
+    fn forward(&self, x: Operands<'_, R>, _: &()) -> Owned<R> {
+        self.0.forward_runtime(x)
+    }
+    fn jvp(&self, x: Operands<'_, R>, dx: Operands<'_, R>, _: &()) -> Owned<R> {
+        self.0.jvp_runtime(x, dx)
+    }
+    fn vjp(&self, x: Operands<'_, R>, _: &(), seed: Owned<R>) -> Contribs<R> {
+        self.0.vjp_runtime(x, seed)
+    }
+}
+
+fn cert_scan<R: RuntimeFloat, P: SpecScalar + 'static>(
+    nodes: Vec<CertNode<R, P>>,
+    spec: ScanSpec,
+) -> CertNode<R, P> {
+    CertNode {
+        name: "scan".into(),
+        out_dims: spec.out_dims.clone(),
+        reads: spec.reads(),
+        fns: Arc::new(ScanCert { nodes, spec }),
+    }
+}
+
+impl<R: RuntimeFloat, P: SpecScalar + 'static> ScanKind for RevKind<R, P> {
+    fn scan_node(body: Vec<CertNode<R, P>>, spec: ScanSpec) -> CertNode<R, P> {
+        cert_scan(body, spec)
+    }
+}
+
+impl<R: RuntimeFloat, P: SpecScalar + 'static> ScanKind for FwdKind<R, P> {
+    fn scan_node(body: Vec<CertNode<R, P>>, spec: ScanSpec) -> CertNode<R, P> {
+        cert_scan(body, spec)
+    }
+}
