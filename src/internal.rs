@@ -4,6 +4,7 @@
 #![doc(hidden)]
 
 use crate::autograd::node::ErasedNode;
+use crate::shape_list::{At, Cat, Lookup, Rev, Reverse, ShapeList, SlotLayout};
 
 /// An op without its context (the body of an [`OpNode`](crate::autograd::OpNode)).
 pub struct OpBody<K>(pub(crate) K);
@@ -39,4 +40,72 @@ pub struct ScanSpec {
     pub(crate) carry_out: usize,
     /// The carry's dimensions.
     pub(crate) out_dims: Vec<usize>,
+}
+
+/// The slots of a context as a tree whose reading from left to right is the context's list of
+/// slots. Contexts build theirs in constants, so reading a layout is one loop that is not
+/// generic: a long context costs no code per sub-list (a recursive function over the list
+/// would be compiled once per suffix).
+#[derive(Debug)]
+pub enum LayoutTree {
+    /// No slot.
+    Empty,
+    /// One slot: its dimensions and its number of entries.
+    Slot {
+        /// The dimensions, outermost first.
+        dims: fn() -> Vec<usize>,
+        /// The number of entries.
+        size: usize,
+    },
+    /// The slots of the first tree, then those of the second.
+    Cat(&'static LayoutTree, &'static LayoutTree),
+    /// The slots of the tree, last first.
+    Rev(&'static LayoutTree),
+}
+
+impl LayoutTree {
+    /// The slots, in order (`len` is their number, for the allocation).
+    pub fn slots(&'static self, len: usize) -> Vec<SlotLayout> {
+        let mut out = Vec::with_capacity(len);
+        // Depth-first, left to right; a reversed subtree is read right to left.
+        let mut stack: Vec<(&'static LayoutTree, bool)> = vec![(self, false)];
+        while let Some((tree, reversed)) = stack.pop() {
+            match *tree {
+                LayoutTree::Empty => {}
+                LayoutTree::Slot { dims, size } => out.push(SlotLayout { dims: dims(), size }),
+                LayoutTree::Cat(first, second) => {
+                    let (now, later) = if reversed {
+                        (second, first)
+                    } else {
+                        (first, second)
+                    };
+                    stack.push((later, reversed));
+                    stack.push((now, reversed));
+                }
+                LayoutTree::Rev(inner) => stack.push((inner, !reversed)),
+            }
+        }
+        out
+    }
+}
+
+/// The context of the node being pushed by a [`GraphBuilder`](crate::autograd::GraphBuilder):
+/// the inputs `G` followed by the outputs pushed so far, whose shapes `P` lists newest first.
+/// As a list of shapes it is `G ++ Rev<P>` (same length, layout and lookups); it is a type of
+/// its own so that growing the builder by one node costs the compiler constant work.
+pub struct BuildCtx<G, P>(core::marker::PhantomData<G>, core::marker::PhantomData<P>);
+
+impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
+    type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;
+    const LEN: usize = G::LEN + P::LEN;
+    const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(G::LAYOUT, &LayoutTree::Rev(P::LAYOUT));
+}
+
+impl<G, P, I> Lookup<I> for BuildCtx<G, P>
+where
+    G: ShapeList,
+    P: Reverse,
+    Cat<G, Rev<P>>: Lookup<I>,
+{
+    type Output = At<Cat<G, Rev<P>>, I>;
 }

@@ -43,6 +43,7 @@
 
 pub mod approx;
 pub mod autograd;
+pub mod constraint;
 pub mod error;
 pub mod export;
 #[doc(hidden)]

@@ -21,6 +21,8 @@ use core::ops::{Add, Mul};
 use generic_array::{ArrayLength, GenericArray, sequence::GenericSequence};
 use typenum::{Add1, B1, Const, Prod, ToUInt, U, U0, U1, Unsigned};
 
+pub use crate::constraint::{AcceptsShape, SameShape};
+
 /// A tensor shape: a type describing the dimensions of a tensor, outermost first.
 ///
 /// Implemented by [`Scalar`] and [`Dim<N, S>`] only. The element count and the rank are
@@ -120,27 +122,6 @@ where
 
 /// `Self` is the shape `Expected`: the equality of two shapes as a trait bound.
 ///
-/// Binary tensor operations take their right operand at any shape `S2: SameShape<S>`, so a
-/// mismatch is reported in words ("shape mismatch: expected … found …") instead of as a bare
-/// type mismatch.
-#[diagnostic::on_unimplemented(
-    message = "shape mismatch: expected a tensor of shape `{Expected}`, found shape `{Self}`",
-    label = "this operand has shape `{Self}`",
-    note = "elementwise operations and `dot` need operands of the same shape (there is no broadcasting)"
-)]
-pub trait SameShape<Expected>: Shape {}
-impl<S: Shape> SameShape<S> for S {}
-
-/// The context slot of shape `Self` accepts a tensor of shape `Found`: the same equality as
-/// [`SameShape`] with the known shape on the left, so that `Found` can be inferred from it.
-#[diagnostic::on_unimplemented(
-    message = "shape mismatch: the context expects a tensor of shape `{Self}`, found shape `{Found}`",
-    label = "this tensor has shape `{Found}`",
-    note = "the tensors of a TList must have the shapes of its context, in order"
-)]
-pub trait AcceptsShape<Found>: Shape {}
-impl<S: Shape> AcceptsShape<S> for S {}
-
 /// Formats the dimensions of `S` as `[2, 3]` (`[]` for a scalar).
 pub fn dims_string<S: Shape>() -> String {
     format!("{:?}", S::dims().as_slice())

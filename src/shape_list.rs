@@ -38,6 +38,9 @@ use typenum::{B1, Sub1, UInt, UTerm};
 
 use crate::shape::Shape;
 
+pub use crate::constraint::{CastFrom, ExpectsContext, InRange, SameContext, SeedContext, ShapeAt};
+pub use crate::internal::{BuildCtx, LayoutTree};
+
 /// Run-time description of one context slot: its dimensions and element count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotLayout {
@@ -88,54 +91,6 @@ impl<H: Shape, T: ShapeList> ShapeList for HCons<H, T> {
 /// The dimensions of `S` (one function per shape, pointed to by layout trees).
 fn dims_of<S: Shape>() -> Vec<usize> {
     S::dims().to_vec()
-}
-
-/// The slots of a context as a tree whose reading from left to right is the context's list of
-/// slots. Contexts build theirs in constants, so reading a layout is one loop that is not
-/// generic: a long context costs no code per sub-list (a recursive function over the list
-/// would be compiled once per suffix).
-#[doc(hidden)]
-#[derive(Debug)]
-pub enum LayoutTree {
-    /// No slot.
-    Empty,
-    /// One slot: its dimensions and its number of entries.
-    Slot {
-        /// The dimensions, outermost first.
-        dims: fn() -> Vec<usize>,
-        /// The number of entries.
-        size: usize,
-    },
-    /// The slots of the first tree, then those of the second.
-    Cat(&'static LayoutTree, &'static LayoutTree),
-    /// The slots of the tree, last first.
-    Rev(&'static LayoutTree),
-}
-
-impl LayoutTree {
-    /// The slots, in order (`len` is their number, for the allocation).
-    pub fn slots(&'static self, len: usize) -> Vec<SlotLayout> {
-        let mut out = Vec::with_capacity(len);
-        // Depth-first, left to right; a reversed subtree is read right to left.
-        let mut stack: Vec<(&'static LayoutTree, bool)> = vec![(self, false)];
-        while let Some((tree, reversed)) = stack.pop() {
-            match *tree {
-                LayoutTree::Empty => {}
-                LayoutTree::Slot { dims, size } => out.push(SlotLayout { dims: dims(), size }),
-                LayoutTree::Cat(first, second) => {
-                    let (now, later) = if reversed {
-                        (second, first)
-                    } else {
-                        (first, second)
-                    };
-                    stack.push((later, reversed));
-                    stack.push((now, reversed));
-                }
-                LayoutTree::Rev(inner) => stack.push((inner, !reversed)),
-            }
-        }
-        out
-    }
 }
 
 /// `Γ ++ R`: the concatenation of two contexts.
@@ -210,77 +165,6 @@ where
 /// The shape at position `P` (a typenum unsigned) of `G`: Lean's `Γ.get i`.
 pub type At<G, P> = <G as Lookup<P>>::Output;
 
-/// Proof obligation "position `I` lies inside context `G`"; holds for every real shape.
-#[diagnostic::on_unimplemented(
-    message = "position {I} is past the end of the context `{G}`",
-    label = "no entry at position {I}",
-    note = "positions count from 0; the context has fewer than {I} + 1 entries"
-)]
-pub trait InRange<G, const I: usize> {}
-impl<S: Shape, G, const I: usize> InRange<G, I> for S {}
-
-/// The context `Self` accepts a value built for the context `Found`: the equality of
-/// [`SameContext`] with the *known* context as `Self`, so that `Found` can be inferred from it
-/// (e.g. the context of `Idx::at::<0>()` inside `graph.snoc(ops::add(..))`).
-#[diagnostic::on_unimplemented(
-    message = "context mismatch: expected the context `{Self}`, found `{Found}`",
-    label = "this was built for the context `{Found}`",
-    note = "a graph over inputs Γ with outputs Ss takes inputs over Γ and nodes and seeds over Γ ++ Ss"
-)]
-pub trait ExpectsContext<Found>: ShapeList {}
-impl<G: ShapeList> ExpectsContext<G> for G {}
-
-/// [`ExpectsContext`] for a reverse-mode seed: `Self` is `Γ ++ Ss`, the inputs followed by every
-/// node's output, and the seed must cover all of it.
-#[diagnostic::on_unimplemented(
-    message = "the seed must cover the inputs followed by every node's output: expected a seed over `{Self}`, found one over `{Found}`",
-    label = "this seed is over `{Found}`",
-    note = "reverse mode pulls back a cotangent of the whole evaluated context Γ ++ Ss; to seed one output only, use `TList::single(idx, value)` with the index of that output in Γ ++ Ss (the builder's `b.idx(v)`)"
-)]
-pub trait SeedContext<Found>: ShapeList {}
-impl<G: ShapeList> SeedContext<G> for G {}
-// A second impl that no seed can use (its `Found` is a private type): with two candidates, the
-// compiler takes the seed's context from the argument, not from this bound, and a seed over
-// another context is reported by the message above instead of as a bare type mismatch.
-impl<G: ShapeList> SeedContext<crate::internal::NoSeed<G>> for G {}
-
-/// Proof obligation "the context holds shape `S` at position `I`".
-#[diagnostic::on_unimplemented(
-    message = "the context holds a `{Self}` at position {I}, not a `{S}`",
-    label = "this index expects shape `{S}`",
-    note = "an `Idx<Γ, S>` may only point at a slot of shape `S`"
-)]
-pub trait ShapeAt<S, const I: usize> {}
-impl<S: Shape, const I: usize> ShapeAt<S, I> for S {}
-// Past the end, `InRange` already reports the error; don't report a second one.
-impl<S, const I: usize> ShapeAt<S, I> for OutOfRange {}
-
-/// `Self` is the context `Expected`: the equality of two contexts as a trait bound, so a
-/// mismatch (a node built for another context, a seed of the wrong context) is worded.
-#[diagnostic::on_unimplemented(
-    message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
-    label = "built for the context `{Self}`",
-    note = "contexts must agree shape by shape, in order (a graph over inputs Γ with outputs Ss expects nodes and seeds over Γ ++ Ss)"
-)]
-pub trait SameContext<Expected>: ShapeList {}
-impl<G: ShapeList> SameContext<G> for G {}
-
-/// `Self` is a context that a list over `From` can be cast to: `From: SameContext<Self>` with
-/// the *target* as `Self`.
-///
-/// This is the bound of `TList::cast`. With the target as `Self`, the obligation waits until
-/// the target is known (from a turbofish or from the expected type, as in
-/// `let y: TList<A, H> = x.cast();`), so a wrong target is reported by [`SameContext`] in
-/// words instead of as a bare type mismatch. Holds whenever `From: SameContext<Self>` does,
-/// including for generic contexts with that bound.
-#[diagnostic::on_unimplemented(
-    message = "cannot cast a list over the context `{From}` to the context `{Self}`",
-    label = "not the same context",
-    note = "`cast` only moves a list between two spellings of the same context"
-)]
-pub trait CastFrom<From>: ShapeList {}
-impl<From: SameContext<H>, H: ShapeList> CastFrom<From> for H {}
-
 /// `Self = P ++ Rest`: the context `Self` starts with the shapes of `P` (Lean's `Γ = P ++ R`,
 /// with `R` computed). Used to ask for the cotangent of leading inputs only
 /// ([`GraphData::backprop_prefix`](crate::autograd::GraphData::backprop_prefix)).
@@ -339,24 +223,3 @@ impl<H: Shape, T: Reverse> Reverse for HCons<H, T> {
 
 /// `L` read backwards (see [`Reverse`]).
 pub type Rev<L> = <L as Reverse>::Reversed;
-
-/// The context of the node being pushed by a [`GraphBuilder`](crate::autograd::GraphBuilder):
-/// the inputs `G` followed by the outputs pushed so far, whose shapes `P` lists newest first.
-/// As a list of shapes it is `G ++ Rev<P>` (same length, layout and lookups); it is a type of
-/// its own so that growing the builder by one node costs the compiler constant work.
-pub struct BuildCtx<G, P>(core::marker::PhantomData<G>, core::marker::PhantomData<P>);
-
-impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
-    type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;
-    const LEN: usize = G::LEN + P::LEN;
-    const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(G::LAYOUT, &LayoutTree::Rev(P::LAYOUT));
-}
-
-impl<G, P, I> Lookup<I> for BuildCtx<G, P>
-where
-    G: ShapeList,
-    P: Reverse,
-    Cat<G, Rev<P>>: Lookup<I>,
-{
-    type Output = At<Cat<G, Rev<P>>, I>;
-}

@@ -116,7 +116,6 @@ impl<R, P, C: ShapeList, T: Shape> GraphNode for RevNode<R, P, C, T> {
         RevBody(self.fwd.node)
     }
 }
-impl<R, P, C: ShapeList, T: Shape> NodeOver<C> for RevNode<R, P, C, T> {}
 impl<R, P, C: ShapeList, T: Shape> GraphNode for FwdNode<R, P, C, T> {
     type Ctx = C;
     type Out = T;
@@ -125,7 +124,6 @@ impl<R, P, C: ShapeList, T: Shape> GraphNode for FwdNode<R, P, C, T> {
         FwdBody(self.node)
     }
 }
-impl<R, P, C: ShapeList, T: Shape> NodeOver<C> for FwdNode<R, P, C, T> {}
 
 build_entry_points!(RevGraph<R, P>, RevKind<R, P>, "a certified reverse graph");
 build_entry_points!(FwdGraph<R, P>, FwdKind<R, P>, "a certified forward graph");

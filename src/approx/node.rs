@@ -29,20 +29,11 @@ use crate::autograd::op::{
     Contribs, Eval, KernelFns, OpBox, OpNode, Operands, Pullback, SlotBounds, VjpBounds,
 };
 use crate::autograd::{Cotangent, NodeData};
+pub use crate::constraint::Certifiable;
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
 use crate::tlist::TList;
-
-/// An op a certified graph over the runtime scalar `R` and spec scalar `P` can run: it is
-/// evaluated at `R`, at `P` and on [`Interval`]s (for its derived bounds).
-#[diagnostic::on_unimplemented(
-    message = "the op `{Self}` cannot run in a certified graph over `{R}` with spec `{P}`",
-    label = "needs `Eval` at `{R}`, at `{P}` and at `Interval`",
-    note = "ops with `exp`, `ln` or `tanh` need a spec scalar that is `Real` (`f64`), not `Rational`"
-)]
-pub trait Certifiable<R, P>: Eval<R> + Eval<P> + Eval<Interval> {}
-impl<R, P, K: Eval<R> + Eval<P> + Eval<Interval>> Certifiable<R, P> for K {}
 
 /// The maps and bounds of a certified node over untyped operands.
 pub(crate) trait CertFns<R, P>: Send + Sync {

@@ -20,6 +20,7 @@ use crate::autograd::node::{ErasedNode, NodeOver};
 #[allow(unused_imports)] // (for the docs)
 use crate::autograd::node::{GraphNode, Node, NodeData};
 use crate::autograd::op::{Eval, erase_op};
+pub use crate::constraint::Supports;
 use crate::internal::{DataBody, LawfulBody, OpBody};
 use crate::shape::Shape;
 use crate::shape_list::{At, BuildCtx, Cat, InRange, Lookup, Rev, Reverse, ShapeList};
@@ -142,11 +143,6 @@ pub trait Admits<B, Stored> {
     #[doc(hidden)]
     fn admit(body: B) -> Stored;
 }
-
-/// The kind `Self` runs the op `K`: shorthand for the bound a block generic over the graph kind
-/// needs for each op it pushes (`K: Supports<ops::Relu<S>>`).
-pub trait Supports<K>: GraphKind + Admits<OpBody<K>, <Self as GraphKind>::Stored> {}
-impl<G: GraphKind + Admits<OpBody<K>, G::Stored>, K> Supports<K> for G {}
 
 /// The builder of a [`GraphData<A, D, …>`]: accepts ops, [`Node`]s and [`NodeData`]s.
 pub struct DataKind<A, D = ()>(PhantomData<fn() -> (A, D)>);

@@ -16,6 +16,7 @@ use smallvec::SmallVec;
 
 use crate::autograd::cotangent::Cotangent;
 use crate::autograd::op::{Contribs, Eval, KernelFns, OpNode, Operands, erase_op};
+pub use crate::constraint::NodeOver;
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
@@ -391,16 +392,3 @@ impl<A, D, C: ShapeList, T: Shape> GraphNode for Node<A, D, C, T> {
         crate::internal::LawfulBody(self.data.node)
     }
 }
-
-/// The node `Self` reads exactly the context `C`: the bound of every `snoc`. With the node as
-/// `Self`, the context of an operand written `Idx::at::<0>()` is inferred from `C`, and a node
-/// built for another context is reported in words.
-#[diagnostic::on_unimplemented(
-    message = "this node reads another context than the graph provides: the graph's Γ ++ Ss is `{C}`",
-    label = "`{Self}` is not a node over the graph's context",
-    note = "node k of a graph over inputs Γ reads Γ followed by the outputs of nodes 0..k"
-)]
-pub trait NodeOver<C>: GraphNode {}
-impl<C: ShapeList, K: crate::autograd::op::Op> NodeOver<C> for OpNode<C, K> {}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for NodeData<A, D, C, T> {}
-impl<A, D, C: ShapeList, T: Shape> NodeOver<C> for Node<A, D, C, T> {}
