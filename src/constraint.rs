@@ -134,3 +134,26 @@ impl<G: GraphKind + Admits<OpBody<K>, G::Stored>, K> Supports<K> for G {}
 )]
 pub trait Certifiable<R, P>: Eval<R> + Eval<P> + Eval<Interval> {}
 impl<R, P, K: Eval<R> + Eval<P> + Eval<Interval>> Certifiable<R, P> for K {}
+
+/// `Self` is an executable graph over the scalar `A`, environment `D`, inputs `G` and outputs
+/// `Ss`: a [`GraphData`](crate::autograd::GraphData) or a lawful
+/// [`Graph`](crate::autograd::Graph), what the derivative checks run.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an executable graph",
+    label = "expected a `GraphData` or a `Graph`",
+    note = "a certified `RevGraph` erases to the executable graph of its runtime side with `.to_graph_data()` (Lean's `toGraphData`)"
+)]
+pub trait Executable<A, D, G, Ss> {
+    #[doc(hidden)]
+    fn graph_data(&self) -> &crate::autograd::GraphData<A, D, G, Ss>;
+}
+impl<A, D, G, Ss> Executable<A, D, G, Ss> for crate::autograd::GraphData<A, D, G, Ss> {
+    fn graph_data(&self) -> &crate::autograd::GraphData<A, D, G, Ss> {
+        self
+    }
+}
+impl<A, D, G, Ss> Executable<A, D, G, Ss> for crate::autograd::Graph<A, D, G, Ss> {
+    fn graph_data(&self) -> &crate::autograd::GraphData<A, D, G, Ss> {
+        self
+    }
+}

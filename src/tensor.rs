@@ -170,6 +170,7 @@ impl<A, S: Shape> Tensor<A, S> {
     /// let m = Tensor::<f32, Matrix<2, 3>>::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
     /// assert_eq!(m.as_slice(), &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     /// ```
+    #[must_use]
     pub fn new(array: S::Array<A>) -> Self {
         let mut buf = SmallVec::with_capacity(S::SIZE);
         S::flatten_array(array, &mut buf);
@@ -216,6 +217,7 @@ impl<A, S> Tensor<A, S> {
     /// let eye = Tensor::<f64, Matrix<3, 3>>::from_fn(|ix| if ix[0] == ix[1] { 1.0 } else { 0.0 });
     /// assert_eq!(eye.sum(), 3.0);
     /// ```
+    #[must_use]
     pub fn from_fn(mut f: impl FnMut(&[usize]) -> A) -> Self
     where
         S: Shape,
@@ -245,6 +247,7 @@ impl<A, S> Tensor<A, S> {
 
 impl<A, S> Tensor<A, S> {
     /// Lean's `fill v s`: every entry is `v`.
+    #[must_use]
     pub fn fill(value: A) -> Self
     where
         A: Clone,
@@ -269,6 +272,7 @@ impl<A, S> Tensor<A, S> {
 
 impl<A, S> Tensor<A, S> {
     /// `fill 0 s`: the zero tensor.
+    #[must_use]
     pub fn zeros() -> Self
     where
         A: Element,

@@ -86,6 +86,7 @@ impl<G: ShapeList, S: Shape> Idx<G, S> {
     /// let s: Idx<G, _> = Idx::at::<0>(); // the shape can be inferred
     /// assert_eq!(s.pos(), 0);
     /// ```
+    #[must_use]
     pub fn at<const I: usize>() -> Self
     where
         Const<I>: ToUInt,
@@ -297,6 +298,7 @@ macro_rules! tlist {
 
 impl<A> TList<A, HNil> {
     /// The empty context (Lean's `TList.nil`).
+    #[must_use]
     pub fn new() -> Self {
         TList {
             items: Vec::new(),
@@ -428,6 +430,7 @@ impl<A, G: ShapeList> TList<A, G> {
     }
 
     /// Appends a tensor at the end: `TList α (Γ ++ [τ])` (Lean's `snoc`).
+    #[must_use]
     pub fn snoc<S: Shape>(mut self, last: Tensor<A, S>) -> TList<A, Snoc<G, S>> {
         self.items.push(last.into_data());
         self.retag()
@@ -542,6 +545,7 @@ impl<A, G: ShapeList> TList<A, G> {
 // a non-shape in the context is reported by the traits' own messages.
 impl<A, G> TList<A, G> {
     /// Lean's `TList.zero`: `fill 0` in every slot.
+    #[must_use]
     pub fn zero() -> Self
     where
         A: Element,
@@ -555,6 +559,7 @@ impl<A, G> TList<A, G> {
     }
 
     /// Lean's `single idx v`: `v` at `idx`, `fill 0` everywhere else.
+    #[must_use]
     pub fn single<G2: SameContext<G>, S: Shape>(idx: Idx<G2, S>, value: Tensor<A, S>) -> Self
     where
         A: Element,

@@ -83,6 +83,7 @@ impl<G> EList<G> {
 
 impl EList<HNil> {
     /// The empty list of bounds.
+    #[must_use]
     pub fn new() -> Self {
         EList::from_vec_unchecked(Vec::new())
     }
@@ -96,12 +97,14 @@ impl Default for EList<HNil> {
 
 impl<G: ShapeList> EList<G> {
     /// Bound 0 for every slot (the inputs are exact).
+    #[must_use]
     pub fn zero() -> Self {
         Self::from_vec_unchecked(vec![0.0; G::LEN])
     }
 
     /// The same bound `e` for every slot (`NaN` counts as `+∞`; a negative `e` panics — use
     /// [`EList::try_from_vec`] for untrusted values).
+    #[must_use]
     pub fn uniform(e: f64) -> Self {
         let e = checked(e).expect("EList::uniform needs a nonnegative bound");
         Self::from_vec_unchecked(vec![e; G::LEN])
@@ -140,6 +143,7 @@ impl<G: ShapeList> EList<G> {
     }
 
     /// Lean's `EList.snoc`: one more slot at the end (NaN counts as `+∞`; negative panics).
+    #[must_use]
     pub fn snoc<S: crate::shape::Shape>(mut self, e: f64) -> EList<Snoc<G, S>> {
         self.eps
             .push(checked(e).expect("EList::snoc needs a nonnegative bound"));

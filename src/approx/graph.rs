@@ -327,6 +327,7 @@ impl<R, P, G, Ss> fmt::Debug for FwdGraph<R, P, G, Ss> {
 
 impl<R, P, G: ShapeList> FwdGraph<R, P, G, HNil> {
     /// The empty graph over the inputs `G`.
+    #[must_use]
     pub fn nil() -> Self {
         FwdGraph {
             nodes: Vec::new(),
@@ -338,6 +339,7 @@ impl<R, P, G: ShapeList> FwdGraph<R, P, G, HNil> {
 impl<R, P, G: ShapeList, Ss: ShapeList> FwdGraph<R, P, G, Ss> {
     /// Appends a node reading the context `G ++ Ss` (Lean's `FwdGraph.snoc`): an op
     /// (`ops::tanh(Idx::at::<0>())`), a [`FwdNode`] or a [`RevNode`].
+    #[must_use]
     pub fn snoc<N>(mut self, node: N) -> FwdGraph<R, P, G, Snoc<Ss, N::Out>>
     where
         N: NodeOver<Cat<G, Ss>>,
@@ -383,6 +385,7 @@ impl<R, P, G, Ss> fmt::Debug for RevGraph<R, P, G, Ss> {
 
 impl<R, P, G: ShapeList> RevGraph<R, P, G, HNil> {
     /// The empty graph over the inputs `G` (name the types: `RevGraph::<f32, f64, G, HNil>::nil()`).
+    #[must_use]
     pub fn nil() -> Self {
         RevGraph {
             nodes: Vec::new(),
@@ -394,6 +397,7 @@ impl<R, P, G: ShapeList> RevGraph<R, P, G, HNil> {
 impl<R, P, G: ShapeList, Ss: ShapeList> RevGraph<R, P, G, Ss> {
     /// Appends a node reading the context `G ++ Ss` (Lean's `RevGraph.snoc`): an op
     /// (`ops::tanh(Idx::at::<0>())`) or a [`RevNode`].
+    #[must_use]
     pub fn snoc<N>(mut self, node: N) -> RevGraph<R, P, G, Snoc<Ss, N::Out>>
     where
         N: NodeOver<Cat<G, Ss>>,

@@ -77,6 +77,7 @@ fn widen(v: f64) -> (f64, f64) {
 
 impl Interval {
     /// `[lo, hi]`; NaN endpoints widen to `∓∞`, and `lo > hi` is widened to the whole line.
+    #[must_use]
     pub fn new(lo: f64, hi: f64) -> Self {
         let (lo, hi) = (lo_of(lo), hi_of(hi));
         if lo <= hi {

@@ -317,7 +317,26 @@ impl<H: Shape, T: InputVars> InputVars for HCons<H, T> {
 /// is `for<'id> FnOnce(GraphBuilder<'id, ..>) -> GraphBuilder<'id, ..>`), and every
 /// [`Var<'id, S>`] and [`Scope<'id, _>`] carries that lifetime invariantly. A handle therefore
 /// cannot leave its closure, and a handle of one builder given to another builder (for
-/// instance one built inside the other's closure) does not compile. Within one builder the
+/// instance one built inside the other's closure, or a scan's body) does not compile. The
+/// compiler reports that as **E0521, "borrowed data escapes outside of closure"**, naming the
+/// lifetime `'id` (rustc's own message, which a library cannot reword): it means a `Var` was
+/// used with a builder other than the one that made it.
+///
+/// ```compile_fail,E0521
+/// # use shapetape::prelude::*;
+/// # use shapetape::{autograd::GraphData, ops};
+/// type G = HList![Vector<2>];
+/// let _ = GraphData::<f64, (), G, _>::build(|outer| {
+///     let x = outer.input::<0>();
+///     let _inner = GraphData::<f64, (), G, _>::build(|inner| {
+///         let (inner, _) = inner.push(|c| ops::relu(c.idx(x))); // x belongs to `outer`
+///         inner
+///     });
+///     outer
+/// });
+/// ```
+///
+/// Within one builder the
 /// states only grow, so every handle points at an existing slot of its shape; a handle used at
 /// the wrong shape is the operation's own worded shape error:
 ///

@@ -17,8 +17,8 @@
 
 use core::fmt;
 
-use crate::autograd::graph::GraphData;
 use crate::autograd::node::NodeData;
+use crate::constraint::Executable;
 use crate::rng::SplitMix64;
 use crate::scalar::{Element, Real};
 use crate::shape::Shape;
@@ -185,12 +185,13 @@ pub fn check_adjoint<A: Element, D, G: ShapeList, T: Shape>(
 /// assert!(check.is_exact());
 /// ```
 pub fn check_backprop<A: Element, D, G: ShapeList, Ss: ShapeList>(
-    graph: &GraphData<A, D, G, Ss>,
+    graph: &impl Executable<A, D, G, Ss>,
     x: &TList<A, G>,
     dx: &TList<A, G>,
     d: &D,
     seed: &TList<A, Cat<G, Ss>>,
 ) -> AdjointCheck<A> {
+    let graph = graph.graph_data();
     let jvp = graph.jvp_ctx(x.clone(), dx.clone(), d);
     let grad = graph.backprop_ctx(x.clone(), d, seed.clone());
     AdjointCheck {
@@ -352,7 +353,7 @@ fn random_context<A: Real, G: ShapeList>(rng: &mut SplitMix64) -> TList<A, G> {
 /// assert!((report.finite_difference - report.reverse).abs() <= report.tolerance);
 /// ```
 pub fn gradcheck<A: Real, D, G: ShapeList, Ss: ShapeList>(
-    graph: &GraphData<A, D, G, Ss>,
+    graph: &impl Executable<A, D, G, Ss>,
     x: &TList<A, G>,
     d: &D,
     opts: &GradcheckOptions,
@@ -396,13 +397,14 @@ pub fn gradcheck<A: Real, D, G: ShapeList, Ss: ShapeList>(
 /// assert!((err.left - 12.0).abs() < 1e-6 && err.right == 8.0);
 /// ```
 pub fn gradcheck_with<A: Real, D, G: ShapeList, Ss: ShapeList>(
-    graph: &GraphData<A, D, G, Ss>,
+    graph: &impl Executable<A, D, G, Ss>,
     x: &TList<A, G>,
     d: &D,
     v: &TList<A, G>,
     w: &TList<A, Cat<G, Ss>>,
     opts: &GradcheckOptions,
 ) -> Result<GradcheckReport<A>, GradcheckError<A>> {
+    let graph = graph.graph_data();
     let h = A::from_f64(opts.h);
     let hv = v.scale(&h);
     let f_plus = w.dot_list(&graph.eval(x.add(&hv), d));

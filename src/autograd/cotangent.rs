@@ -44,6 +44,7 @@ pub struct Cotangent<A, G> {
 
 impl<A, G> Cotangent<A, G> {
     /// The zero cotangent (no slot touched).
+    #[must_use]
     pub fn zero() -> Self {
         Cotangent {
             entries: Contribs::new(),
@@ -102,6 +103,7 @@ impl<A: Element, G> Cotangent<A, G> {
     }
 
     /// The cotangent `value` at `idx` and zero elsewhere (Lean's `single`).
+    #[must_use]
     pub fn single<G2: SameContext<G>, S: Shape>(idx: Idx<G2, S>, value: Tensor<A, S>) -> Self {
         Self::zero().with(idx, value)
     }

@@ -68,6 +68,7 @@ impl<A, D, G: ShapeList> GraphData<A, D, G, HNil> {
     ///
     /// Name the types at the root, `GraphData::<f32, (), G>::nil()`, or use
     /// [`GraphBuilder`](crate::autograd::GraphBuilder), which requires them.
+    #[must_use]
     pub fn nil() -> Self {
         GraphData {
             nodes: Vec::new(),
@@ -81,6 +82,7 @@ impl<A, D, G: ShapeList, Ss: ShapeList> GraphData<A, D, G, Ss> {
     /// (`ops::tanh(Idx::at::<0>())`), a [`Node`](crate::autograd::Node) or a
     /// [`NodeData`](crate::autograd::NodeData); a node built for any other context does not
     /// compile.
+    #[must_use]
     pub fn snoc<N>(mut self, node: N) -> GraphData<A, D, G, Snoc<Ss, N::Out>>
     where
         N: NodeOver<Cat<G, Ss>>,
@@ -271,6 +273,7 @@ impl<A, D, G, Ss> fmt::Debug for Graph<A, D, G, Ss> {
 
 impl<A, D, G: ShapeList> Graph<A, D, G, HNil> {
     /// The empty graph over the inputs `G` (Lean's `Graph.nil`).
+    #[must_use]
     pub fn nil() -> Self {
         Graph {
             data: GraphData::nil(),
@@ -281,6 +284,7 @@ impl<A, D, G: ShapeList> Graph<A, D, G, HNil> {
 impl<A, D, G: ShapeList, Ss: ShapeList> Graph<A, D, G, Ss> {
     /// Appends a lawful node reading the context `G ++ Ss` (Lean's `Graph.snoc`): an op or a
     /// [`Node`](crate::autograd::Node).
+    #[must_use]
     pub fn snoc<N>(self, node: N) -> Graph<A, D, G, Snoc<Ss, N::Out>>
     where
         N: NodeOver<Cat<G, Ss>>,

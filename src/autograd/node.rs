@@ -98,6 +98,7 @@ impl<A: 'static, D: 'static, G: ShapeList, T: Shape> NodeData<A, D, G, T> {
     ///
     /// Called through [`NodeData::forward`] and friends, the closures see a copy of the
     /// context (a graph runs them on its own buffer, without copying).
+    #[must_use]
     pub fn new(
         forward: impl Fn(&TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
         jvp: impl Fn(&TList<A, G>, &TList<A, G>, &D) -> Tensor<A, T> + Send + Sync + 'static,
@@ -133,6 +134,7 @@ impl<A, D, G, T> NodeData<A, D, G, T> {
     }
 
     /// The same node with a display name (used in `Debug` output and graph export).
+    #[must_use]
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.node.name = name.into();
         self
@@ -315,6 +317,7 @@ impl<A, D, G, T> core::ops::Deref for Node<A, D, G, T> {
 impl<A, D, G, T> Node<A, D, G, T> {
     /// A node whose JVP and VJP the caller asserts to be adjoint (test it with
     /// [`check_adjoint`](crate::autograd::check_adjoint)).
+    #[must_use]
     pub fn new_unchecked(data: NodeData<A, D, G, T>) -> Self {
         Node { data }
     }
