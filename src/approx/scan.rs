@@ -19,10 +19,10 @@ use crate::approx::node::{CertFns, CertNode};
 use crate::approx::round::{RuntimeFloat, add_up};
 use crate::approx::spec::SpecScalar;
 use crate::autograd::ScanKind;
-use crate::autograd::engine::{self, Slots};
+use crate::autograd::engine;
 use crate::autograd::op::{Contribs, KernelFns, Operands, Pullback, VjpBounds};
+use crate::autograd::scan::{scan_forward, scan_jvp, scan_vjp};
 use crate::internal::ScanSpec;
-use crate::scalar::Element;
 use crate::tensor::Owned;
 
 /// The certified scan node: the body's certified nodes and where the scan reads and writes.
@@ -31,102 +31,49 @@ struct ScanCert<R, P> {
     spec: ScanSpec,
 }
 
-impl<R, P> ScanCert<R, P> {
-    /// `N` forward steps at one scalar, with `forward` running body node `j` on a context.
-    fn run<A: Clone>(
-        &self,
-        x: Operands<'_, A>,
-        mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-    ) -> (Owned<A>, Vec<Owned<A>>) {
-        let s = &self.spec;
-        let params = x.raw(s.params);
-        let mut carries = Vec::with_capacity(s.steps);
-        let mut carry = Owned(x.raw(s.init).into());
-        for k in 0..s.steps {
-            let vals = engine::eval(
-                s.step_inputs(carry.clone(), params, k),
-                self.nodes.len(),
-                &mut forward,
-            );
-            carries.push(carry);
-            carry = vals[s.carry_out].clone();
-        }
-        (carry, carries)
-    }
-
-    /// The VJP at one scalar: forward keeping the input carries, then the body's reverse mode
-    /// last step first.
-    fn vjp_at<A: Element>(
-        &self,
-        x: Operands<'_, A>,
-        seed: Owned<A>,
-        mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
-        mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Contribs<A>,
-    ) -> Contribs<A> {
-        let s = &self.spec;
-        let params = x.raw(s.params);
-        let (_, mut carries) = self.run(x, &mut forward);
-        let mut dc = seed;
-        let mut dp = Owned::zeros(params.len());
-        for k in (0..s.steps).rev() {
-            let c = carries.pop().expect("one input carry per step");
-            let vals = engine::eval(s.step_inputs(c, params, k), self.nodes.len(), &mut forward);
-            let seed = engine::densify(vals.iter().map(Owned::len), [(s.carry_out, dc)]);
-            let mut grads = engine::backprop_all(vals, seed, self.nodes.len(), &mut vjp);
-            let dpk = grads.pop().expect("the step's parameter slice");
-            dp.0[k * s.slice..(k + 1) * s.slice].clone_from_slice(&dpk.0);
-            dc = grads.pop().expect("the step's carry");
-        }
-        s.contributions(dc, dp)
-    }
-}
-
 impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
     fn forward_spec(&self, x: Operands<'_, P>) -> Owned<P> {
-        self.run(x, |j, v| self.nodes[j].fns.forward_spec(Operands::dense(v)))
-            .0
+        let nodes = &self.nodes;
+        scan_forward(&self.spec, x, nodes.len(), |j, v| {
+            nodes[j].fns.forward_spec(Operands::dense(v))
+        })
+        .0
     }
     fn forward_runtime(&self, x: Operands<'_, R>) -> Owned<R> {
-        self.run(x, |j, v| {
-            self.nodes[j].fns.forward_runtime(Operands::dense(v))
+        let nodes = &self.nodes;
+        scan_forward(&self.spec, x, nodes.len(), |j, v| {
+            nodes[j].fns.forward_runtime(Operands::dense(v))
         })
         .0
     }
     fn jvp_runtime(&self, x: Operands<'_, R>, dx: Operands<'_, R>) -> Owned<R> {
-        let s = &self.spec;
-        let (params, dparams) = (x.raw(s.params), dx.raw(s.params));
-        let mut carry = Owned(x.raw(s.init).into());
-        let mut dcarry = Owned(dx.raw(s.init).into());
-        for k in 0..s.steps {
-            let mut vals = s.step_inputs(carry, params, k);
-            let mut tans = s.step_inputs(dcarry, dparams, k);
-            for node in &self.nodes {
-                let t = node
-                    .fns
-                    .jvp_runtime(Operands::dense(&vals), Operands::dense(&tans));
-                let y = node.fns.forward_runtime(Operands::dense(&vals));
-                vals.push(y);
-                tans.push(t);
-            }
-            carry = vals.swap_remove(s.carry_out);
-            dcarry = tans.swap_remove(s.carry_out);
-        }
-        dcarry
+        let nodes = &self.nodes;
+        scan_jvp(&self.spec, x, dx, nodes.len(), |j, v, t| {
+            let f = &nodes[j].fns;
+            let dy = f.jvp_runtime(Operands::dense(v), Operands::dense(t));
+            (f.forward_runtime(Operands::dense(v)), dy)
+        })
     }
     fn vjp_spec(&self, x: Operands<'_, P>, seed: Owned<P>) -> Contribs<P> {
-        self.vjp_at(
+        let nodes = &self.nodes;
+        scan_vjp(
+            &self.spec,
             x,
             seed,
-            |j, v| self.nodes[j].fns.forward_spec(Operands::dense(v)),
-            |j, v, t| self.nodes[j].fns.vjp_spec(Operands::dense(v), t),
+            nodes.len(),
+            |j, v| nodes[j].fns.forward_spec(Operands::dense(v)),
+            |j, v, t| nodes[j].fns.vjp_spec(Operands::dense(v), t),
         )
     }
     fn vjp_runtime(&self, x: Operands<'_, R>, seed: Owned<R>) -> Contribs<R> {
-        self.vjp_at(
+        let nodes = &self.nodes;
+        scan_vjp(
+            &self.spec,
             x,
             seed,
-            |j, v| self.nodes[j].fns.forward_runtime(Operands::dense(v)),
-            |j, v, t| self.nodes[j].fns.vjp_runtime(Operands::dense(v), t),
+            nodes.len(),
+            |j, v| nodes[j].fns.forward_runtime(Operands::dense(v)),
+            |j, v, t| nodes[j].fns.vjp_runtime(Operands::dense(v), t),
         )
     }
 

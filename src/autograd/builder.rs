@@ -179,33 +179,28 @@ impl<A, D> GraphKind for LawfulKind<A, D> {
     }
 }
 
-impl<A, D, K: Eval<A, D>> Admits<OpBody<K>, ErasedNode<A, D>> for DataKind<A, D> {
-    #[inline]
-    fn admit(body: OpBody<K>) -> ErasedNode<A, D> {
-        erase_op(body.0)
-    }
+// Both executable kinds admit ops and lawful nodes; only `DataKind` admits a bare `NodeData`.
+macro_rules! admits_lawful {
+    ($($kind:ident),*) => {$(
+        impl<A, D, K: Eval<A, D>> Admits<OpBody<K>, ErasedNode<A, D>> for $kind<A, D> {
+            #[inline]
+            fn admit(body: OpBody<K>) -> ErasedNode<A, D> {
+                erase_op(body.0)
+            }
+        }
+        impl<A, D> Admits<LawfulBody<A, D>, ErasedNode<A, D>> for $kind<A, D> {
+            #[inline]
+            fn admit(body: LawfulBody<A, D>) -> ErasedNode<A, D> {
+                body.0
+            }
+        }
+    )*};
 }
+admits_lawful!(DataKind, LawfulKind);
+
 impl<A, D> Admits<DataBody<A, D>, ErasedNode<A, D>> for DataKind<A, D> {
     #[inline]
     fn admit(body: DataBody<A, D>) -> ErasedNode<A, D> {
-        body.0
-    }
-}
-impl<A, D> Admits<LawfulBody<A, D>, ErasedNode<A, D>> for DataKind<A, D> {
-    #[inline]
-    fn admit(body: LawfulBody<A, D>) -> ErasedNode<A, D> {
-        body.0
-    }
-}
-impl<A, D, K: Eval<A, D>> Admits<OpBody<K>, ErasedNode<A, D>> for LawfulKind<A, D> {
-    #[inline]
-    fn admit(body: OpBody<K>) -> ErasedNode<A, D> {
-        erase_op(body.0)
-    }
-}
-impl<A, D> Admits<LawfulBody<A, D>, ErasedNode<A, D>> for LawfulKind<A, D> {
-    #[inline]
-    fn admit(body: LawfulBody<A, D>) -> ErasedNode<A, D> {
         body.0
     }
 }

@@ -25,7 +25,7 @@ pub(crate) mod engine;
 mod graph;
 pub(crate) mod node;
 pub mod op;
-mod scan;
+pub(crate) mod scan;
 
 pub use builder::{
     Admits, DataKind, GraphBuilder, GraphKind, InputVars, LawfulKind, Pushed, Scope, Supports, Var,

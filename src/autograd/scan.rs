@@ -126,72 +126,101 @@ impl ScanSpec {
     }
 }
 
+/// `N` forward steps over a body of `n` nodes run by `forward`: the final carry, and the input
+/// carry of every step.
+pub(crate) fn scan_forward<A: Clone>(
+    s: &ScanSpec,
+    x: Operands<'_, A>,
+    n: usize,
+    mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+) -> (Owned<A>, Vec<Owned<A>>) {
+    let params = x.raw(s.params);
+    let mut carries = Vec::with_capacity(s.steps);
+    let mut carry = Owned(x.raw(s.init).into());
+    for k in 0..s.steps {
+        let vals = engine::eval(s.step_inputs(carry.clone(), params, k), n, &mut forward);
+        carries.push(carry);
+        carry = vals[s.carry_out].clone();
+    }
+    (carry, carries)
+}
+
+/// The scan's forward mode: the body's JVP step by step (`step(j, vals, tans)` gives node
+/// `j`'s output and tangent on the step's primal and tangent contexts).
+pub(crate) fn scan_jvp<A: Clone>(
+    s: &ScanSpec,
+    x: Operands<'_, A>,
+    dx: Operands<'_, A>,
+    n: usize,
+    mut step: impl FnMut(usize, &mut Slots<A>, &mut Slots<A>) -> (Owned<A>, Owned<A>),
+) -> Owned<A> {
+    let (params, dparams) = (x.raw(s.params), dx.raw(s.params));
+    let mut carry = Owned(x.raw(s.init).into());
+    let mut dcarry = Owned(dx.raw(s.init).into());
+    for k in 0..s.steps {
+        let mut vals = s.step_inputs(carry, params, k);
+        let mut tans = s.step_inputs(dcarry, dparams, k);
+        for j in 0..n {
+            let (y, t) = step(j, &mut vals, &mut tans);
+            vals.push(y);
+            tans.push(t);
+        }
+        carry = vals.swap_remove(s.carry_out);
+        dcarry = tans.swap_remove(s.carry_out);
+    }
+    dcarry
+}
+
+/// The scan's reverse mode: forward keeping the input carries, then the body's reverse mode
+/// last step first, the carry's cotangent seeding the step before.
+pub(crate) fn scan_vjp<A: Element>(
+    s: &ScanSpec,
+    x: Operands<'_, A>,
+    seed: Owned<A>,
+    n: usize,
+    mut forward: impl FnMut(usize, &mut Slots<A>) -> Owned<A>,
+    mut vjp: impl FnMut(usize, &mut Slots<A>, Owned<A>) -> Contribs<A>,
+) -> Contribs<A> {
+    let params = x.raw(s.params);
+    let (_, mut carries) = scan_forward(s, x, n, &mut forward);
+    let mut dc = seed;
+    let mut dp = Owned::zeros(params.len());
+    for k in (0..s.steps).rev() {
+        let c = carries.pop().expect("one input carry per step");
+        let vals = engine::eval(s.step_inputs(c, params, k), n, &mut forward);
+        let seed = engine::densify(vals.iter().map(Owned::len), [(s.carry_out, dc)]);
+        let mut grads = engine::backprop_all(vals, seed, n, &mut vjp);
+        let dpk = grads.pop().expect("the step's parameter slice");
+        dp.0[k * s.slice..(k + 1) * s.slice].clone_from_slice(&dpk.0);
+        dc = grads.pop().expect("the step's carry");
+    }
+    s.contributions(dc, dp)
+}
+
 impl<A: Element, D> KernelFns<A, D> for ScanKernel<A, D> {
     fn forward(&self, x: Operands<'_, A>, d: &D) -> Owned<A> {
-        let s = &self.spec;
-        let params = x.raw(s.params);
-        let mut carry = Owned(x.raw(s.init).into());
-        for k in 0..s.steps {
-            let vals = engine::eval(s.step_inputs(carry, params, k), self.nodes.len(), |j, v| {
-                self.nodes[j].forward(v, d)
-            });
-            carry = vals[s.carry_out].clone();
-        }
-        carry
+        scan_forward(&self.spec, x, self.nodes.len(), |j, v| {
+            self.nodes[j].forward(v, d)
+        })
+        .0
     }
 
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, d: &D) -> Owned<A> {
-        let s = &self.spec;
-        let (params, dparams) = (x.raw(s.params), dx.raw(s.params));
-        let mut carry = Owned(x.raw(s.init).into());
-        let mut dcarry = Owned(dx.raw(s.init).into());
-        for k in 0..s.steps {
-            let mut vals = s.step_inputs(carry, params, k);
-            let mut tans = s.step_inputs(dcarry, dparams, k);
-            for node in &self.nodes {
-                let t = node.jvp(&mut vals, &mut tans, d);
-                let y = node.forward(&mut vals, d);
-                vals.push(y);
-                tans.push(t);
-            }
-            carry = vals.swap_remove(s.carry_out);
-            dcarry = tans.swap_remove(s.carry_out);
-        }
-        dcarry
+        scan_jvp(&self.spec, x, dx, self.nodes.len(), |j, v, t| {
+            let dy = self.nodes[j].jvp(v, t, d);
+            (self.nodes[j].forward(v, d), dy)
+        })
     }
 
     fn vjp(&self, x: Operands<'_, A>, d: &D, seed: Owned<A>) -> Contribs<A> {
-        let s = &self.spec;
-        let params = x.raw(s.params);
-        // Forward, keeping each step's input carry.
-        let mut carries = Vec::with_capacity(s.steps);
-        let mut carry = Owned(x.raw(s.init).into());
-        for k in 0..s.steps {
-            let vals = engine::eval(
-                s.step_inputs(carry.clone(), params, k),
-                self.nodes.len(),
-                |j, v| self.nodes[j].forward(v, d),
-            );
-            carries.push(carry);
-            carry = vals[s.carry_out].clone();
-        }
-        // Reverse, last step first.
-        let mut dc = seed;
-        let mut dp = Owned::zeros(params.len());
-        for k in (0..s.steps).rev() {
-            let c = carries.pop().expect("one input carry per step");
-            let vals = engine::eval(s.step_inputs(c, params, k), self.nodes.len(), |j, v| {
-                self.nodes[j].forward(v, d)
-            });
-            let seed = engine::densify(vals.iter().map(Owned::len), [(s.carry_out, dc)]);
-            let mut grads = engine::backprop_all(vals, seed, self.nodes.len(), |j, v, t| {
-                self.nodes[j].vjp(v, d, t, None)
-            });
-            let dpk = grads.pop().expect("the step's parameter slice");
-            dp.0[k * s.slice..(k + 1) * s.slice].clone_from_slice(&dpk.0);
-            dc = grads.pop().expect("the step's carry");
-        }
-        s.contributions(dc, dp)
+        scan_vjp(
+            &self.spec,
+            x,
+            seed,
+            self.nodes.len(),
+            |j, v| self.nodes[j].forward(v, d),
+            |j, v, t| self.nodes[j].vjp(v, d, t, None),
+        )
     }
 }
 
