@@ -52,10 +52,12 @@ pub mod link;
 #[cfg(feature = "proptest")]
 mod op_check;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod safetensors;
 pub mod scalar;
 pub mod shape;
+pub mod shape_arith;
 pub mod shape_list;
 #[cfg(feature = "proptest")]
 pub mod strategies;

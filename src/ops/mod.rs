@@ -26,15 +26,21 @@
 //! | [`softmax`], [`log_softmax`] | over the last axis | [`Real`](crate::Real) |
 //! | [`cross_entropy`] | `−(1/R) Σ t log softmax(z)` | [`Real`](crate::Real) |
 
+mod activations;
 mod binary;
 mod constant;
+mod shape_ops;
 mod elementwise;
 pub(crate) mod kernels;
 mod linalg;
 mod loss;
 mod reduce;
 
+#[allow(unused_imports)]
+pub use activations::*;
 pub use binary::{Binary, BinaryKind, add, mul, sub};
+#[allow(unused_imports)]
+pub use shape_ops::*;
 pub use constant::{Const, constant};
 pub use elementwise::{
     Closures, Constant, ConstantError, ExpFn, Map, MapFn, NegFn, Pointwise, ReluFn, SafeLogFn,

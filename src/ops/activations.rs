@@ -1,0 +1,1 @@
+//! Entrywise activations and scalar functions beyond the core set (issue: the op library).

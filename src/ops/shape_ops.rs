@@ -1,0 +1,1 @@
+//! Shape ops: reshape, flatten, transpose/permute, concat, stack, slice, broadcast.

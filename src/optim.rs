@@ -1,0 +1,1 @@
+//! Optimizers that update a parameter context in place.

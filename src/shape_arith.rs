@@ -1,0 +1,1 @@
+//! Type-level shape arithmetic on stable Rust (typenum).
