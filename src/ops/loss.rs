@@ -53,7 +53,7 @@ fn softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
 }
 
 /// `log_softmax` of every row, `x − max − log Σ e^{x − max}`.
-fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
+pub(crate) fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(x.len());
     for row in x.chunks(last.max(1)) {
         let m = row.iter().fold(row[0], |m, &v| m.max(v));

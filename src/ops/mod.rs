@@ -34,6 +34,7 @@ mod elementwise;
 pub(crate) mod kernels;
 mod linalg;
 mod loss;
+mod losses;
 mod reduce;
 
 #[allow(unused_imports)]
@@ -49,6 +50,11 @@ pub use elementwise::{
 };
 pub use linalg::{
     Linear, LinearBatch, MatVec, Matmul, Transpose, linear, linear_batch, matmul, matvec, transpose,
+};
+pub use losses::{
+    BceWithLogitsFn, HuberFn, IndexLoss, KlDivFn, L1Fn, LossFn, PairLoss, PairLossFn, Reduction,
+    binary_cross_entropy_with_logits, cross_entropy_with_integer_labels, huber_loss, kl_div,
+    l1_loss, nll_loss,
 };
 pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
 pub use reduce::{Mean, Sum, mean, sum};
