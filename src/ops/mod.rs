@@ -35,6 +35,7 @@ pub(crate) mod kernels;
 mod linalg;
 mod loss;
 mod losses;
+mod nn;
 mod reduce;
 
 #[allow(unused_imports)]
@@ -57,6 +58,11 @@ pub use losses::{
     l1_loss, nll_loss,
 };
 pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
+pub use nn::{
+    Attention, BatchNormInference, Bmm, Dropout, DropoutEnv, Embedding, LastAxis, MaskSource, Norm,
+    batch_norm, batch_norm_inference, bmm, dropout, embedding, layer_norm, rms_norm,
+    scaled_dot_product_attention,
+};
 pub use reduce::{Mean, Sum, mean, sum};
 
 /// `ops::Relu<S>` and friends: the op types of the entrywise constructors, for the bounds of a
