@@ -55,7 +55,7 @@ pub trait PairLossFn<A>: LossFn {
     fn d_target(&self, p: A, t: A) -> A;
 }
 
-/// The op `L = (1/N) Σᵢ ℓ(pᵢ, tᵢ)` (see the [module docs](self)).
+/// The op `L = (1/N) Σᵢ ℓ(pᵢ, tᵢ)` of an elementwise loss `ℓ` (`l1_loss`, `huber_loss`, …).
 #[derive(Clone, Copy, Debug)]
 pub struct PairLoss<S, F> {
     pred: Slot<S>,
