@@ -210,6 +210,8 @@ impl Element for Rational {
 pub trait Real: Element + Copy {
     /// `eˣ`.
     fn exp(self) -> Self;
+    /// `eˣ − 1`, accurate also for `|x| ≪ 1`.
+    fn exp_m1(self) -> Self;
     /// Natural logarithm.
     fn ln(self) -> Self;
     /// `ln(1 + x)`, accurate also for `|x| ≪ 1`.
@@ -232,6 +234,7 @@ macro_rules! impl_real {
     ($($t:ty),*) => {$(
         impl Real for $t {
             #[inline] fn exp(self) -> Self { <$t>::exp(self) }
+            #[inline] fn exp_m1(self) -> Self { <$t>::exp_m1(self) }
             #[inline] fn ln(self) -> Self { <$t>::ln(self) }
             #[inline] fn ln_1p(self) -> Self { <$t>::ln_1p(self) }
             #[inline] fn tanh(self) -> Self { <$t>::tanh(self) }

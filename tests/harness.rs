@@ -226,3 +226,188 @@ mod broken {
         assert_eq!(check(Defect::BoundTooSmall), "bound");
     }
 }
+
+/// [`pass`] with input entries in `range` (for ops with a domain).
+fn pass_in<K>(op: OpNode<G, K>, range: core::ops::Range<f64>)
+where
+    K: shapetape::approx::Certifiable<f32, f64> + Clone,
+{
+    let name = op.op().name().to_owned();
+    match check_op(op, &opts().range(range)) {
+        Ok(report) => eprintln!("{report}"),
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+/// [`pass_exact`] with input entries in `range`.
+fn pass_exact_in<K>(op: OpNode<G, K>, range: core::ops::Range<f64>)
+where
+    K: shapetape::approx::Certifiable<f32, Rational> + Eval<f64> + Clone,
+{
+    let name = op.op().name().to_owned();
+    if let Err(e) = check_op_exact(op, &opts().range(range)) {
+        panic!("{name} (exact): {e}");
+    }
+}
+
+/// The piecewise-polynomial activations, also exactly over ℚ.
+#[test]
+fn activations_piecewise_polynomial() {
+    let a = Idx::<G, V>::at::<0>();
+    let m = Idx::<G, M>::at::<2>();
+    pass(ops::abs(a));
+    pass_exact(ops::abs(a));
+    pass(ops::abs(m));
+    pass(ops::square(a));
+    pass_exact(ops::square(a));
+    pass(ops::square(m));
+    for n in [0, 1, 2, 3, 4, 7] {
+        pass(ops::powi(a, n));
+        pass_exact(ops::powi(a, n));
+    }
+    for s in [0.01, -0.5, 2.0] {
+        pass(ops::leaky_relu(a, s).unwrap());
+        pass_exact(ops::leaky_relu(a, s).unwrap());
+    }
+    pass(ops::leaky_relu(m, 0.2).unwrap());
+    pass(ops::clamp(a, -0.5, 1.25).unwrap());
+    pass_exact(ops::clamp(a, -0.5, 1.25).unwrap());
+    pass_exact(ops::clamp(a, 0.3, 0.3).unwrap()); // a constant
+    pass(ops::clamp(m, -1.0, 0.0).unwrap());
+}
+
+/// Negative integer powers, away from the pole at 0 (on both sides).
+#[test]
+fn activations_negative_powers() {
+    let a = Idx::<G, V>::at::<0>();
+    for n in [-1, -2, -3] {
+        pass_in(ops::powi(a, n), 0.5..2.0);
+        pass_in(ops::powi(a, n), -2.0..-0.5);
+        pass_exact_in(ops::powi(a, n), 0.5..2.0);
+    }
+}
+
+/// The activations with a domain or transcendental functions.
+#[test]
+fn activations_real() {
+    let a = Idx::<G, V>::at::<0>();
+    let m = Idx::<G, M>::at::<2>();
+    pass_in(ops::sqrt(a), 0.1..4.0);
+    pass_in(ops::sqrt(m), 0.1..4.0);
+    pass_in(ops::log(a), 0.1..4.0);
+    pass_in(ops::log(m), 0.1..4.0);
+    pass(ops::gelu(a));
+    pass(ops::gelu(m));
+    pass_in(ops::gelu(a), -8.0..8.0);
+    pass(ops::silu(a));
+    pass_in(ops::silu(m), -8.0..8.0);
+    for alpha in [1.0, 0.5, -0.25] {
+        pass(ops::elu(a, alpha).unwrap());
+    }
+    pass_in(ops::elu(m, 1.5).unwrap(), -8.0..1.0);
+}
+
+/// Division (away from a zero divisor), maximum and minimum, with aliased operands.
+#[test]
+fn entrywise_binary_ops_extended() {
+    let (a, b) = (Idx::<G, V>::at::<0>(), Idx::<G, V>::at::<1>());
+    for op in [ops::div(a, b), ops::div(a, a)] {
+        pass_in(op.clone(), 0.5..2.0);
+        pass_in(op.clone(), -2.0..-0.5);
+        pass_exact_in(op, 0.5..2.0);
+    }
+    for op in [
+        ops::maximum(a, b),
+        ops::minimum(a, b),
+        ops::maximum(a, a),
+        ops::minimum(a, a),
+    ] {
+        pass(op.clone());
+        pass_exact(op);
+    }
+}
+
+/// The shape ops (linear, so also exact over ℚ), on the registry's context.
+#[test]
+fn shape_ops() {
+    let (a, b, m) = (
+        Idx::<G, V>::at::<0>(),
+        Idx::<G, V>::at::<1>(),
+        Idx::<G, M>::at::<2>(),
+    );
+    let (sq, xb, y) = (
+        Idx::<G, Matrix<2, 2>>::at::<5>(),
+        Idx::<G, Matrix<4, 3>>::at::<6>(),
+        Idx::<G, Vector<2>>::at::<4>(),
+    );
+    pass(ops::reshape::<Matrix<3, 2>, _, _>(m));
+    pass_exact(ops::reshape::<Matrix<3, 2>, _, _>(m));
+    pass(ops::reshape::<Tensor3<2, 2, 3>, _, _>(xb));
+    pass_exact(ops::reshape::<Tensor3<2, 2, 3>, _, _>(xb));
+    pass(ops::flatten(m));
+    pass_exact(ops::flatten(m));
+    pass(ops::swapaxes::<0, 1, _, _>(m));
+    pass_exact(ops::swapaxes::<0, 1, _, _>(m));
+    pass(ops::permute(m, (ops::Ax::<1>, ops::Ax::<0>)));
+    pass_exact(ops::permute(m, (ops::Ax::<1>, ops::Ax::<0>)));
+    pass(ops::concat::<0, _, _, _>(a, b));
+    pass_exact(ops::concat::<0, _, _, _>(a, b));
+    pass(ops::concat::<0, _, _, _>(a, a)); // aliased: one slot receives δ₀ + δ₁
+    pass_exact(ops::concat::<0, _, _, _>(a, a));
+    pass(ops::concat::<1, _, _, _>(m, sq));
+    pass_exact(ops::concat::<1, _, _, _>(m, sq));
+    pass(ops::concat::<0, _, _, _>(m, xb));
+    pass_exact(ops::concat::<0, _, _, _>(m, xb));
+    pass(ops::stack(a, b));
+    pass_exact(ops::stack(a, b));
+    pass(ops::stack(m, m)); // aliased
+    pass_exact(ops::stack(m, m));
+    pass(ops::narrow::<1, 1, 2, _, _>(m));
+    pass_exact(ops::narrow::<1, 1, 2, _, _>(m));
+    pass(ops::narrow::<0, 1, 2, _, _>(xb));
+    pass_exact(ops::narrow::<0, 1, 2, _, _>(xb));
+    pass(ops::broadcast_to::<Matrix<4, 3>, _, _>(a)); // a bias over rows
+    pass_exact(ops::broadcast_to::<Matrix<4, 3>, _, _>(a));
+    pass(ops::broadcast_to::<Matrix<4, 2>, _, _>(y));
+    pass_exact(ops::broadcast_to::<Matrix<4, 2>, _, _>(y));
+}
+
+/// A context of rank-3 and length-1 operands for the shape ops.
+type G3 = HList![Tensor3<2, 3, 4>, Matrix<3, 1>, Scalar];
+
+fn pass3<K>(op: OpNode<G3, K>)
+where
+    K: shapetape::approx::Certifiable<f32, f64>
+        + shapetape::approx::Certifiable<f32, Rational>
+        + Eval<f64>
+        + Clone,
+{
+    let name = op.op().name().to_owned();
+    if let Err(e) = check_op(op.clone(), &opts()) {
+        panic!("{name}: {e}");
+    }
+    if let Err(e) = check_op_exact(op, &opts()) {
+        panic!("{name} (exact): {e}");
+    }
+}
+
+/// The shape ops on rank-3 tensors: permutations, slices and broadcasts over several axes.
+#[test]
+fn shape_ops_rank_3() {
+    let (t, c, s) = (
+        Idx::<G3, Tensor3<2, 3, 4>>::at::<0>(),
+        Idx::<G3, Matrix<3, 1>>::at::<1>(),
+        Idx::<G3, Scalar>::at::<2>(),
+    );
+    pass3(ops::permute(t, (ops::Ax::<2>, ops::Ax::<0>, ops::Ax::<1>)));
+    pass3(ops::permute(t, (ops::Ax::<1>, ops::Ax::<2>, ops::Ax::<0>)));
+    pass3(ops::swapaxes::<0, 2, _, _>(t));
+    pass3(ops::swapaxes::<1, 2, _, _>(t));
+    pass3(ops::narrow::<2, 1, 2, _, _>(t));
+    pass3(ops::narrow::<1, 2, 1, _, _>(t));
+    pass3(ops::concat::<2, _, _, _>(t, t));
+    pass3(ops::flatten(t));
+    pass3(ops::broadcast_to::<Tensor3<2, 3, 4>, _, _>(c));
+    pass3(ops::broadcast_to::<Tensor3<2, 3, 4>, _, _>(s));
+    pass3(ops::stack(s, s));
+}

@@ -1103,3 +1103,596 @@ fn softplus_checks_far_below_zero() {
         panic!("{e}");
     }
 }
+
+// ---------------------------------------------------------------- activations and div/max/min
+
+/// Inputs at distance ≥ 0.1 from the kinks of `clamp(x, −0.5, 1.25)`.
+fn off_clamp_kinks() -> impl Strategy<Value = f64> {
+    prop_oneof![-2.0_f64..-0.6, -0.4_f64..1.15, 1.35_f64..2.0]
+}
+
+/// Inputs at distance ≥ 0.5 from 0 (divisors, negative powers).
+fn off_zero() -> impl Strategy<Value = f64> {
+    prop_oneof![0.5_f64..2.0, -2.0_f64..-0.5]
+}
+
+laws!(
+    abs,
+    Un,
+    M23,
+    |A| ops::abs(at::<Un, M23>(1)).into_node::<A, ()>(),
+    off_kink(),
+    exact
+);
+laws!(
+    square,
+    Un,
+    M23,
+    |A| ops::square(at::<Un, M23>(1)).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    powi_3,
+    Un,
+    M23,
+    |A| ops::powi(at::<Un, M23>(1), 3).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    powi_0,
+    Un,
+    M23,
+    |A| ops::powi(at::<Un, M23>(1), 0).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    powi_neg_2,
+    Un,
+    M23,
+    |A| ops::powi(at::<Un, M23>(1), -2).into_node::<A, ()>(),
+    off_zero(),
+    exact
+);
+laws!(
+    leaky_relu,
+    Un,
+    M23,
+    |A| ops::leaky_relu(at::<Un, M23>(1), A::from_i64(1) / A::from_i64(8))
+        .unwrap()
+        .into_node::<A, ()>(),
+    off_kink(),
+    exact
+);
+laws!(
+    clamp,
+    Un,
+    M23,
+    |A| ops::clamp(
+        at::<Un, M23>(1),
+        A::from_i64(-1) / two::<A>(),
+        A::from_i64(5) / A::from_i64(4)
+    )
+    .unwrap()
+    .into_node::<A, ()>(),
+    off_clamp_kinks(),
+    exact
+);
+laws!(
+    maximum,
+    Bin,
+    M23,
+    |A| ops::maximum(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    minimum,
+    Bin,
+    M23,
+    |A| ops::minimum(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    maximum_aliased,
+    Un,
+    M23,
+    |A| ops::maximum(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
+    val(),
+    exact
+);
+laws!(
+    div,
+    Bin,
+    M23,
+    |A| ops::div(at::<Bin, M23>(1), at::<Bin, M23>(2)).into_node::<A, ()>(),
+    off_zero(),
+    exact
+);
+laws!(
+    div_aliased,
+    Un,
+    M23,
+    |A| ops::div(at::<Un, M23>(1), at::<Un, M23>(1)).into_node::<A, ()>(),
+    off_zero(),
+    exact
+);
+laws!(
+    sqrt,
+    Un,
+    M23,
+    |A| ops::sqrt(at::<Un, M23>(1)).into_node::<A, ()>(),
+    0.1_f64..4.0
+);
+laws!(
+    log,
+    Un,
+    M23,
+    |A| ops::log(at::<Un, M23>(1)).into_node::<A, ()>(),
+    0.1_f64..4.0
+);
+laws!(
+    gelu,
+    Un,
+    M23,
+    |A| ops::gelu(at::<Un, M23>(1)).into_node::<A, ()>(),
+    -6.0_f64..6.0
+);
+laws!(
+    silu,
+    Un,
+    M23,
+    |A| ops::silu(at::<Un, M23>(1)).into_node::<A, ()>(),
+    -6.0_f64..6.0
+);
+laws!(
+    elu,
+    Un,
+    M23,
+    |A| ops::elu(at::<Un, M23>(1), 0.7)
+        .unwrap()
+        .into_node::<A, ()>(),
+    off_kink()
+);
+
+proptest! {
+    /// The activations against their definitions written out here (`x.abs()`, `x * x`,
+    /// `x.sqrt()`, `if`-branches), bit for bit where the op computes the same IEEE operation.
+    #[test]
+    fn forward_activations(x in ctx::<f64, Un>(-6.0_f64..6.0)) {
+        let i = at::<Un, M23>(1);
+        let f = |n: Node<f64, (), Un, M23>| forward(&n, &x);
+        prop_assert_eq!(f(ops::abs(i).into_node()), unary_expected(&x, f64::abs));
+        prop_assert_eq!(f(ops::square(i).into_node()), unary_expected(&x, |v| v * v));
+        prop_assert_eq!(f(ops::powi(i, 1).into_node()), unary_expected(&x, |v| v));
+        prop_assert_eq!(f(ops::powi(i, 2).into_node()), unary_expected(&x, |v| v * v));
+        prop_assert!(close(&f(ops::powi(i, 5).into_node()), &unary_expected(&x, |v| v.powi(5)), 1e-15));
+        let (got, want) = (f(ops::powi(i, -3).into_node()), unary_expected(&x, |v| 1.0 / (v * v * v)));
+        // ±∞ at 0 on both sides; elsewhere the products may round in another order.
+        prop_assert!(got.iter().zip(&want).all(|(g, w)| g == w || (g - w).abs() <= 1e-15 * w.abs()), "{:?} vs {:?}", got, want);
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        // (NaN below 0, compared bit for bit.)
+        prop_assert_eq!(bits(f(ops::sqrt(i).into_node())), bits(unary_expected(&x, f64::sqrt)));
+        prop_assert_eq!(bits(f(ops::log(i).into_node())), bits(unary_expected(&x, f64::ln)));
+        prop_assert_eq!(
+            f(ops::leaky_relu(i, 0.1).unwrap().into_node()),
+            unary_expected(&x, |v| if v > 0.0 { v } else { 0.1 * v })
+        );
+        prop_assert_eq!(
+            f(ops::clamp(i, -1.5, 2.5).unwrap().into_node()),
+            unary_expected(&x, |v| v.clamp(-1.5, 2.5))
+        );
+        prop_assert_eq!(
+            f(ops::elu(i, 0.5).unwrap().into_node()),
+            unary_expected(&x, |v| if v > 0.0 { v } else { 0.5 * v.exp_m1() })
+        );
+        prop_assert!(close(
+            &f(ops::silu(i).into_node()),
+            &unary_expected(&x, |v| v / (1.0 + (-v).exp())),
+            1e-15
+        ));
+        let c = (2.0 / core::f64::consts::PI).sqrt();
+        prop_assert!(close(
+            &f(ops::gelu(i).into_node()),
+            &unary_expected(&x, |v| 0.5 * v * (1.0 + (c * (v + 0.044715 * v * v * v)).tanh())),
+            1e-15
+        ));
+    }
+
+    #[test]
+    fn forward_div_max_min(x in ctx::<f64, Bin>(val())) {
+        let (a, b) = (slot(&x, at::<Bin, M23>(1)), slot(&x, at::<Bin, M23>(2)));
+        let zip = |f: fn(f64, f64) -> f64| a.iter().zip(&b).map(|(&p, &q)| f(p, q)).collect::<Vec<_>>();
+        let (i, j) = (at::<Bin, M23>(1), at::<Bin, M23>(2));
+        prop_assert_eq!(forward(&ops::div(i, j).into_node::<f64, ()>(), &x), zip(|p, q| p / q));
+        prop_assert_eq!(forward(&ops::maximum(i, j).into_node::<f64, ()>(), &x), zip(f64::max));
+        prop_assert_eq!(forward(&ops::minimum(i, j).into_node::<f64, ()>(), &x), zip(f64::min));
+    }
+}
+
+/// Hand-computed values of the activations.
+#[test]
+fn activation_examples() {
+    type H = HList![Vector<4>];
+    let i = at::<H, Vector<4>>(0);
+    let x = |v: [f64; 4]| -> TList<f64, H> { tlist![Tensor::new(v)] };
+    let run = |n: Node<f64, (), H, Vector<4>>, v: [f64; 4]| forward(&n, &x(v));
+
+    assert_eq!(
+        run(ops::sqrt(i).into_node(), [4.0, 0.0, 2.25, 1e-300 * 1e-300]),
+        vec![2.0, 0.0, 1.5, 0.0]
+    );
+    let neg = run(ops::sqrt(i).into_node(), [-1.0, -0.0, 9.0, f64::INFINITY]);
+    assert!(neg[0].is_nan());
+    assert_eq!(neg[1..], [-0.0, 3.0, f64::INFINITY]);
+    // d√x/dx at 4 is 1/4; at 0 it is +∞.
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::sqrt(i).into_node(),
+        &x([4.0, 0.0, 0.25, 1.0]),
+        &Tensor::new([1.0, 1.0, 1.0, 2.0]),
+        0,
+    );
+    assert_eq!(d, vec![0.25, f64::INFINITY, 1.0, 1.0]);
+
+    let l = run(
+        ops::log(i).into_node(),
+        [1.0, 0.0, -1.0, core::f64::consts::E],
+    );
+    assert_eq!(l[..2], [0.0, f64::NEG_INFINITY]);
+    assert!(l[2].is_nan());
+    assert!((l[3] - 1.0).abs() <= f64::EPSILON);
+
+    assert_eq!(
+        run(ops::powi(i, 3).into_node(), [-2.0, 0.5, 0.0, 3.0]),
+        vec![-8.0, 0.125, 0.0, 27.0]
+    );
+    assert_eq!(
+        run(ops::powi(i, -2).into_node(), [2.0, -0.5, 0.0, -0.0]),
+        vec![0.25, 4.0, f64::INFINITY, f64::INFINITY]
+    );
+    assert_eq!(
+        run(
+            ops::powi(i, -1).into_node(),
+            [4.0, 0.0, -0.0, f64::INFINITY]
+        ),
+        vec![0.25, f64::INFINITY, f64::NEG_INFINITY, 0.0]
+    );
+    // x⁰ = 1 everywhere, also at 0 and at NaN (as IEEE `pown`), with derivative 0.
+    assert_eq!(
+        run(
+            ops::powi(i, 0).into_node(),
+            [0.0, -3.0, f64::NAN, f64::INFINITY]
+        ),
+        vec![1.0; 4]
+    );
+    // d(x³)/dx = 3x²: 12 at −2.
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::powi(i, 3).into_node(),
+        &x([-2.0, 1.0, 0.0, 0.5]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![12.0, 3.0, 0.0, 0.75]);
+    // d(x⁻²)/dx = −2x⁻³: −1/4 at 2.
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::powi(i, -2).into_node(),
+        &x([2.0, -1.0, 0.5, 1.0]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![-0.25, 2.0, -16.0, -2.0]);
+
+    // |x|, with the subgradient 0 at 0.
+    assert_eq!(
+        run(ops::abs(i).into_node(), [-3.0, 0.0, 2.5, -0.0]),
+        vec![3.0, 0.0, 2.5, 0.0]
+    );
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::abs(i).into_node(),
+        &x([-3.0, 0.0, 2.5, -0.0]),
+        &Tensor::new([2.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![-2.0, 0.0, 2.0, 0.0]);
+
+    // leaky_relu: the slope also at 0.
+    let lr = ops::leaky_relu(i, 0.01).unwrap();
+    assert_eq!(
+        run(lr.clone().into_node(), [-2.0, 0.0, 3.0, -100.0]),
+        vec![-0.02, 0.0, 3.0, -1.0]
+    );
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &lr.into_node(),
+        &x([-2.0, 0.0, 3.0, -100.0]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![0.01, 0.01, 1.0, 0.01]);
+
+    // clamp to [−1, 1]: derivative 1 strictly inside, 0 outside and at the limits.
+    let cl = ops::clamp(i, -1.0, 1.0).unwrap();
+    assert_eq!(
+        run(cl.clone().into_node(), [-3.0, -1.0, 0.5, 7.0]),
+        vec![-1.0, -1.0, 0.5, 1.0]
+    );
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &cl.into_node(),
+        &x([-3.0, -1.0, 0.5, 1.0]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![0.0, 0.0, 1.0, 0.0]);
+    assert!(
+        run(
+            ops::clamp(i, -1.0, 1.0).unwrap().into_node(),
+            [f64::NAN, 0.0, 0.0, 0.0]
+        )[0]
+        .is_nan()
+    );
+
+    // gelu (tanh form): with c = √(2/π) = 0.7978845608028654, u(1) = c · 1.044715 and
+    // gelu(1) = (1 + tanh u)/2 = 0.8411919906082768, gelu(−1) = −0.15880800939172324 (the
+    // values of PyTorch's `gelu(x, approximate="tanh")` in float64), gelu(0) = 0.
+    let g = run(ops::gelu(i).into_node(), [1.0, -1.0, 0.0, 10.0]);
+    assert!(
+        (g[0] - 0.841_191_990_608_276_8).abs() <= 4.0 * f64::EPSILON,
+        "{g:?}"
+    );
+    assert!(
+        (g[1] + 0.158_808_009_391_723_24).abs() <= 4.0 * f64::EPSILON,
+        "{g:?}"
+    );
+    assert_eq!(g[2], 0.0);
+    assert_eq!(g[3], 10.0); // tanh u rounds to 1
+    // gelu′(0) = 1/2.
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::gelu(i).into_node(),
+        &x([0.0; 4]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d, vec![0.5; 4]);
+
+    // silu(1) = σ(1) = 1/(1 + e⁻¹) = 0.7310585786300049, silu(−2) = −2σ(−2) = −0.2384058440442351.
+    let s = run(ops::silu(i).into_node(), [1.0, -2.0, 0.0, -800.0]);
+    assert!(
+        (s[0] - 0.731_058_578_630_004_9).abs() <= 2.0 * f64::EPSILON,
+        "{s:?}"
+    );
+    assert!(
+        (s[1] + 0.238_405_844_044_235_1).abs() <= 2.0 * f64::EPSILON,
+        "{s:?}"
+    );
+    assert_eq!(s[2..], [0.0, -0.0]);
+
+    // elu with α = 1: e⁻¹ − 1 = −0.6321205588285577 at −1; α·(−1) far below 0; x above 0.
+    let e = run(
+        ops::elu(i, 1.0).unwrap().into_node(),
+        [-1.0, 2.0, -800.0, 0.0],
+    );
+    assert!(
+        (e[0] + 0.632_120_558_828_557_7).abs() <= f64::EPSILON,
+        "{e:?}"
+    );
+    assert_eq!(e[1..], [2.0, -1.0, 0.0]);
+    // elu′ = α eˣ for x ≤ 0 (α at 0), 1 above.
+    let d = vjp_at::<f64, H, Vector<4>, Vector<4>>(
+        &ops::elu(i, 0.5).unwrap().into_node(),
+        &x([0.0, 3.0, -800.0, -1.0]),
+        &Tensor::new([1.0; 4]),
+        0,
+    );
+    assert_eq!(d[..3], [0.5, 1.0, 0.0]);
+    assert!((d[3] - 0.5 * (-1.0_f64).exp()).abs() <= f64::EPSILON);
+}
+
+/// Division by zero is IEEE at `f64` and Lean's `x/0 = 0` over ℚ; `maximum`/`minimum` split
+/// the gradient at a tie and propagate NaN from either side.
+#[test]
+fn div_max_min_examples() {
+    type H = HList![Vector<4>, Vector<4>];
+    let (i, j) = (at::<H, Vector<4>>(0), at::<H, Vector<4>>(1));
+    let x: TList<f64, H> = tlist![
+        Tensor::new([7.0, 1.0, -1.0, 0.0]),
+        Tensor::new([2.0, 0.0, 0.0, 0.0])
+    ];
+    let quot = forward(&ops::div(i, j).into_node::<f64, ()>(), &x);
+    assert_eq!(quot[..3], [3.5, f64::INFINITY, f64::NEG_INFINITY]);
+    assert!(quot[3].is_nan());
+    // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²: at (7, 2), 1/2 and −7/4.
+    let node = ops::div(i, j).into_node::<f64, ()>();
+    let seed = Tensor::new([1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &x, &seed, 0)[0],
+        0.5
+    );
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &x, &seed, 1)[0],
+        -1.75
+    );
+
+    let xq: TList<Rational, H> = tlist![
+        Tensor::new([q(7, 1), q(1, 1), q(-1, 3), q(0, 1)]),
+        Tensor::new([q(2, 1), q(0, 1), q(2, 5), q(0, 1)])
+    ];
+    assert_eq!(
+        forward(&ops::div(i, j).into_node::<Rational, ()>(), &xq),
+        vec![q(7, 2), q(0, 1), q(-5, 6), q(0, 1)]
+    );
+    assert_eq!(
+        forward(&ops::powi(i, -2).into_node::<Rational, ()>(), &xq),
+        vec![q(1, 49), q(1, 1), q(9, 1), q(0, 1)]
+    );
+    assert_eq!(
+        forward(&ops::square(j).into_node::<Rational, ()>(), &xq),
+        vec![q(4, 1), q(0, 1), q(4, 25), q(0, 1)]
+    );
+
+    let y: TList<f64, H> = tlist![
+        Tensor::new([1.0, 2.0, 3.0, f64::NAN]),
+        Tensor::new([2.0, 2.0, -3.0, 0.0])
+    ];
+    assert!(forward(&ops::maximum(i, j).into_node::<f64, ()>(), &y)[..3] == [2.0, 2.0, 3.0]);
+    assert!(forward(&ops::minimum(i, j).into_node::<f64, ()>(), &y)[..3] == [1.0, 2.0, -3.0]);
+    for n in [
+        ops::maximum(i, j),
+        ops::minimum(i, j),
+        ops::maximum(j, i),
+        ops::minimum(j, i),
+    ] {
+        assert!(forward(&n.into_node::<f64, ()>(), &y)[3].is_nan());
+    }
+    // The gradient goes to the larger operand, half to each at the tie (entry 1).
+    let seed = Tensor::new([4.0, 4.0, 4.0, 0.0]);
+    let node = ops::maximum(i, j).into_node::<f64, ()>();
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &y, &seed, 0)[..3],
+        [0.0, 2.0, 4.0]
+    );
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &y, &seed, 1)[..3],
+        [4.0, 2.0, 0.0]
+    );
+    let node = ops::minimum(i, j).into_node::<f64, ()>();
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &y, &seed, 0)[..3],
+        [4.0, 2.0, 0.0]
+    );
+    assert_eq!(
+        vjp_at::<f64, H, Vector<4>, Vector<4>>(&node, &y, &seed, 1)[..3],
+        [0.0, 2.0, 4.0]
+    );
+}
+
+/// The new ops with constants refuse NaN and ±∞ (and `clamp` a lower limit above the upper,
+/// compared exactly).
+#[test]
+fn activation_constants_are_checked() {
+    let i = at::<Un, M23>(1);
+    for c in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let e = ops::leaky_relu(i, c).unwrap_err();
+        assert_eq!((e.op, e.needs), ("leaky_relu", "a finite slope"));
+        assert!(e.value.is_nan() == c.is_nan() && (c.is_nan() || e.value == c));
+        let e = ops::elu(i, c).unwrap_err();
+        assert_eq!((e.op, e.needs), ("elu", "a finite α"));
+        for (lo, hi) in [(c, 1.0), (-1.0, c), (c, c)] {
+            let e = ops::clamp(i, lo, hi).unwrap_err();
+            assert_eq!((e.op, e.needs), ("clamp", "finite limits"));
+        }
+    }
+    assert!(ops::elu(i, f32::NAN).is_err());
+    let e = ops::clamp(i, 2.0, 1.0).unwrap_err();
+    assert_eq!(
+        (e.op, e.value, e.needs),
+        ("clamp", 2.0, "a lower limit ≤ the upper limit")
+    );
+    assert_eq!(
+        e.to_string(),
+        "clamp: the constant 2 is not allowed, it needs a lower limit ≤ the upper limit"
+    );
+    // Two rationals that round to the same f64 are still ordered exactly.
+    let third = q(1, 3);
+    let above = third.clone() + Rational::new(1.into(), num_bigint::BigInt::from(10).pow(40));
+    assert!(ops::clamp(i, above.clone(), third.clone()).is_err());
+    assert!(ops::clamp(i, third, above).is_ok());
+    // Valid constants: any finite slope or α, equal limits.
+    assert!(ops::leaky_relu(i, -3.0).is_ok());
+    assert!(ops::leaky_relu(i, 0.0_f32).is_ok());
+    assert!(ops::elu(i, q(-1, 2)).is_ok());
+    assert!(ops::clamp(i, 0.5, 0.5).is_ok());
+    assert!(ops::clamp(i, -f64::MAX, f64::MAX).is_ok());
+}
+
+#[test]
+fn activation_nan_inputs_propagate() {
+    let un: Vec<f64> = (0..total_len::<Un>())
+        .map(|k| (k as f64 * 0.7).sin() * 2.0)
+        .collect();
+    let bin: Vec<f64> = (0..total_len::<Bin>())
+        .map(|k| (k as f64 * 0.7).sin() * 2.0)
+        .collect();
+    let i = at::<Un, M23>(1);
+    nan_in_each_entry(&ops::abs(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::square(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::powi(i, 3).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::powi(i, -2).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::sqrt(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::log(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::gelu(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(&ops::silu(i).into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(
+        &ops::leaky_relu(i, 0.1).unwrap().into_node::<f64, ()>(),
+        &un,
+        &[1],
+    );
+    nan_in_each_entry(&ops::elu(i, 1.0).unwrap().into_node::<f64, ()>(), &un, &[1]);
+    nan_in_each_entry(
+        &ops::clamp(i, -0.5, 0.5).unwrap().into_node::<f64, ()>(),
+        &un,
+        &[1],
+    );
+    let (a, b) = (at::<Bin, M23>(1), at::<Bin, M23>(2));
+    nan_in_each_entry(&ops::div(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::maximum(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+    nan_in_each_entry(&ops::minimum(a, b).into_node::<f64, ()>(), &bin, &[1, 2]);
+}
+
+/// Outside the domain of `sqrt` and `log` the certified bound is `+∞`: when the runtime value
+/// is NaN or `−∞`, and for `sqrt` also when the error box of a valid input reaches below 0.
+#[test]
+fn sqrt_and_log_bounds_outside_the_domain() {
+    use shapetape::approx::{EList, RevGraph};
+    type H = HList![Vector<1>];
+    let bound = |g: &RevGraph<f32, f64, H, HList![Vector<1>]>, x: f32, e: f64| {
+        let (_, eps) = g.eval_certified(EList::uniform(e), tlist![Tensor::new([x])]);
+        eps.as_slice()[1]
+    };
+    let sqrt = RevGraph::<f32, f64, H, HNil>::nil().snoc(ops::sqrt(Idx::<H, _>::at::<0>()));
+    let log = RevGraph::<f32, f64, H, HNil>::nil().snoc(ops::log(Idx::<H, _>::at::<0>()));
+    for g in [&sqrt, &log] {
+        assert_eq!(bound(g, -1.0, 0.0), f64::INFINITY);
+        assert_eq!(bound(g, -1.0, 1e-3), f64::INFINITY);
+        assert_eq!(bound(g, 0.0, 1e-3), f64::INFINITY);
+        let inside = bound(g, 4.0, 1e-3);
+        // 1e-3 times the slope (1/4 for both at 4) plus the rounding of an f32 result.
+        assert!(inside > 2.4e-4 && inside < 2.6e-4 + 1e-6, "{inside}");
+    }
+    assert_eq!(bound(&log, 0.0, 0.0), f64::INFINITY); // ln 0 = −∞
+    assert!(bound(&sqrt, 0.0, 0.0) < 1e-300); // √0 = 0 exactly
+    assert_eq!(bound(&sqrt, 1e-3, 1e-3), bound(&sqrt, 1e-3, 1e-3)); // on the edge: finite
+    assert!(bound(&sqrt, 1e-3, 1e-3) < 1.0);
+    assert_eq!(bound(&sqrt, 1e-3, 2e-3), f64::INFINITY);
+}
+
+/// `Interval::exp_m1` encloses `eˣ − 1`: around the platform's `expm1` (trusted to an ulp only
+/// for this check), over an interval, and tight also near 0 (where `eˣ − 1` computed from
+/// `exp` alone would cancel): at most a relative 10⁻¹¹ wide, far below `f32` rounding.
+#[test]
+fn interval_exp_m1_encloses() {
+    use shapetape::approx::Interval;
+    let mut xs = vec![
+        0.0, -0.0, 1e-300, -1e-300, 1e-10, -1e-10, 0.5, -0.5, 1.0, -1.0, 30.0, -30.0, 700.0, -800.0,
+    ];
+    xs.extend((0..2000).map(|k| (k as f64 * 0.37).sin() * 10.0_f64.powi(k % 7 - 5)));
+    for &x in &xs {
+        let r = Real::exp_m1(Interval::point(x));
+        let m = x.exp_m1();
+        assert!(
+            r.lo() <= m.next_up() && m.next_down() <= r.hi(),
+            "{x}: {r} misses {m}"
+        );
+        assert!(r.lo() >= -1.0 && r.lo() <= r.hi());
+        // A few ulps wide, relative to the value (or absolutely near −1).
+        assert!(
+            r.hi() - r.lo() <= 1e-11 * m.abs() || (m < -0.5 && r.hi() - r.lo() < 1e-15) || m == 0.0,
+            "{x}: {r} is loose"
+        );
+    }
+    let r = Real::exp_m1(Interval::new(-1.0, 2.0));
+    assert!(r.contains((-1.0_f64).exp_m1()) && r.contains(2.0_f64.exp_m1()));
+    assert_eq!(Real::exp_m1(Interval::ENTIRE).lo(), -1.0);
+    assert_eq!(Real::exp_m1(Interval::ENTIRE).hi(), f64::INFINITY);
+}

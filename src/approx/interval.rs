@@ -171,6 +171,38 @@ fn tanh_enclosure(x: f64) -> (f64, f64) {
     (r.lo, r.hi)
 }
 
+/// An enclosure `[lo, hi]` of `eˣ − 1` from the widened `exp` (no trust in the platform's
+/// `expm1`) and `eˣ − 1 > −1`, tightened for `|x| < 1`, where `eˣ − 1` computed from `eˣ`
+/// cancels, by the Taylor polynomial `T₃ = x + x²/2 + x³/6` and Lagrange's remainder
+/// `e^ξ x⁴/24` (`ξ` between 0 and `x`): `T₃ + x⁴/24 ≤ eˣ − 1 ≤ T₃ + eˣ x⁴/24` for `x ≥ 0`, and
+/// `T₃ ≤ eˣ − 1 ≤ T₃ + x⁴/24` for `x < 0` (there the next remainder, `e^ξ x⁵/120`, is `≤ 0`),
+/// each evaluated in interval arithmetic.
+fn exp_m1_enclosure(x: f64) -> (f64, f64) {
+    if x.is_nan() {
+        return (f64::NEG_INFINITY, f64::INFINITY);
+    }
+    if x == f64::NEG_INFINITY {
+        return (-1.0, -1.0);
+    }
+    let p = Interval::point(x);
+    let e = p.exp();
+    let mut lo = add_down(e.lo, -1.0).max(-1.0);
+    let mut hi = add_up(e.hi, -1.0);
+    if x.abs() < 1.0 {
+        let inv = |k: f64| Interval::one() / Interval::point(k);
+        let t3 = p * (Interval::one() + p * (inv(2.0) + p * inv(6.0)));
+        let r4 = (p * p) * (p * p) * inv(24.0);
+        let (l, h) = if x >= 0.0 {
+            (t3 + r4, t3 + r4 * e)
+        } else {
+            (t3, t3 + r4)
+        };
+        lo = lo.max(l.lo);
+        hi = hi.min(h.hi);
+    }
+    (lo, hi)
+}
+
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}, {}]", self.lo, self.hi)
@@ -351,6 +383,10 @@ impl Real for Interval {
     fn exp(self) -> Self {
         let lo = self.lo.exp().next_down().next_down().max(0.0);
         Interval::new(lo, self.hi.exp().next_up().next_up())
+    }
+    fn exp_m1(self) -> Self {
+        // eˣ − 1 is increasing: enclose it at the two endpoints.
+        Interval::new(exp_m1_enclosure(self.lo).0, exp_m1_enclosure(self.hi).1)
     }
     fn ln(self) -> Self {
         if self.hi < 0.0 {

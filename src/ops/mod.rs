@@ -10,8 +10,9 @@
 //! (property-tested, exactly over ℚ where the op is polynomial or piecewise linear). Operands of
 //! binary ops may alias: the VJP then adds both contributions to the shared slot.
 //!
-//! Ops with a constant (`scale`, `safe_log`) return a `Result`: the constant must be finite
-//! (and `ε > 0` for `safe_log`), one rule for every graph kind.
+//! Ops with a constant (`scale`, `safe_log`, `leaky_relu`, `elu`, `clamp`, `huber_loss`, the
+//! normalisations' `ε`, `dropout`'s `p`, `constant`) return a `Result`: the constant must be
+//! finite and in the op's domain, one rule for every graph kind.
 //!
 //! | op | math | scalar |
 //! |---|---|---|
@@ -25,11 +26,20 @@
 //! | [`mse`] | `Σ (p − t)² / n` | any |
 //! | [`softmax`], [`log_softmax`] | over the last axis | [`Real`](crate::Real) |
 //! | [`cross_entropy`] | `−(1/R) Σ t log softmax(z)` | [`Real`](crate::Real) |
+//! | [`div`], [`maximum`], [`minimum`] | `x / y`, entrywise max/min (ties split the gradient) | any |
+//! | [`abs`], [`square`], [`powi`], [`leaky_relu`], [`clamp`] | entrywise | any |
+//! | [`sqrt`], [`log`], [`gelu`], [`silu`], [`elu`] | entrywise | [`Real`](crate::Real) |
+//! | [`reshape`], [`flatten`], [`swapaxes`], [`permute`], [`concat`](fn@concat), [`stack`], [`narrow`], [`broadcast_to`] | shape ops (copies, row-major) | any |
+//! | [`bmm`], [`scaled_dot_product_attention`] | `A_b B_b`, `softmax(QKᵀ/√d) V` (optionally causal) | any / [`Real`](crate::Real) |
+//! | [`layer_norm`], [`rms_norm`], [`batch_norm`], [`batch_norm_inference`] | normalisation | [`Real`](crate::Real) |
+//! | [`embedding`], [`dropout`] | row lookup by index, `x ⊙ m / (1 − p)` | [`Real`](crate::Real) |
+//! | [`l1_loss`], [`huber_loss`] | `mean |p − t|`, Huber | any |
+//! | [`binary_cross_entropy_with_logits`], [`kl_div`], [`nll_loss`], [`cross_entropy_with_integer_labels`] | losses | [`Real`](crate::Real) |
+//! | [`constant`] | a baked-in tensor, zero derivative | any |
 
 mod activations;
 mod binary;
 mod constant;
-mod shape_ops;
 mod elementwise;
 pub(crate) mod kernels;
 mod linalg;
@@ -37,12 +47,10 @@ mod loss;
 mod losses;
 mod nn;
 mod reduce;
+mod shape_ops;
 
-#[allow(unused_imports)]
 pub use activations::*;
-pub use binary::{Binary, BinaryKind, add, mul, sub};
-#[allow(unused_imports)]
-pub use shape_ops::*;
+pub use binary::{Binary, BinaryKind, Div, add, div, maximum, minimum, mul, sub};
 pub use constant::{Const, constant};
 pub use elementwise::{
     Closures, Constant, ConstantError, ExpFn, Map, MapFn, NegFn, Pointwise, ReluFn, SafeLogFn,
@@ -52,18 +60,19 @@ pub use elementwise::{
 pub use linalg::{
     Linear, LinearBatch, MatVec, Matmul, Transpose, linear, linear_batch, matmul, matvec, transpose,
 };
+pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
 pub use losses::{
     BceWithLogitsFn, HuberFn, IndexLoss, KlDivFn, L1Fn, LossFn, PairLoss, PairLossFn, Reduction,
     binary_cross_entropy_with_logits, cross_entropy_with_integer_labels, huber_loss, kl_div,
     l1_loss, nll_loss,
 };
-pub use loss::{CrossEntropy, LogSoftmax, Mse, Softmax, cross_entropy, log_softmax, mse, softmax};
 pub use nn::{
     Attention, BatchNormInference, Bmm, Dropout, DropoutEnv, Embedding, LastAxis, MaskSource, Norm,
     batch_norm, batch_norm_inference, bmm, dropout, embedding, layer_norm, rms_norm,
     scaled_dot_product_attention,
 };
 pub use reduce::{Mean, Sum, mean, sum};
+pub use shape_ops::*;
 
 /// `ops::Relu<S>` and friends: the op types of the entrywise constructors, for the bounds of a
 /// block generic over the graph kind (`K: Supports<ops::Relu<S>>`).
