@@ -411,3 +411,30 @@ fn shape_ops_rank_3() {
     pass3(ops::broadcast_to::<Tensor3<2, 3, 4>, _, _>(s));
     pass3(ops::stack(s, s));
 }
+
+#[test]
+fn axis_reductions_and_softmax() {
+    type A3 = Dim<2, Dim<3, Vector<4>>>;
+    type GA = HList![A3, Matrix<3, 4>];
+    let (x, m) = (Idx::<GA, A3>::at::<0>(), Idx::<GA, Matrix<3, 4>>::at::<1>());
+    let ok = |r: Result<_, _>| {
+        if let Err(e) = r {
+            panic!("{e}");
+        }
+    };
+    ok(check_op(ops::sum_axis::<1, _, _>(x), &opts()));
+    ok(check_op_exact(ops::sum_axis::<1, _, _>(x), &opts()));
+    ok(check_op_exact(ops::sum_axis::<0, _, _>(m), &opts()));
+    ok(check_op(ops::mean_axis::<2, _, _>(x), &opts()));
+    ok(check_op_exact(ops::mean_axis::<0, _, _>(x), &opts()));
+    ok(check_op(ops::max_axis::<1, _, _>(x), &opts()));
+    ok(check_op_exact(ops::max_axis::<1, _, _>(m), &opts()));
+    ok(check_op(ops::var_axis::<1, _, _>(x), &opts()));
+    ok(check_op_exact(ops::var_axis::<0, _, _>(m), &opts()));
+    ok(check_op(ops::logsumexp_axis::<0, _, _>(x), &opts()));
+    ok(check_op(ops::logsumexp_axis::<1, _, _>(m), &opts()));
+    ok(check_op(ops::softmax_axis::<0, _, _>(m), &opts()));
+    ok(check_op(ops::softmax_axis::<1, _, _>(x), &opts()));
+    ok(check_op(ops::log_softmax_axis::<2, _, _>(x), &opts()));
+    ok(check_op(ops::log_softmax_axis::<0, _, _>(m), &opts()));
+}

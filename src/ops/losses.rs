@@ -280,9 +280,12 @@ pub fn binary_cross_entropy_with_logits<G: ShapeList, S: Shape, S2: SameShape<S>
 }
 
 /// The Kullback–Leibler divergence `KL(t ‖ q) = Σ t (log t − x)` of the target distribution
-/// `t` from `q = eˣ`, given the log-probabilities `x` (PyTorch's `kl_div(x, t,
-/// reduction='batchmean')`: summed, divided by the number of rows). Terms with `t = 0` are 0;
-/// the gradient with respect to `t` is `log t − x + 1`, which is `−∞` at `t = 0`.
+/// `t` from `q = eˣ`, given the log-probabilities `x`, summed and divided by the number of rows
+/// (the entries over the last axis). For a `Matrix<B, C>` this is PyTorch's `kl_div(x, t,
+/// reduction='batchmean')`; a `Vector<C>` is one row (PyTorch would divide by `C`), and a rank-3
+/// tensor has `SIZE / C` rows (PyTorch divides by its first dimension). Terms with `t = 0` are 0;
+/// the gradient with respect to `t` is `log t − x + 1`, which is `−∞` at `t = 0` (so the JVP is
+/// NaN there whatever the tangent).
 #[must_use]
 pub fn kl_div<G: ShapeList, S: Shape, S2: SameShape<S>>(
     log_q: Idx<G, S>,

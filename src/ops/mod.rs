@@ -36,8 +36,10 @@
 //! | [`l1_loss`], [`huber_loss`] | `mean |p − t|`, Huber | any |
 //! | [`binary_cross_entropy_with_logits`], [`kl_div`], [`nll_loss`], [`cross_entropy_with_integer_labels`] | losses | [`Real`](crate::Real) |
 //! | [`constant`] | a baked-in tensor, zero derivative | any |
+//! | [`sum_axis`], [`mean_axis`], [`max_axis`], [`var_axis`], [`logsumexp_axis`], [`softmax_axis`], [`log_softmax_axis`] | along a chosen axis | any / [`Real`](crate::Real) |
 
 mod activations;
+mod axis;
 mod binary;
 mod constant;
 mod elementwise;
@@ -50,6 +52,10 @@ mod reduce;
 mod shape_ops;
 
 pub use activations::*;
+pub use axis::{
+    AxisReduce, AxisScalar, AxisSoftmax, Reduce, log_softmax_axis, logsumexp_axis, max_axis,
+    mean_axis, softmax_axis, sum_axis, var_axis,
+};
 pub use binary::{Binary, BinaryKind, Div, add, div, maximum, minimum, mul, sub};
 pub use constant::{Const, constant};
 pub use elementwise::{
