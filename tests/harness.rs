@@ -438,3 +438,30 @@ fn axis_reductions_and_softmax() {
     ok(check_op(ops::log_softmax_axis::<2, _, _>(x), &opts()));
     ok(check_op(ops::log_softmax_axis::<0, _, _>(m), &opts()));
 }
+
+#[test]
+fn broadcasting_binary_ops() {
+    type GB = HList![Matrix<3, 4>, Vector<4>, Matrix<3, 1>, Scalar];
+    let m = Idx::<GB, Matrix<3, 4>>::at::<0>();
+    let (bias, rows, s) = (
+        Idx::<GB, Vector<4>>::at::<1>(),
+        Idx::<GB, Matrix<3, 1>>::at::<2>(),
+        Idx::<GB, Scalar>::at::<3>(),
+    );
+    let ok = |r: Result<_, _>| {
+        if let Err(e) = r {
+            panic!("{e}");
+        }
+    };
+    ok(check_op(ops::add_broadcast(m, bias), &opts()));
+    ok(check_op_exact(ops::add_broadcast(m, bias), &opts()));
+    ok(check_op(ops::sub_broadcast(m, rows), &opts()));
+    ok(check_op_exact(ops::sub_broadcast(m, rows), &opts()));
+    ok(check_op(ops::mul_broadcast(m, rows), &opts()));
+    ok(check_op_exact(ops::mul_broadcast(m, s), &opts()));
+    ok(check_op(ops::mul_broadcast(m, m), &opts())); // aliased, no broadcast
+    // Divisors away from 0.
+    let away = opts().range(0.5..2.0);
+    ok(check_op(ops::div_broadcast(m, bias), &away));
+    ok(check_op_exact(ops::div_broadcast(m, s), &away));
+}

@@ -240,3 +240,35 @@ fn dropout() {
         assert!(ops::dropout(Idx::<G, Vector<1000>>::at::<0>(), bad, 0).is_err());
     }
 }
+
+/// A bias over rows and a per-row scale, by hand; the bias's gradient is the column sums.
+#[test]
+fn broadcasting_values() {
+    type G = HList![Matrix<2, 3>, Vector<3>, Matrix<2, 1>];
+    let x: TList<f64, G> = tlist![
+        Tensor::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        Tensor::new([10.0, 20.0, 30.0]),
+        Tensor::new([[2.0], [-1.0]])
+    ];
+    let (m, b, r) = (
+        Idx::<G, Matrix<2, 3>>::at::<0>(),
+        Idx::<G, Vector<3>>::at::<1>(),
+        Idx::<G, Matrix<2, 1>>::at::<2>(),
+    );
+    let add = ops::add_broadcast(m, b).into_node::<f64, ()>();
+    assert_eq!(
+        add.forward(&x, &()).as_slice(),
+        &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
+    );
+    let seed = Tensor::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    let g = add.vjp(&x, &(), &seed).to_dense();
+    assert_eq!(g.slot_slices().nth(1).unwrap(), &[5.0, 7.0, 9.0]);
+    let mul = ops::mul_broadcast(m, r).into_node::<f64, ()>();
+    assert_eq!(
+        mul.forward(&x, &()).as_slice(),
+        &[2.0, 4.0, 6.0, -4.0, -5.0, -6.0]
+    );
+    let g = mul.vjp(&x, &(), &seed).to_dense();
+    // ∂/∂r = row sums of δ ⊙ m: 1 + 4 + 9 = 14, 16 + 25 + 36 = 77.
+    assert_eq!(g.slot_slices().nth(2).unwrap(), &[14.0, 77.0]);
+}

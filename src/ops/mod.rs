@@ -36,11 +36,13 @@
 //! | [`l1_loss`], [`huber_loss`] | `mean |p − t|`, Huber | any |
 //! | [`binary_cross_entropy_with_logits`], [`kl_div`], [`nll_loss`], [`cross_entropy_with_integer_labels`] | losses | [`Real`](crate::Real) |
 //! | [`constant`] | a baked-in tensor, zero derivative | any |
+//! | [`add_broadcast`], [`sub_broadcast`], [`mul_broadcast`], [`div_broadcast`] | `a ∘ b` with `b` broadcast to `a` (a bias, a per-row scale, a scalar graph value) | any |
 //! | [`sum_axis`], [`mean_axis`], [`max_axis`], [`var_axis`], [`logsumexp_axis`], [`softmax_axis`], [`log_softmax_axis`] | along a chosen axis | any / [`Real`](crate::Real) |
 
 mod activations;
 mod axis;
 mod binary;
+mod broadcast;
 mod constant;
 mod elementwise;
 pub(crate) mod kernels;
@@ -57,6 +59,9 @@ pub use axis::{
     mean_axis, softmax_axis, sum_axis, var_axis,
 };
 pub use binary::{Binary, BinaryKind, Div, add, div, maximum, minimum, mul, sub};
+pub use broadcast::{
+    BroadcastBinary, BroadcastKind, add_broadcast, div_broadcast, mul_broadcast, sub_broadcast,
+};
 pub use constant::{Const, constant};
 pub use elementwise::{
     Closures, Constant, ConstantError, ExpFn, Map, MapFn, NegFn, Pointwise, ReluFn, SafeLogFn,

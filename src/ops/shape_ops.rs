@@ -98,7 +98,7 @@ fn gather_map(out_dims: &[usize], step: &[usize], offset: usize) -> Vec<usize> {
 }
 
 /// `yⱼ = x[map[j]]`.
-fn gather<A: Clone>(x: &[A], map: &[usize]) -> Vec<A> {
+pub(crate) fn gather<A: Clone>(x: &[A], map: &[usize]) -> Vec<A> {
     map.iter().map(|&i| x[i].clone()).collect()
 }
 
@@ -114,7 +114,7 @@ fn scatter<A: Element>(seed: &[A], map: &[usize], len: usize) -> Vec<A> {
 
 /// The adjoint of any gather: `g[i] = Σ_{j : map[j] = i} δⱼ`, each sum from 0 in row-major
 /// order of `j`.
-fn scatter_add<A: Element>(seed: &[A], map: &[usize], len: usize) -> Vec<A> {
+pub(crate) fn scatter_add<A: Element>(seed: &[A], map: &[usize], len: usize) -> Vec<A> {
     let mut g = vec![A::zero(); len];
     for (d, &i) in seed.iter().zip(map) {
         g[i] = g[i].clone() + d.clone();
@@ -553,7 +553,7 @@ pub struct Broadcast<S, T> {
 impl<S: Shape, T: Shape> Broadcast<S, T> {
     /// For every entry of `y`, the entry of `x` it copies: the trailing axes aligned, index 0 on
     /// the axes where `x` has length 1 and on the leading axes `x` lacks.
-    fn map() -> Vec<usize> {
+    pub(crate) fn map() -> Vec<usize> {
         let (sd, td) = (S::dims(), T::dims());
         let st = strides(&sd);
         let lead = td.len() - sd.len();
