@@ -37,6 +37,9 @@ that changed its convention would stop the script instead of writing a different
   is 0 everywhere. Included (`clamp/special`, `clamp/equal_limits`).
 * maximum / minimum at a tie: the gradient is split in two halves in both (so maximum(x, x)
   has derivative 1). Included (`maximum/ties`, `maximum/alias`, and the same for minimum).
+* max_axis at a tie (`torch.amax`): the gradient is split evenly among the maximal entries
+  of the line, and the JVP is the mean of their tangents, in both (signed zeros tie: -0.0 ==
+  0.0). Included (`max_axis/ties`: ties of 3, 5 and 3 entries, the last of signed zeros).
 * powi with n = 0: derivative 0 in both. Included.
 * sqrt at 0: derivative +inf in both; left out (`sqrt/special` starts at 1e-300).
 * kl_div where the target t is 0: the term is 0 in both, and the gradient for x is -t = 0 in
@@ -76,9 +79,9 @@ Semantic adaptations (the PyTorch call matches shapetape's documented meaning):
   `torch.pow(x, n)` with a Python int.
 
 A case named `alias` (or `alias_...`) passes its one input as both operands: `add(x, x)` in
-shapetape, `f(x, x)` in PyTorch, so the VJP adds both contributions. The shape ops' constants
-(axes, target shapes) are recorded in "params" for reading only: the Rust test has them in its
-types.
+shapetape, `f(x, x)` in PyTorch, so the VJP adds both contributions. The constants of the shape
+ops and of the ops along an axis (axes, target shapes) are recorded in "params" for reading
+only: the Rust test has them in its types.
 
 Adding an op: add it to OPS below (a name, the PyTorch function of the inputs in shapetape's
 slot order and the constants, and its cases), rerun this script, and add one line per case to
@@ -202,6 +205,38 @@ def special(*values):
 
 
 PAIR_SHAPES = [("v7", (7,)), ("m1x5", (1, 5)), ("t2x1x3", (2, 1, 3))]
+
+
+def AXIS_CASES():
+    """The cases of the ops along an axis: every axis of a matrix and of a rank-3 tensor, and
+    a size-1 axis (reduced between an outer and an inner dimension)."""
+    return [
+        case(f"{name}_ax{axis}", normal(*shape), params={"axis": axis})
+        for name, shape, axis in [
+            ("m3x5", (3, 5), 0),
+            ("m3x5", (3, 5), 1),
+            ("t2x3x5", (2, 3, 5), 0),
+            ("t2x3x5", (2, 3, 5), 1),
+            ("t2x3x5", (2, 3, 5), 2),
+            ("t3x1x5", (3, 1, 5), 1),
+        ]
+    ]
+
+
+def AXIS_SPECIAL():
+    """Large logits along axis 0 (the transpose of the last-axis softmax's special case)."""
+    return case(
+        "special_ax0", given([[1000.0, 0.0], [999.0, 0.0], [-1000.0, 0.0]]), params={"axis": 0}
+    )
+
+
+# max_axis/ties (axis 1): a tie of 3 (a split that is not a power of two), of 5, and of the
+# signed zeros -0.0, 0.0, -0.0
+MAX_TIES = [
+    [1.0, 3.0, 3.0, -2.0, 3.0],
+    [2.0, 2.0, 2.0, 2.0, 2.0],
+    [-0.0, 0.0, -1.0, -0.0, -2.0],
+]
 
 
 def softplus_ref(x):
@@ -456,6 +491,20 @@ OPS = [
     # -------------------------------------------------------------------- reductions
     ("sum", torch.sum, [case("scalar", normal()), case("v1", normal(1))] + UNARY_SHAPES()[::2]),
     ("mean", torch.mean, [case("scalar", normal()), case("v1", normal(1))] + UNARY_SHAPES()[::2]),
+    # --------------------------------------------------------- reductions along an axis
+    ("sum_axis", lambda x, axis: torch.sum(x, dim=axis), AXIS_CASES()),
+    ("mean_axis", lambda x, axis: torch.mean(x, dim=axis), AXIS_CASES()),
+    (
+        "max_axis",
+        lambda x, axis: torch.amax(x, dim=axis),
+        AXIS_CASES() + [case("ties", given(MAX_TIES), params={"axis": 1})],
+    ),
+    ("var_axis", lambda x, axis: torch.var(x, dim=axis, unbiased=False), AXIS_CASES()),
+    (
+        "logsumexp_axis",
+        lambda x, axis: torch.logsumexp(x, dim=axis),
+        AXIS_CASES() + [AXIS_SPECIAL()],
+    ),
     # ------------------------------------------------------------------------ linalg
     (
         "matvec",
@@ -512,6 +561,16 @@ OPS = [
             case("t2x1x5", normal(2, 1, 5)),
             case("special", given([[1000.0, 999.0, -1000.0], [0.0, 0.0, 0.0]])),
         ],
+    ),
+    (
+        "softmax_axis",
+        lambda x, axis: F.softmax(x, dim=axis),
+        AXIS_CASES() + [AXIS_SPECIAL()],
+    ),
+    (
+        "log_softmax_axis",
+        lambda x, axis: F.log_softmax(x, dim=axis),
+        AXIS_CASES() + [AXIS_SPECIAL()],
     ),
     (
         "cross_entropy",
@@ -748,6 +807,19 @@ def check_conventions(results):
         for a, b, ga, gb, ci in zip(*r["inputs"], *r["vjp"], r["cotangent"]):
             if float(a) == float(b):
                 assert float(ga) == float(gb) == float(ci) / 2, (op, "tie")
+    mx = results[("max_axis", "ties")]
+    x = np.array([float(v) for v in mx["inputs"][0]]).reshape(mx["shapes"][0])
+    t = np.array([float(v) for v in mx["tangents"][0]]).reshape(x.shape)
+    g = np.array([float(v) for v in mx["vjp"][0]]).reshape(x.shape)
+    jv = [float(v) for v in mx["jvp"]]
+    counts = []
+    for row, trow, grow, ci, ji in zip(x, t, g, mx["cotangent"], jv):
+        tie = row == row.max()
+        counts.append(int(tie.sum()))
+        for is_max, gi in zip(tie, grow):
+            assert gi == (float(ci) / tie.sum() if is_max else 0.0), ("max_axis tie", row, grow)
+        assert np.isclose(ji, trow[tie].sum() / tie.sum(), rtol=1e-15, atol=1e-15), "jvp"
+    assert counts == [3, 5, 3], counts
     hub = results[("huber_loss", "special")]
     n = len(HUBER_P)
     expect = [float(hub["cotangent"][0]) * s / n for s in (1.0, -1.0)]

@@ -272,3 +272,60 @@ fn broadcasting_values() {
     // ∂/∂r = row sums of δ ⊙ m: 1 + 4 + 9 = 14, 16 + 25 + 36 = 77.
     assert_eq!(g.slot_slices().nth(2).unwrap(), &[14.0, 77.0]);
 }
+
+/// The closed-form softmax bounds are sound (the harness checks them against the spec) and
+/// much tighter than the interval enclosure of the generic code, which loses the correlation of
+/// `x − max x` and of `p` with `Σ p`: measured here against that enclosure, computed
+/// independently with a `GraphData<Interval>` on the error boxes.
+#[test]
+fn softmax_closed_form_is_tighter_than_the_enclosure() {
+    use shapetape::approx::Interval;
+    type G = HList![Matrix<4, 8>];
+    let mut rng = shapetape::rng::SplitMix64::new(3);
+    let x32: TList<f32, G> = TList::zero().map(|_: &f32| rng.uniform(-3.0, 3.0) as f32);
+    for (op_name, log) in [("softmax", false), ("log_softmax", true)] {
+        for e in [1e-6, 1e-4, 1e-2] {
+            let cert = RevGraph::<f32, f64, G, _>::build(|b| {
+                let x = b.input::<0>();
+                if log {
+                    b.push(|c| ops::log_softmax(c.idx(x))).0
+                } else {
+                    b.push(|c| ops::softmax(c.idx(x))).0
+                }
+            });
+            let (y, eps) = cert.eval_certified(EList::try_from_vec(vec![e]).unwrap(), x32.clone());
+            let bound = eps.as_slice()[1];
+            // The enclosure: the same op on the boxes [x̂ − e, x̂ + e].
+            let enc = GraphData::<Interval, (), G, _>::build(|b| {
+                let x = b.input::<0>();
+                if log {
+                    b.push(|c| ops::log_softmax(c.idx(x))).0
+                } else {
+                    b.push(|c| ops::softmax(c.idx(x))).0
+                }
+            });
+            let boxes = x32.map(|&v| Interval::around(f64::from(v), e));
+            let out = enc.eval(boxes, &());
+            let lifted = out
+                .slot_slices()
+                .nth(1)
+                .unwrap()
+                .iter()
+                .zip(y.slot_slices().nth(1).unwrap())
+                .fold(0.0f64, |m, (iv, &v)| {
+                    m.max(iv.max_distance_from(f64::from(v)))
+                });
+            eprintln!("{op_name} ε = {e:e}: closed-form bound {bound:.3e}, enclosure {lifted:.3e}");
+            assert!(
+                bound <= lifted,
+                "{op_name} at ε = {e}: {bound} > enclosure {lifted}"
+            );
+            if !log {
+                assert!(
+                    bound * 2.0 < lifted,
+                    "{op_name} at ε = {e}: {bound} vs {lifted}"
+                );
+            }
+        }
+    }
+}

@@ -8,9 +8,10 @@
 //! relative error, with an absolute floor for references that are (numerically) zero. The
 //! fixture's inputs, tangents and seeds are of order 1, and its references of 2-norm below
 //! `10⁻²` are: exact zeros (an index slot's VJP, `sub(x, x)`, `x⁰`, a clamp with equal limits,
-//! a softmax over one class); values that are zero in exact arithmetic, where PyTorch returns
-//! rounding noise of at most 4e-15 (layer_norm's gradients over one feature, `div(x, x)`'s);
-//! and four VJPs of norm 3e-3 to 8e-3 (attention with one query row, `mean` of 7 entries),
+//! a softmax or log-softmax over one class, along any axis, a variance of one entry); values
+//! that are zero in exact arithmetic, where PyTorch returns rounding noise of at most 4e-15
+//! (layer_norm's gradients over one feature, `div(x, x)`'s); and four VJPs of norm 3e-3 to
+//! 8e-3 (attention with one query row, `mean` of 7 entries),
 //! which are thus held to an absolute `1e-14`, at most 3.5 times looser than the relative
 //! test. A NaN, an infinity or a length mismatch always fails. Quantities listed in a case's
 //! `skip` (only kl_div's zero targets, where the target's gradient is −∞ in shapetape and NaN
@@ -378,6 +379,46 @@ fn registry() -> Vec<Entry> {
         entry!("mean" / "v1", [x: V<1>] => |_| ops::mean(x)),
         entry!("mean" / "v7", [x: V<7>] => |_| ops::mean(x)),
         entry!("mean" / "t2x1x3", [x: T3<2, 1, 3>] => |_| ops::mean(x)),
+        // reductions along an axis
+        entry!("sum_axis" / "m3x5_ax0", [x: M<3, 5>] => |_| ops::sum_axis::<0, _, _>(x)),
+        entry!("sum_axis" / "m3x5_ax1", [x: M<3, 5>] => |_| ops::sum_axis::<1, _, _>(x)),
+        entry!("sum_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>] => |_| ops::sum_axis::<0, _, _>(x)),
+        entry!("sum_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>] => |_| ops::sum_axis::<1, _, _>(x)),
+        entry!("sum_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>] => |_| ops::sum_axis::<2, _, _>(x)),
+        entry!("sum_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>] => |_| ops::sum_axis::<1, _, _>(x)),
+        entry!("mean_axis" / "m3x5_ax0", [x: M<3, 5>] => |_| ops::mean_axis::<0, _, _>(x)),
+        entry!("mean_axis" / "m3x5_ax1", [x: M<3, 5>] => |_| ops::mean_axis::<1, _, _>(x)),
+        entry!("mean_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>] => |_| ops::mean_axis::<0, _, _>(x)),
+        entry!("mean_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>] => |_| ops::mean_axis::<1, _, _>(x)),
+        entry!("mean_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>] => |_| ops::mean_axis::<2, _, _>(x)),
+        entry!("mean_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>] => |_| ops::mean_axis::<1, _, _>(x)),
+        entry!("max_axis" / "m3x5_ax0", [x: M<3, 5>] => |_| ops::max_axis::<0, _, _>(x)),
+        entry!("max_axis" / "m3x5_ax1", [x: M<3, 5>] => |_| ops::max_axis::<1, _, _>(x)),
+        entry!("max_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>] => |_| ops::max_axis::<0, _, _>(x)),
+        entry!("max_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>] => |_| ops::max_axis::<1, _, _>(x)),
+        entry!("max_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>] => |_| ops::max_axis::<2, _, _>(x)),
+        entry!("max_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>] => |_| ops::max_axis::<1, _, _>(x)),
+        entry!("max_axis" / "ties", [x: M<3, 5>] => |_| ops::max_axis::<1, _, _>(x)),
+        entry!("var_axis" / "m3x5_ax0", [x: M<3, 5>] => |_| ops::var_axis::<0, _, _>(x)),
+        entry!("var_axis" / "m3x5_ax1", [x: M<3, 5>] => |_| ops::var_axis::<1, _, _>(x)),
+        entry!("var_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>] => |_| ops::var_axis::<0, _, _>(x)),
+        entry!("var_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>] => |_| ops::var_axis::<1, _, _>(x)),
+        entry!("var_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>] => |_| ops::var_axis::<2, _, _>(x)),
+        entry!("var_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>] => |_| ops::var_axis::<1, _, _>(x)),
+        entry!("logsumexp_axis" / "m3x5_ax0", [x: M<3, 5>]
+            => |_| ops::logsumexp_axis::<0, _, _>(x)),
+        entry!("logsumexp_axis" / "m3x5_ax1", [x: M<3, 5>]
+            => |_| ops::logsumexp_axis::<1, _, _>(x)),
+        entry!("logsumexp_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>]
+            => |_| ops::logsumexp_axis::<0, _, _>(x)),
+        entry!("logsumexp_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>]
+            => |_| ops::logsumexp_axis::<1, _, _>(x)),
+        entry!("logsumexp_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>]
+            => |_| ops::logsumexp_axis::<2, _, _>(x)),
+        entry!("logsumexp_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>]
+            => |_| ops::logsumexp_axis::<1, _, _>(x)),
+        entry!("logsumexp_axis" / "special_ax0", [x: M<3, 2>]
+            => |_| ops::logsumexp_axis::<0, _, _>(x)),
         // linear algebra
         entry!("matvec" / "m3x5", [w: M<3, 5>, x: V<5>] => |_| ops::matvec(w, x)),
         entry!("matvec" / "m1x4", [w: M<1, 4>, x: V<4>] => |_| ops::matvec(w, x)),
@@ -406,6 +447,32 @@ fn registry() -> Vec<Entry> {
         entry!("log_softmax" / "m3x1", [x: M<3, 1>] => |_| ops::log_softmax(x)),
         entry!("log_softmax" / "t2x1x5", [x: T3<2, 1, 5>] => |_| ops::log_softmax(x)),
         entry!("log_softmax" / "special", [x: M<2, 3>] => |_| ops::log_softmax(x)),
+        // softmax along an axis
+        entry!("softmax_axis" / "m3x5_ax0", [x: M<3, 5>] => |_| ops::softmax_axis::<0, _, _>(x)),
+        entry!("softmax_axis" / "m3x5_ax1", [x: M<3, 5>] => |_| ops::softmax_axis::<1, _, _>(x)),
+        entry!("softmax_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>]
+            => |_| ops::softmax_axis::<0, _, _>(x)),
+        entry!("softmax_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>]
+            => |_| ops::softmax_axis::<1, _, _>(x)),
+        entry!("softmax_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>]
+            => |_| ops::softmax_axis::<2, _, _>(x)),
+        entry!("softmax_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>]
+            => |_| ops::softmax_axis::<1, _, _>(x)),
+        entry!("softmax_axis" / "special_ax0", [x: M<3, 2>] => |_| ops::softmax_axis::<0, _, _>(x)),
+        entry!("log_softmax_axis" / "m3x5_ax0", [x: M<3, 5>]
+            => |_| ops::log_softmax_axis::<0, _, _>(x)),
+        entry!("log_softmax_axis" / "m3x5_ax1", [x: M<3, 5>]
+            => |_| ops::log_softmax_axis::<1, _, _>(x)),
+        entry!("log_softmax_axis" / "t2x3x5_ax0", [x: T3<2, 3, 5>]
+            => |_| ops::log_softmax_axis::<0, _, _>(x)),
+        entry!("log_softmax_axis" / "t2x3x5_ax1", [x: T3<2, 3, 5>]
+            => |_| ops::log_softmax_axis::<1, _, _>(x)),
+        entry!("log_softmax_axis" / "t2x3x5_ax2", [x: T3<2, 3, 5>]
+            => |_| ops::log_softmax_axis::<2, _, _>(x)),
+        entry!("log_softmax_axis" / "t3x1x5_ax1", [x: T3<3, 1, 5>]
+            => |_| ops::log_softmax_axis::<1, _, _>(x)),
+        entry!("log_softmax_axis" / "special_ax0", [x: M<3, 2>]
+            => |_| ops::log_softmax_axis::<0, _, _>(x)),
         // losses
         entry!("mse" / "v7", [p: V<7>, t: V<7>] => |_| ops::mse(p, t)),
         entry!("mse" / "m1x5", [p: M<1, 5>, t: M<1, 5>] => |_| ops::mse(p, t)),
@@ -555,8 +622,10 @@ families! {
         "reshape", "flatten", "swapaxes", "permute", "concat", "stack", "narrow", "broadcast_to",
     ];
     reductions: ["sum", "mean"];
+    axis_reductions: ["sum_axis", "mean_axis", "max_axis", "var_axis", "logsumexp_axis"];
     linalg: ["matvec", "matmul", "transpose", "linear", "linear_batch"];
     softmax: ["softmax", "log_softmax"];
+    axis_softmax: ["softmax_axis", "log_softmax_axis"];
     losses: [
         "mse", "cross_entropy", "l1_loss", "huber_loss", "binary_cross_entropy_with_logits",
         "kl_div",

@@ -66,19 +66,6 @@ fn slot_box<R: RuntimeFloat>(slot: &[R], e: f64) -> Owned<Interval> {
     )
 }
 
-/// The boxes `[x̂ⱼ − εⱼ, x̂ⱼ + εⱼ]` of the op's operands only, as sparse operands (linear in
-/// the operands, not in the context).
-fn operand_boxes<R: RuntimeFloat>(
-    reads: &[usize],
-    eps: &[f64],
-    vals: &[Owned<R>],
-) -> SmallVec<[(usize, Owned<Interval>); 2]> {
-    reads
-        .iter()
-        .map(|&p| (p, slot_box(&vals[p].0, eps[p])))
-        .collect()
-}
-
 /// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the
 /// enclosures.
 pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) -> f64 {
@@ -87,6 +74,77 @@ pub(crate) fn enclosure_distance<R: RuntimeFloat>(enc: &[Interval], rt: &[R]) ->
             .zip(rt)
             .map(|(iv, &r)| iv.max_distance_from(r.to_f64_exact())),
     )
+}
+
+/// The distance from the runtime output `y` to the op's enclosure at the runtime operands
+/// themselves (zero-width boxes): a bound on the op's own rounding at that point, for
+/// closed-form bounds that add the propagated input error separately (`L · ε`).
+pub(crate) fn point_rounding<R: RuntimeFloat, K: Eval<Interval>>(
+    op: &K,
+    x: Operands<'_, R>,
+    y: &[R],
+) -> f64 {
+    let boxes: SmallVec<[(usize, Owned<Interval>); 2]> = op
+        .reads()
+        .into_iter()
+        .map(|p| (p, slot_box(x.raw(p), 0.0)))
+        .collect();
+    enclosure_distance(op.forward(Operands::sparse(&boxes), &()).as_slice(), y)
+}
+
+/// The lifted (interval) forward bound of an op: the distance from `y` to its enclosure on the
+/// operand boxes `[x̂ ± ε]`.
+pub(crate) fn lifted_bound<R: RuntimeFloat, K: Eval<Interval>>(
+    op: &K,
+    eps: SlotBounds<'_>,
+    x: Operands<'_, R>,
+    y: &[R],
+) -> f64 {
+    let boxes: SmallVec<[(usize, Owned<Interval>); 2]> = op
+        .reads()
+        .into_iter()
+        .map(|p| (p, slot_box(x.raw(p), eps.0[p])))
+        .collect();
+    enclosure_distance(op.forward(Operands::sparse(&boxes), &()).as_slice(), y)
+}
+
+/// The distance from the runtime contributions `c` to the enclosure of the op's VJP, at the
+/// operand boxes `[x̂ ± ε]` and the seed box `[δ̂ ± εδ]`, slot by slot (`eps_zero`: every
+/// width 0, the VJP's own rounding at the runtime point).
+pub(crate) fn lifted_vjp_bound<R: RuntimeFloat, K: Eval<Interval>>(
+    op: &K,
+    eps: Option<SlotBounds<'_>>,
+    x: Operands<'_, R>,
+    e_seed: f64,
+    seed: &[R],
+    c: &Pullback<R>,
+) -> VjpBounds {
+    let boxes: SmallVec<[(usize, Owned<Interval>); 2]> = op
+        .reads()
+        .into_iter()
+        .map(|p| (p, slot_box(x.raw(p), eps.map_or(0.0, |e| e.0[p]))))
+        .collect();
+    let c_enc = op
+        .vjp(
+            Operands::sparse(&boxes),
+            &(),
+            &Tensor::from_data_unchecked(slot_box(seed, e_seed)),
+        )
+        .0;
+    let mut out = SmallVec::new();
+    for (p, enc) in &c_enc {
+        let e = match c.0.iter().find(|(q, _)| q == p) {
+            Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
+            None => norm_max(enc.0.iter().map(|iv| iv.max_distance_from(0.0))),
+        };
+        out.push((*p, e));
+    }
+    for (p, rt) in &c.0 {
+        if !c_enc.iter().any(|(q, _)| q == p) {
+            out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
+        }
+    }
+    VjpBounds(out)
 }
 
 impl<R, P, K> CertFns<R, P> for OpBox<K>
@@ -124,9 +182,7 @@ where
         if let Some(b) = self.0.bound(SlotBounds(eps), Operands::dense(x), y) {
             return b;
         }
-        let boxes = operand_boxes(&self.0.reads(), eps, x);
-        let enc = Eval::<Interval>::forward(&self.0, Operands::sparse(&boxes), &());
-        enclosure_distance(enc.as_slice(), y)
+        lifted_bound(&self.0, SlotBounds(eps), Operands::dense(x), y)
     }
 
     /// The op's closed form, or, for each slot, the distance from the runtime contribution
@@ -146,29 +202,14 @@ where
         {
             return b;
         }
-        let boxes = operand_boxes(&self.0.reads(), eps, x);
-        let c_enc = Eval::<Interval>::vjp(
+        lifted_vjp_bound(
             &self.0,
-            Operands::sparse(&boxes),
-            &(),
-            &Tensor::from_data_unchecked(slot_box(seed, e_seed)),
+            Some(SlotBounds(eps)),
+            Operands::dense(x),
+            e_seed,
+            seed,
+            c,
         )
-        .0;
-        let mut out = SmallVec::new();
-        for (p, enc) in &c_enc {
-            let e = match c.0.iter().find(|(q, _)| q == p) {
-                Some((_, rt)) => enclosure_distance(&enc.0, &rt.0),
-                None => norm_max(enc.0.iter().map(|iv| iv.max_distance_from(0.0))),
-            };
-            out.push((*p, e));
-        }
-        for (p, rt) in &c.0 {
-            if !c_enc.iter().any(|(q, _)| q == p) {
-                // The enclosure says the spec contribution is exactly 0 here.
-                out.push((*p, norm_max(rt.0.iter().map(|v| v.to_f64_exact().abs()))));
-            }
-        }
-        VjpBounds(out)
     }
 
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>> {

@@ -17,7 +17,12 @@
 use smallvec::{SmallVec, smallvec};
 use typenum::NonZero;
 
-use crate::autograd::op::{Eval, Op, OpNode, Operands, Pullback, Slot, op_node};
+use crate::approx::RuntimeFloat;
+use crate::approx::node::{lifted_bound, lifted_vjp_bound, point_rounding};
+use crate::approx::round::{add_up, mul_up};
+use crate::autograd::op::{
+    Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
+};
 use crate::scalar::{Element, Real};
 use crate::shape::{SameShape, Scalar, Shape};
 use crate::shape_list::ShapeList;
@@ -85,6 +90,18 @@ pub struct Softmax<S> {
     a: Slot<S>,
 }
 
+/// `ε` if it is a usable bound (finite, ≥ 0), else `None` (the bound is then +∞).
+fn usable(e: f64) -> Option<f64> {
+    (e >= 0.0 && e.is_finite()).then_some(e)
+}
+
+/// `maxᵢ |vᵢ|` of each row of `v`, as exact `f64`s.
+fn row_max_abs<R: RuntimeFloat>(v: &[R], last: usize) -> Vec<f64> {
+    v.chunks(last.max(1))
+        .map(|r| r.iter().fold(0.0f64, |m, x| m.max(x.to_f64_exact().abs())))
+        .collect()
+}
+
 impl<S: Shape> Op for Softmax<S> {
     type Out = S;
     fn name(&self) -> &str {
@@ -92,6 +109,46 @@ impl<S: Shape> Op for Softmax<S> {
     }
     fn reads(&self) -> SmallVec<[usize; 4]> {
         smallvec![self.a.pos()]
+    }
+
+    /// `ε/2 + ρ`: softmax's Jacobian `diag p − p pᵀ` has `‖·‖∞ = maxᵢ 2pᵢ(1 − pᵢ) ≤ ½`
+    /// everywhere, so an input error `ε` moves every output by at most `ε/2` (mean value
+    /// theorem); `ρ` bounds the runtime's own rounding at `x̂` (the enclosure at zero width).
+    /// The interval enclosure on the boxes instead loses the correlation of `x − max x`.
+    fn bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        y: &[R],
+    ) -> Option<f64> {
+        let rho = point_rounding(self, x, y);
+        Some(usable(eps.get(self.a)).map_or(f64::INFINITY, |e| add_up(mul_up(0.5, e), rho)))
+    }
+
+    /// For the contribution `p ⊙ (δ − ⟨p, δ⟩)`: `‖∂/∂δ‖∞ ≤ ½` and, per row, `‖∂/∂x‖∞ ≤ 3 D` with
+    /// `D = max |δ| ≤ max |δ̂| + εδ`, so the error is at most `εδ/2 + 3 D ε` plus the rounding
+    /// at `(x̂, δ̂)`.
+    fn vjp_bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> Option<VjpBounds> {
+        let rho = lifted_vjp_bound(self, None, x, 0.0, seed, c)
+            .0
+            .first()
+            .map_or(0.0, |(_, e)| *e);
+        let (_, last) = rows_of::<S>();
+        let e = match (usable(eps.get(self.a)), usable(e_seed)) {
+            (Some(e), Some(ed)) => row_max_abs(seed, last).into_iter().fold(0.0f64, |m, d| {
+                let big_d = add_up(d, ed);
+                m.max(add_up(mul_up(0.5, ed), mul_up(mul_up(3.0, big_d), e)))
+            }),
+            _ => f64::INFINITY,
+        };
+        Some(VjpBounds::none().with(self.a, add_up(e, rho)))
     }
 }
 
@@ -160,6 +217,71 @@ impl<S: Shape> Op for LogSoftmax<S> {
     }
     fn reads(&self) -> SmallVec<[usize; 4]> {
         smallvec![self.a.pos()]
+    }
+
+    /// The smaller of `2ε + ρ` (log-softmax's Jacobian `I − 𝟙 pᵀ` has `‖·‖∞ = maxᵢ 2(1 − pᵢ) ≤
+    /// 2`; `ρ` the rounding at `x̂`) and the interval enclosure on the boxes (both sound).
+    fn bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        y: &[R],
+    ) -> Option<f64> {
+        let closed = usable(eps.get(self.a)).map_or(f64::INFINITY, |e| {
+            add_up(mul_up(2.0, e), point_rounding(self, x, y))
+        });
+        Some(closed.min(lifted_bound(self, eps, x, y)))
+    }
+
+    /// For the contribution `δ − p Σδ`: `Σⱼ |∂cᵢ/∂δⱼ| = (1 − pᵢ) + (n − 1) pᵢ ≤ 1 + (n − 2)⁺ p̄ᵢ`
+    /// with `p̄ᵢ = min(1, p̂ᵢ e^{2ε})` the largest `pᵢ` in the box, and `Σₖ |∂cᵢ/∂xₖ| =
+    /// |Σδ| 2pᵢ(1 − pᵢ) ≤ (|Σδ̂| + n εδ)/2`; plus the rounding at `(x̂, δ̂)`. The smaller of that and
+    /// the interval enclosure.
+    fn vjp_bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> Option<VjpBounds> {
+        let lifted = lifted_vjp_bound(self, Some(eps), x, e_seed, seed, c)
+            .0
+            .first()
+            .map_or(0.0, |(_, e)| *e);
+        let (_, last) = rows_of::<S>();
+        let closed = match (usable(eps.get(self.a)), usable(e_seed)) {
+            (Some(e), Some(ed)) => {
+                let rho = lifted_vjp_bound(self, None, x, 0.0, seed, c)
+                    .0
+                    .first()
+                    .map_or(0.0, |(_, e)| *e);
+                let xs = x.raw(self.a.pos());
+                let p = softmax_rows(xs, last);
+                let grow = crate::approx::round::exp_up(mul_up(2.0, e));
+                let n = last as f64;
+                let mut worst = 0.0f64;
+                for (row, (pr, dr)) in p
+                    .chunks(last.max(1))
+                    .zip(seed.chunks(last.max(1)))
+                    .enumerate()
+                {
+                    let _ = row;
+                    let sum = dr
+                        .iter()
+                        .fold(0.0f64, |s, d| add_up(s, d.to_f64_exact().abs()));
+                    let dx = mul_up(0.5, mul_up(add_up(sum, mul_up(n, ed)), e));
+                    for p in pr {
+                        let pbar = mul_up(p.to_f64_exact(), grow).min(1.0);
+                        let coef = add_up(1.0, mul_up((n - 2.0).max(0.0), pbar));
+                        worst = worst.max(add_up(mul_up(coef, ed), dx));
+                    }
+                }
+                add_up(worst, rho)
+            }
+            _ => f64::INFINITY,
+        };
+        Some(VjpBounds::none().with(self.a, closed.min(lifted)))
     }
 }
 
