@@ -16,9 +16,10 @@
 
 use smallvec::{SmallVec, smallvec};
 
+use crate::approx::Interval;
 use crate::approx::RuntimeFloat;
 use crate::approx::dot_bound::{add_rounding, gemm_bound};
-use crate::approx::round::add_up;
+use crate::approx::round::{add_up, div_up, mul_up};
 use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
@@ -528,7 +529,7 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
     }
 }
 
-impl<S: Shape, const C: usize, E: Send + Sync + 'static + Copy> Op for Norm<S, C, E>
+impl<S: Shape, const C: usize, E: Constant<Interval> + Copy> Op for Norm<S, C, E>
 where
     Vector<C>: Shape,
 {
@@ -547,9 +548,73 @@ where
         }
         distinct(&r)
     }
+
+    /// The smaller of the interval enclosure and a closed form that keeps the correlation of
+    /// `x − mean(x)` (which the enclosure loses). Per group of `n` entries, over the box
+    /// `|xS − x̂| ≤ εₓ`: the standard deviation moves by at most `εₓ` (it is `‖x − μ‖₂/√n`), so
+    /// `r = 1/√(var + ε) ≤ r̄ = 1/√(max(σ̂ − εₓ, 0)² + ε)`; `x̂ = (x − μ) r` has
+    /// `Σₖ |∂x̂ᵢ/∂xₖ| ≤ r (c + |x̂ᵢ|)` (`c = 2` centred, `1` for RMS) with `|x̂ᵢ| ≤ Xᵢ`, its value
+    /// at the point moved by `r̄ (c + √n) εₓ` and at most `√n`; hence
+    /// `|yS − ŷ|ᵢ ≤ (|γ̂| + ε_γ) r̄ (c + Xᵢ) εₓ + ε_γ Xᵢ + ε_β + ρ`, with `ρ` the rounding at the
+    /// runtime point (the enclosure at zero width). `σ̂` is bounded below rigorously from that
+    /// point enclosure.
+    fn bound<R: RuntimeFloat>(
+        &self,
+        eps: SlotBounds<'_>,
+        x: Operands<'_, R>,
+        y: &[R],
+    ) -> Option<f64> {
+        let lifted = crate::approx::node::lifted_bound(self, eps, x, y);
+        let (ex, eg) = (eps.get(self.x), eps.get(self.gamma));
+        let eb = self.beta.map_or(0.0, |b| eps.get(b));
+        if !(ex.is_finite() && eg.is_finite() && eb.is_finite()) {
+            return Some(lifted);
+        }
+        let rho = crate::approx::node::point_rounding(self, x, y);
+        let eps_c = Constant::<Interval>::at(&self.eps);
+        let points: Vec<Interval> = x
+            .raw(self.x.pos())
+            .iter()
+            .map(|v| Interval::point(v.to_f64_exact()))
+            .collect();
+        let (xh, rs) = self.standardise(&points, eps_c);
+        let (_, len) = self.layout();
+        let (root_n, c) = (
+            (len as f64).sqrt().next_up(),
+            if self.centre { 2.0 } else { 1.0 },
+        );
+        let gamma = x.raw(self.gamma.pos());
+        let ec = eps_c.hi();
+        let mut worst = 0.0f64;
+        for (g, r) in rs.iter().enumerate() {
+            // σ̂ ≥ √(1/r̂² − ε) from the enclosure of r̂ at the point, then over the box.
+            let inv_r2 = 1.0 / (r.hi() * r.hi());
+            let sigma =
+                crate::approx::round::sqrt_down((inv_r2.next_down().next_down() - ec).max(0.0));
+            let smin = (sigma - ex).max(0.0).next_down().max(0.0);
+            let r_bar = div_up(
+                1.0,
+                crate::approx::round::sqrt_down(smin * smin + eps_c.lo()),
+            );
+            for i in 0..len {
+                let f = self.feature(g, i);
+                let gf = add_up(gamma[f].to_f64_exact().abs(), eg);
+                // sup |x̂ᵢ| over the box: its value at the point moved by the crude Lipschitz
+                // bound, and never above √n.
+                let at_point = xh[at(self.groups, C, g, i)].abs().hi();
+                let crude = mul_up(mul_up(r_bar, add_up(c, root_n)), ex);
+                let xs = add_up(at_point, crude).min(root_n);
+                let tx = mul_up(mul_up(gf, r_bar), mul_up(add_up(c, xs), ex));
+                let e = add_up(add_up(tx, mul_up(eg, xs)), eb);
+                worst = worst.max(e);
+            }
+        }
+        Some(add_up(worst, rho).min(lifted))
+    }
 }
 
-impl<A: Real, D, S: Shape, const C: usize, E: Constant<A> + Copy> Eval<A, D> for Norm<S, C, E>
+impl<A: Real, D, S: Shape, const C: usize, E: Constant<A> + Constant<Interval> + Copy> Eval<A, D>
+    for Norm<S, C, E>
 where
     Vector<C>: Shape,
 {
