@@ -44,6 +44,7 @@ mod axis;
 mod binary;
 mod broadcast;
 mod constant;
+mod conv;
 mod elementwise;
 pub(crate) mod kernels;
 mod linalg;
@@ -54,6 +55,8 @@ mod reduce;
 mod shape_ops;
 
 pub use activations::*;
+#[allow(unused_imports)]
+pub use conv::*;
 pub use axis::{
     AxisReduce, AxisScalar, AxisSoftmax, Reduce, log_softmax_axis, logsumexp_axis, max_axis,
     mean_axis, softmax_axis, sum_axis, var_axis,
