@@ -527,60 +527,6 @@ pub struct Adam<A, P> {
     state: Moments<A, P>,
 }
 
-impl<A: Real, P: ShapeList> Adam<A, P> {
-    /// An optimizer for parameters of the context of `params` (read only for their type), or
-    /// the first hyper-parameter out of its domain. Allocates the moment estimates (zero).
-    pub fn new(params: &TList<A, P>, config: AdamConfig) -> Result<Self, HyperParamError> {
-        let _ = params;
-        config.validate()?;
-        Ok(Adam {
-            config,
-            state: Moments::new(),
-        })
-    }
-
-    /// The hyper-parameters.
-    pub fn config(&self) -> &AdamConfig {
-        &self.config
-    }
-
-    /// Number of steps taken so far, `t`.
-    pub fn steps(&self) -> u64 {
-        self.state.steps
-    }
-
-    /// The first moment estimate `mₜ` (before bias correction).
-    pub fn exp_avg(&self) -> &TList<A, P> {
-        &self.state.exp_avg
-    }
-
-    /// The second moment estimate `vₜ` (before bias correction).
-    pub fn exp_avg_sq(&self) -> &TList<A, P> {
-        &self.state.exp_avg_sq
-    }
-
-    /// Sets the learning rate `η` (for a schedule); an error if it is not a finite `η ≥ 0`.
-    pub fn set_lr(&mut self, lr: f64) -> Result<(), HyperParamError> {
-        require(non_negative(lr), "Adam", "lr", lr, NON_NEGATIVE)?;
-        self.config.lr = lr;
-        Ok(())
-    }
-
-    /// One step: updates `params` in place from the gradient `grads` (same context).
-    pub fn step(&mut self, params: &mut TList<A, P>, grads: &TList<A, P>) {
-        let c = self.config;
-        self.state.step(
-            params,
-            grads,
-            c.lr,
-            c.betas,
-            c.eps,
-            c.weight_decay,
-            Decay::L2,
-        );
-    }
-}
-
 /// AdamW (Loshchilov & Hutter) as `torch.optim.AdamW`: per entry, first `p ← p (1 − ηλ)`
 /// (decoupled weight decay), then the [`Adam`] update with the plain gradient.
 ///
@@ -602,59 +548,62 @@ pub struct AdamW<A, P> {
     state: Moments<A, P>,
 }
 
-impl<A: Real, P: ShapeList> AdamW<A, P> {
-    /// An optimizer for parameters of the context of `params` (read only for their type), or
-    /// the first hyper-parameter out of its domain. Allocates the moment estimates (zero).
-    pub fn new(params: &TList<A, P>, config: AdamWConfig) -> Result<Self, HyperParamError> {
-        let _ = params;
-        config.validate()?;
-        Ok(AdamW {
-            config,
-            state: Moments::new(),
-        })
-    }
+/// The methods of the two Adam variants, which differ only in their name, configuration and
+/// weight decay (both run `Moments::step`).
+macro_rules! adam_variant {
+    ($ty:ident, $config:ident, $name:literal, $decay:expr) => {
+        impl<A: Real, P: ShapeList> $ty<A, P> {
+            /// An optimizer for parameters of the context of `params` (read only for their
+            /// type), or the first hyper-parameter out of its domain. Allocates the moment
+            /// estimates (zero).
+            pub fn new(params: &TList<A, P>, config: $config) -> Result<Self, HyperParamError> {
+                let _ = params;
+                config.validate()?;
+                Ok($ty {
+                    config,
+                    state: Moments::new(),
+                })
+            }
 
-    /// The hyper-parameters.
-    pub fn config(&self) -> &AdamWConfig {
-        &self.config
-    }
+            /// The hyper-parameters.
+            pub fn config(&self) -> &$config {
+                &self.config
+            }
 
-    /// Number of steps taken so far, `t`.
-    pub fn steps(&self) -> u64 {
-        self.state.steps
-    }
+            /// Number of steps taken so far, `t`.
+            pub fn steps(&self) -> u64 {
+                self.state.steps
+            }
 
-    /// The first moment estimate `mₜ` (before bias correction).
-    pub fn exp_avg(&self) -> &TList<A, P> {
-        &self.state.exp_avg
-    }
+            /// The first moment estimate `mₜ` (before bias correction).
+            pub fn exp_avg(&self) -> &TList<A, P> {
+                &self.state.exp_avg
+            }
 
-    /// The second moment estimate `vₜ` (before bias correction).
-    pub fn exp_avg_sq(&self) -> &TList<A, P> {
-        &self.state.exp_avg_sq
-    }
+            /// The second moment estimate `vₜ` (before bias correction).
+            pub fn exp_avg_sq(&self) -> &TList<A, P> {
+                &self.state.exp_avg_sq
+            }
 
-    /// Sets the learning rate `η` (for a schedule); an error if it is not a finite `η ≥ 0`.
-    pub fn set_lr(&mut self, lr: f64) -> Result<(), HyperParamError> {
-        require(non_negative(lr), "AdamW", "lr", lr, NON_NEGATIVE)?;
-        self.config.lr = lr;
-        Ok(())
-    }
+            /// Sets the learning rate `η` (for a schedule); an error if it is not a finite
+            /// `η ≥ 0`.
+            pub fn set_lr(&mut self, lr: f64) -> Result<(), HyperParamError> {
+                require(non_negative(lr), $name, "lr", lr, NON_NEGATIVE)?;
+                self.config.lr = lr;
+                Ok(())
+            }
 
-    /// One step: updates `params` in place from the gradient `grads` (same context).
-    pub fn step(&mut self, params: &mut TList<A, P>, grads: &TList<A, P>) {
-        let c = self.config;
-        self.state.step(
-            params,
-            grads,
-            c.lr,
-            c.betas,
-            c.eps,
-            c.weight_decay,
-            Decay::Decoupled,
-        );
-    }
+            /// One step: updates `params` in place from the gradient `grads` (same context).
+            pub fn step(&mut self, params: &mut TList<A, P>, grads: &TList<A, P>) {
+                let c = self.config;
+                self.state
+                    .step(params, grads, c.lr, c.betas, c.eps, c.weight_decay, $decay);
+            }
+        }
+    };
 }
+adam_variant!(Adam, AdamConfig, "Adam", Decay::L2);
+adam_variant!(AdamW, AdamWConfig, "AdamW", Decay::Decoupled);
 
 // Clone and Debug by hand: derived impls would ask for `P: Clone + Debug`, which shape lists
 // need not be. Debug shows the hyper-parameters and the step count, not the state.

@@ -409,6 +409,17 @@ impl<G, K> OpNode<G, K> {
     }
 }
 
+/// The listed slot positions, each once (what [`Op::reads`] returns when operands may alias).
+pub(crate) fn distinct(slots: &[usize]) -> SmallVec<[usize; 4]> {
+    let mut out = SmallVec::new();
+    for &p in slots {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// The erased form of an op in an executable graph: its maps at one scalar and environment.
 pub(crate) struct OpBox<K>(pub(crate) K);
 

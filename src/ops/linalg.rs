@@ -35,16 +35,7 @@ use crate::shape_list::ShapeList;
 use crate::tensor::Tensor;
 use crate::tlist::Idx;
 
-/// The positions `slots`, each once (aliased operands read one slot).
-fn distinct(slots: &[usize]) -> SmallVec<[usize; 4]> {
-    let mut out = SmallVec::new();
-    for &p in slots {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
-}
+use crate::autograd::op::distinct;
 
 /// The rounding of the runtime addition that combined two contributions to `slot` (aliased
 /// operands), bounded from the combined runtime contribution in `c`.

@@ -31,16 +31,7 @@ use crate::shape_list::ShapeList;
 use crate::tensor::Tensor;
 use crate::tlist::Idx;
 
-/// The listed positions, each once.
-fn distinct(slots: &[usize]) -> SmallVec<[usize; 4]> {
-    let mut out = SmallVec::new();
-    for &p in slots {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
-}
+use crate::autograd::op::distinct;
 
 // ================================================================================ bmm
 

@@ -51,16 +51,7 @@ use smallvec::SmallVec;
 
 pub use crate::shape_arith::Ax;
 
-/// The positions `slots`, each once (aliased operands read one slot).
-fn distinct(slots: &[usize]) -> SmallVec<[usize; 4]> {
-    let mut out = SmallVec::new();
-    for &p in slots {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
-}
+use crate::autograd::op::distinct;
 
 /// Row-major strides of `dims`: `stride[k] = Π_{j > k} dims[j]`.
 fn strides(dims: &[usize]) -> Vec<usize> {
