@@ -23,6 +23,8 @@
 #   PROFILE=release   time release builds instead of debug
 #   KINDS="data rev"  which graph kinds to time (default both)
 #   NET=0             skip the 49-node network
+#   TRANSFORMER=0     skip the debug build of examples/transformer.rs (timed in this repo's own
+#                     target dir, after its dependencies are built once)
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -36,6 +38,7 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(64 128 256)
 read -r -a kinds <<< "${KINDS:-data rev}"
 net="${NET:-1}"
+transformer="${TRANSFORMER:-1}"
 
 mkdir -p "$crate/src"
 cat > "$crate/Cargo.toml" <<TOML
@@ -245,4 +248,19 @@ if [ "$net" = 1 ]; then
     if [ -n "${nw[data]:-}" ] && [ -n "${nw[rev]:-}" ]; then
         echo "rev/data wall: $(echo "${nw[rev]} / ${nw[data]}" | bc -l | cut -c1-5)"
     fi
+fi
+
+if [ "$transformer" = 1 ]; then
+    echo
+    echo "examples/transformer.rs (2 layers, 4 heads, 52 nodes), debug build of the example alone:"
+    (cd "$repo" && CARGO_TARGET_DIR="$repo/target" cargo build --quiet --example transformer)
+    best=""
+    for ((r = 0; r < repeats; r++)); do
+        touch "$repo/examples/transformer.rs"
+        read -r w u s m < <(cd "$repo" && CARGO_TARGET_DIR="$repo/target" /usr/bin/time -f '%e %U %S %M' cargo build --quiet --example transformer 2>&1 >/dev/null | tail -1)
+        if [ -z "$best" ] || (($(echo "$w < $best" | bc -l))); then best=$w; bm=$m; bc_=$(echo "$u + $s" | bc -l); fi
+    done
+    echo "| example | wall (s) | CPU user+sys (s) | peak rustc (MB) |"
+    echo "|---|---|---|---|"
+    echo "| transformer | $(printf "%.2f" "$best") | $(printf "%.2f" "$bc_") | $((bm / 1024)) |"
 fi
