@@ -111,12 +111,23 @@ pub fn left_fold_gemm<A: Element>(
 ) -> Vec<A> {
     let at = |i: usize, l: usize| if ta { &a[l * m + i] } else { &a[i * k + l] };
     let bt = |l: usize, j: usize| if tb { &b[j * k + l] } else { &b[l * n + j] };
-    let mut c = Vec::with_capacity(m * n);
+    // Row by row, a row of accumulators: entry (i, j) still receives a_{i0} b_{0j}, then
+    // a_{i1} b_{1j}, … in order (the same left fold, bit for bit), and the inner loop over j
+    // runs along contiguous memory when B is not transposed, so it vectorises.
+    let mut c = vec![A::zero(); m * n];
     for i in 0..m {
-        for j in 0..n {
-            c.push((0..k).fold(A::zero(), |acc, l| {
-                acc + at(i, l).clone() * bt(l, j).clone()
-            }));
+        let row = &mut c[i * n..(i + 1) * n];
+        for l in 0..k {
+            let ail = at(i, l);
+            if tb {
+                for (j, acc) in row.iter_mut().enumerate() {
+                    *acc = acc.clone() + ail.clone() * bt(l, j).clone();
+                }
+            } else {
+                for (acc, blj) in row.iter_mut().zip(&b[l * n..(l + 1) * n]) {
+                    *acc = acc.clone() + ail.clone() * blj.clone();
+                }
+            }
         }
     }
     c
