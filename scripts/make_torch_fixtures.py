@@ -41,6 +41,9 @@ that changed its convention would stop the script instead of writing a different
   of the line, and the JVP is the mean of their tangents, in both (signed zeros tie: -0.0 ==
   0.0). Included (`max_axis/ties`: ties of 3, 5 and 3 entries, the last of signed zeros).
 * powi with n = 0: derivative 0 in both. Included.
+* max_pool2d at a tie within a window: the whole gradient goes to the first maximal entry of
+  the window in row-major order (the index PyTorch returns), and the JVP is that entry's
+  tangent, in both. Included (`max_pool2d/ties`: windows with ties of 2, 4, 4 and 4 entries).
 * sqrt at 0: derivative +inf in both; left out (`sqrt/special` starts at 1e-300).
 * kl_div where the target t is 0: the term is 0 in both, and the gradient for x is -t = 0 in
   both; the gradient for t is -inf in shapetape (log 0 - x + 1, documented) and NaN in PyTorch
@@ -75,6 +78,10 @@ Semantic adaptations (the PyTorch call matches shapetape's documented meaning):
   Shapetape's inputs are `Dim<BT, Matrix<T, D>>` (batch x heads flattened onto one leading
   axis), PyTorch's [BT, T, D]; `is_causal=True` is the top-left aligned mask tril(ones(T, S))
   in both, also for T != S.
+* global_avg_pool2d (shapetape's output is the matrix [N, C]) is
+  `F.adaptive_avg_pool2d(x, 1).flatten(1)`. The convolutions and pools record their constants
+  (stride, padding, dilation, groups, window, output size) in "params" for reading only;
+  avg_pool2d is called with `count_include_pad=True` (PyTorch's default) spelled out.
 * gelu is the tanh form in shapetape: `F.gelu(x, approximate="tanh")`. powi(x, n) is
   `torch.pow(x, n)` with a Python int.
 
@@ -268,6 +275,58 @@ def sdpa_ref(q, k, v, causal):
 
 def bn_inference_ref(x, m, v, g, b, eps):
     return (x - m) / torch.sqrt(v + eps) * g + b
+
+
+
+def conv2d_ref(x, w, b, stride, padding, dilation, groups):
+    return F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv1d_ref(x, w, b, stride, padding, dilation, groups):
+    return F.conv1d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv_case(name, x_shape, w_shape, stride=None, padding=None, dilation=None, groups=1):
+    """An input, a weight and a bias (one per output channel) with the conv's constants; the
+    tuples default to PyTorch's (stride and dilation 1, no padding) on every spatial axis."""
+    rank = len(x_shape) - 2
+    return case(
+        name,
+        normal(*x_shape),
+        normal(*w_shape),
+        normal(w_shape[0]),
+        params={
+            "stride": stride or (1,) * rank,
+            "padding": padding or (0,) * rank,
+            "dilation": dilation or (1,) * rank,
+            "groups": groups,
+        },
+    )
+
+
+def max_pool_ref(x, kernel, stride, padding):
+    return F.max_pool2d(x, kernel, stride=stride, padding=padding)
+
+
+def avg_pool_ref(x, kernel, stride, padding):
+    # count_include_pad=True is PyTorch's default, spelled out
+    return F.avg_pool2d(x, kernel, stride=stride, padding=padding, count_include_pad=True)
+
+
+def pool_case(name, x_shape, kernel, stride, padding):
+    return case(
+        name, normal(*x_shape), params={"kernel": kernel, "stride": stride, "padding": padding}
+    )
+
+
+# max_pool2d/ties (2x2 windows, stride 2): a tie of 2 (the 3s at window positions 1 and 2), of 4
+# (all 2), of 4 negative values, and of 4 (all 5)
+MAX_POOL_TIES = [
+    [1.0, 3.0, 2.0, 2.0],
+    [3.0, 0.0, 2.0, 2.0],
+    [-1.0, -1.0, 5.0, 5.0],
+    [-1.0, -1.0, 5.0, 5.0],
+]
 
 
 EPS = 1e-3
@@ -720,6 +779,82 @@ OPS = [
             case("v4_d1_t1", normal(4, 1), index(4, 1)),
         ],
     ),
+    # ------------------------------------------------------------- convolution, pooling
+    (
+        "conv2d",
+        conv2d_ref,
+        [
+            conv_case("n2_c3_5x5_k3", (2, 3, 5, 5), (4, 3, 3, 3)),
+            conv_case("s2_p1", (1, 2, 5, 6), (3, 2, 3, 2), stride=(2, 2), padding=(1, 1)),
+            conv_case("d2_p2", (1, 1, 6, 6), (2, 1, 3, 3), padding=(2, 2), dilation=(2, 2)),
+            conv_case(
+                "g2_s1x2_p1x0", (2, 4, 4, 5), (6, 2, 2, 3), stride=(1, 2), padding=(1, 0), groups=2
+            ),
+            conv_case(
+                "g3_s2x1_p1x2_d1x2",
+                (1, 6, 7, 5),
+                (3, 2, 3, 2),
+                stride=(2, 1),
+                padding=(1, 2),
+                dilation=(1, 2),
+                groups=3,
+            ),
+            conv_case("depthwise_p1", (1, 3, 4, 4), (3, 1, 3, 3), padding=(1, 1), groups=3),
+        ],
+    ),
+    (
+        "conv1d",
+        conv1d_ref,
+        [
+            conv_case("n2_c3_l8_k3", (2, 3, 8), (4, 3, 3)),
+            conv_case(
+                "s2_p1_d2_g2",
+                (1, 4, 9),
+                (6, 2, 3),
+                stride=(2,),
+                padding=(1,),
+                dilation=(2,),
+                groups=2,
+            ),
+        ],
+    ),
+    (
+        "max_pool2d",
+        max_pool_ref,
+        [
+            pool_case("k2", (2, 3, 4, 4), (2, 2), (2, 2), (0, 0)),
+            pool_case("k3_s2_p1", (1, 2, 5, 6), (3, 3), (2, 2), (1, 1)),
+            pool_case("k2x3_s1_p1", (1, 1, 4, 5), (2, 3), (1, 1), (1, 1)),
+            case(
+                "ties",
+                given(MAX_POOL_TIES, (1, 1, 4, 4)),
+                params={"kernel": (2, 2), "stride": (2, 2), "padding": (0, 0)},
+            ),
+        ],
+    ),
+    (
+        "avg_pool2d",
+        avg_pool_ref,
+        [
+            pool_case("k2", (2, 3, 4, 4), (2, 2), (2, 2), (0, 0)),
+            pool_case("k3_s2_p1", (1, 2, 5, 6), (3, 3), (2, 2), (1, 1)),
+            pool_case("k2x3_s1_p1", (1, 1, 4, 5), (2, 3), (1, 1), (1, 1)),
+        ],
+    ),
+    (
+        "adaptive_avg_pool2d",
+        lambda x, size: F.adaptive_avg_pool2d(x, size),
+        [
+            case("5x4_to_3x3", normal(2, 2, 5, 4), params={"size": (3, 3)}),
+            case("4x4_to_1x1", normal(1, 3, 4, 4), params={"size": (1, 1)}),
+            case("3x7_to_2x3", normal(1, 2, 3, 7), params={"size": (2, 3)}),
+        ],
+    ),
+    (
+        "global_avg_pool2d",
+        lambda x: F.adaptive_avg_pool2d(x, 1).flatten(1),
+        [case("n2_c3_4x5", normal(2, 3, 4, 5)), case("n1_c1_3x3", normal(1, 1, 3, 3))],
+    ),
 ]
 
 # ---------------------------------------------------------------------------------- running
@@ -820,6 +955,23 @@ def check_conventions(results):
             assert gi == (float(ci) / tie.sum() if is_max else 0.0), ("max_axis tie", row, grow)
         assert np.isclose(ji, trow[tie].sum() / tie.sum(), rtol=1e-15, atol=1e-15), "jvp"
     assert counts == [3, 5, 3], counts
+    mp = results[("max_pool2d", "ties")]
+    x = np.array([float(v) for v in mp["inputs"][0]]).reshape(4, 4)
+    t = np.array([float(v) for v in mp["tangents"][0]]).reshape(4, 4)
+    g = np.array([float(v) for v in mp["vjp"][0]]).reshape(4, 4)
+    cot = np.array([float(v) for v in mp["cotangent"]]).reshape(2, 2)
+    jv = np.array([float(v) for v in mp["jvp"]]).reshape(2, 2)
+    ties = []
+    for i in range(2):
+        for j in range(2):
+            win = x[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(-1)
+            first = int(np.argmax(win))  # numpy's argmax is the first maximal index
+            ties.append(int((win == win.max()).sum()))
+            expect = np.zeros(4)
+            expect[first] = cot[i, j]
+            assert np.array_equal(g[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(-1), expect)
+            assert jv[i, j] == t[2 * i : 2 * i + 2, 2 * j : 2 * j + 2].reshape(-1)[first]
+    assert ties == [2, 4, 4, 4], ties
     hub = results[("huber_loss", "special")]
     n = len(HUBER_P)
     expect = [float(hub["cotangent"][0]) * s / n for s in (1.0, -1.0)]

@@ -465,3 +465,169 @@ fn broadcasting_binary_ops() {
     ok(check_op(ops::div_broadcast(m, bias), &away));
     ok(check_op_exact(ops::div_broadcast(m, s), &away));
 }
+
+/// [`check_op`] and [`check_op_exact`] in any context (convolution and pooling are polynomial
+/// or piecewise linear, so every one is also checked exactly over ℚ). The exact check runs on a
+/// quarter of the points (at least 4): its rational arithmetic costs some fifty times the `f64`
+/// check on these windowed sums, and the `f64` check still covers every point.
+fn pass_both<GG: ShapeList, K>(op: OpNode<GG, K>)
+where
+    K: shapetape::approx::Certifiable<f32, f64>
+        + shapetape::approx::Certifiable<f32, Rational>
+        + Eval<f64>
+        + Clone,
+{
+    let name = op.op().name().to_owned();
+    match check_op(op.clone(), &opts()) {
+        Ok(report) => eprintln!("{report}"),
+        Err(e) => panic!("{name}: {e}"),
+    }
+    let exact = opts();
+    let cases = (exact.cases / 4).max(4);
+    if let Err(e) = check_op_exact(op, &exact.cases(cases)) {
+        panic!("{name} (exact): {e}");
+    }
+}
+
+type Nchw<const N: usize, const C: usize, const H: usize, const W: usize> =
+    Dim<N, Dim<C, Dim<H, Vector<W>>>>;
+
+/// The context of the `conv2d` checks: an input, a weight, a bias, a weight for two groups and
+/// a weight shaped as the input could be (small sizes: the exact check runs over ℚ).
+type GC = HList![
+    Nchw<1, 2, 4, 3>,
+    Nchw<2, 2, 2, 2>,
+    Vector<2>,
+    Nchw<2, 1, 2, 2>,
+    Nchw<2, 2, 2, 2>
+];
+
+/// `conv2d` with stride, padding and dilation (per axis).
+#[test]
+fn conv2d_ops() {
+    use shapetape::ops::Conv2dParams;
+    let (x, w, b) = (
+        Idx::<GC, Nchw<1, 2, 4, 3>>::at::<0>(),
+        Idx::<GC, Nchw<2, 2, 2, 2>>::at::<1>(),
+        Idx::<GC, Vector<2>>::at::<2>(),
+    );
+    let p = Conv2dParams::new();
+    pass_both(ops::conv2d(x, w, b, p));
+    pass_both(ops::conv2d(x, w, b, p.stride::<2>().padding::<1>()));
+    pass_both(ops::conv2d(
+        x,
+        w,
+        b,
+        p.dilation_hw::<2, 1>().padding_hw::<0, 1>(),
+    ));
+}
+
+/// `conv2d` with groups, and with the input and the weight in one slot.
+#[test]
+fn conv2d_grouped_and_aliased() {
+    use shapetape::ops::Conv2dParams;
+    let (x, b) = (
+        Idx::<GC, Nchw<1, 2, 4, 3>>::at::<0>(),
+        Idx::<GC, Vector<2>>::at::<2>(),
+    );
+    let (wg, sq) = (
+        Idx::<GC, Nchw<2, 1, 2, 2>>::at::<3>(),
+        Idx::<GC, Nchw<2, 2, 2, 2>>::at::<4>(),
+    );
+    let p = Conv2dParams::new();
+    pass_both(ops::conv2d(
+        x,
+        wg,
+        b,
+        p.groups::<2>().padding_hw::<1, 0>().stride_hw::<1, 2>(),
+    ));
+    pass_both(ops::conv2d(
+        x,
+        wg,
+        b,
+        p.groups::<2>().dilation::<2>().padding::<1>(),
+    ));
+    pass_both(ops::conv2d(sq, sq, b, p)); // aliased: one slot receives x̄ + w̄
+    pass_both(ops::conv2d(sq, sq, b, p.padding::<1>()));
+}
+
+/// `conv1d` with stride, padding, dilation and groups, and an aliased input and weight.
+#[test]
+fn conv1d_ops() {
+    use shapetape::ops::Conv1dParams;
+    type G1 = HList![
+        Dim<1, Matrix<4, 6>>,
+        Dim<2, Matrix<2, 3>>,
+        Vector<2>,
+        Dim<2, Matrix<4, 2>>,
+        Dim<2, Matrix<2, 2>>
+    ];
+    let x = Idx::<G1, Dim<1, Matrix<4, 6>>>::at::<0>();
+    let (wg, b) = (
+        Idx::<G1, Dim<2, Matrix<2, 3>>>::at::<1>(),
+        Idx::<G1, Vector<2>>::at::<2>(),
+    );
+    let (w, sq) = (
+        Idx::<G1, Dim<2, Matrix<4, 2>>>::at::<3>(),
+        Idx::<G1, Dim<2, Matrix<2, 2>>>::at::<4>(),
+    );
+    let p = Conv1dParams::new();
+    pass_both(ops::conv1d(x, w, b, p));
+    pass_both(ops::conv1d(x, w, b, p.stride::<3>().padding::<2>()));
+    pass_both(ops::conv1d(
+        x,
+        wg,
+        b,
+        p.groups::<2>().stride::<2>().padding::<1>().dilation::<2>(),
+    ));
+    pass_both(ops::conv1d(sq, sq, b, p.padding::<1>())); // aliased input and weight
+}
+
+/// The context of the pooling checks.
+type GP = HList![Nchw<2, 2, 5, 4>, Nchw<1, 3, 4, 4>];
+
+/// Max pooling (square and rectangular windows, stride, padding).
+#[test]
+fn max_pooling_ops() {
+    let (x, y) = (
+        Idx::<GP, Nchw<2, 2, 5, 4>>::at::<0>(),
+        Idx::<GP, Nchw<1, 3, 4, 4>>::at::<1>(),
+    );
+    pass_both(ops::max_pool2d(x, ops::pool_window::<2>()));
+    pass_both(ops::max_pool2d(
+        x,
+        ops::pool_window::<3>().stride::<1>().padding::<1>(),
+    ));
+    pass_both(ops::max_pool2d(
+        y,
+        ops::pool_window_hw::<2, 3>()
+            .stride_hw::<2, 1>()
+            .padding_hw::<1, 1>(),
+    ));
+}
+
+/// Average, adaptive and global average pooling.
+#[test]
+fn avg_pooling_ops() {
+    use shapetape::ops::AdaptiveSize;
+    let (x, y) = (
+        Idx::<GP, Nchw<2, 2, 5, 4>>::at::<0>(),
+        Idx::<GP, Nchw<1, 3, 4, 4>>::at::<1>(),
+    );
+    pass_both(ops::avg_pool2d(x, ops::pool_window::<2>()));
+    pass_both(ops::avg_pool2d(
+        x,
+        ops::pool_window::<3>().stride::<2>().padding::<1>(),
+    ));
+    pass_both(ops::avg_pool2d(
+        y,
+        ops::pool_window_hw::<2, 3>()
+            .stride_hw::<2, 1>()
+            .padding_hw::<1, 1>(),
+    ));
+    pass_both(ops::adaptive_avg_pool2d(x, AdaptiveSize::<3, 3>));
+    pass_both(ops::adaptive_avg_pool2d(x, AdaptiveSize::<1, 1>));
+    pass_both(ops::adaptive_avg_pool2d(y, AdaptiveSize::<3, 2>));
+    pass_both(ops::global_avg_pool2d(x));
+    pass_both(ops::global_avg_pool2d(y));
+}

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use shapetape::autograd::{Eval, OpNode};
-use shapetape::ops;
+use shapetape::ops::{self, AdaptiveSize, Conv1dParams, Conv2dParams};
 use shapetape::prelude::*;
 
 const FIXTURE: &str = include_str!("fixtures/torch_ops.json");
@@ -238,6 +238,9 @@ macro_rules! entry {
 type V<const N: usize> = Vector<N>;
 type M<const R: usize, const C: usize> = Matrix<R, C>;
 type T3<const A: usize, const B: usize, const C: usize> = Tensor3<A, B, C>;
+/// `[N, C, H, W]`.
+type T4<const N: usize, const C: usize, const H: usize, const W: usize> =
+    Dim<N, Dim<C, Dim<H, Vector<W>>>>;
 
 /// Every case of the fixture, as Rust code.
 fn registry() -> Vec<Entry> {
@@ -560,6 +563,51 @@ fn registry() -> Vec<Entry> {
         entry!("embedding" / "v5_d3_t4", [w: M<5, 3>, i: V<4>] => |_| ops::embedding(w, i)),
         entry!("embedding" / "v1_d2_t3", [w: M<1, 2>, i: V<3>] => |_| ops::embedding(w, i)),
         entry!("embedding" / "v4_d1_t1", [w: M<4, 1>, i: V<1>] => |_| ops::embedding(w, i)),
+        // convolution (the constants of "params" are in the types)
+        entry!("conv2d" / "n2_c3_5x5_k3", [x: T4<2, 3, 5, 5>, w: T4<4, 3, 3, 3>, b: V<4>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new())),
+        entry!("conv2d" / "s2_p1", [x: T4<1, 2, 5, 6>, w: T4<3, 2, 3, 2>, b: V<3>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new().stride::<2>().padding::<1>())),
+        entry!("conv2d" / "d2_p2", [x: T4<1, 1, 6, 6>, w: T4<2, 1, 3, 3>, b: V<2>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new().padding::<2>().dilation::<2>())),
+        entry!("conv2d" / "g2_s1x2_p1x0", [x: T4<2, 4, 4, 5>, w: T4<6, 2, 2, 3>, b: V<6>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new()
+                .stride_hw::<1, 2>().padding_hw::<1, 0>().groups::<2>())),
+        entry!("conv2d" / "g3_s2x1_p1x2_d1x2", [x: T4<1, 6, 7, 5>, w: T4<3, 2, 3, 2>, b: V<3>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new()
+                .stride_hw::<2, 1>().padding_hw::<1, 2>().dilation_hw::<1, 2>().groups::<3>())),
+        entry!("conv2d" / "depthwise_p1", [x: T4<1, 3, 4, 4>, w: T4<3, 1, 3, 3>, b: V<3>]
+            => |_| ops::conv2d(x, w, b, Conv2dParams::new().padding::<1>().groups::<3>())),
+        entry!("conv1d" / "n2_c3_l8_k3", [x: T3<2, 3, 8>, w: T3<4, 3, 3>, b: V<4>]
+            => |_| ops::conv1d(x, w, b, Conv1dParams::new())),
+        entry!("conv1d" / "s2_p1_d2_g2", [x: T3<1, 4, 9>, w: T3<6, 2, 3>, b: V<6>]
+            => |_| ops::conv1d(x, w, b, Conv1dParams::new()
+                .stride::<2>().padding::<1>().dilation::<2>().groups::<2>())),
+        // pooling
+        entry!("max_pool2d" / "k2", [x: T4<2, 3, 4, 4>]
+            => |_| ops::max_pool2d(x, ops::pool_window::<2>())),
+        entry!("max_pool2d" / "k3_s2_p1", [x: T4<1, 2, 5, 6>]
+            => |_| ops::max_pool2d(x, ops::pool_window::<3>().stride::<2>().padding::<1>())),
+        entry!("max_pool2d" / "k2x3_s1_p1", [x: T4<1, 1, 4, 5>]
+            => |_| ops::max_pool2d(x, ops::pool_window_hw::<2, 3>().stride::<1>().padding::<1>())),
+        entry!("max_pool2d" / "ties", [x: T4<1, 1, 4, 4>]
+            => |_| ops::max_pool2d(x, ops::pool_window::<2>())),
+        entry!("avg_pool2d" / "k2", [x: T4<2, 3, 4, 4>]
+            => |_| ops::avg_pool2d(x, ops::pool_window::<2>())),
+        entry!("avg_pool2d" / "k3_s2_p1", [x: T4<1, 2, 5, 6>]
+            => |_| ops::avg_pool2d(x, ops::pool_window::<3>().stride::<2>().padding::<1>())),
+        entry!("avg_pool2d" / "k2x3_s1_p1", [x: T4<1, 1, 4, 5>]
+            => |_| ops::avg_pool2d(x, ops::pool_window_hw::<2, 3>().stride::<1>().padding::<1>())),
+        entry!("adaptive_avg_pool2d" / "5x4_to_3x3", [x: T4<2, 2, 5, 4>]
+            => |_| ops::adaptive_avg_pool2d(x, AdaptiveSize::<3, 3>)),
+        entry!("adaptive_avg_pool2d" / "4x4_to_1x1", [x: T4<1, 3, 4, 4>]
+            => |_| ops::adaptive_avg_pool2d(x, AdaptiveSize::<1, 1>)),
+        entry!("adaptive_avg_pool2d" / "3x7_to_2x3", [x: T4<1, 2, 3, 7>]
+            => |_| ops::adaptive_avg_pool2d(x, AdaptiveSize::<2, 3>)),
+        entry!("global_avg_pool2d" / "n2_c3_4x5", [x: T4<2, 3, 4, 5>]
+            => |_| ops::global_avg_pool2d(x)),
+        entry!("global_avg_pool2d" / "n1_c1_3x3", [x: T4<1, 1, 3, 3>]
+            => |_| ops::global_avg_pool2d(x)),
     ]
 }
 
@@ -634,6 +682,8 @@ families! {
     attention: ["bmm", "scaled_dot_product_attention"];
     norms: ["layer_norm", "rms_norm", "batch_norm", "batch_norm_inference"];
     embedding: ["embedding"];
+    convolution: ["conv2d", "conv1d"];
+    pooling: ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "global_avg_pool2d"];
 }
 
 /// Every fixture case has a registry entry and every entry a fixture case; every op of the

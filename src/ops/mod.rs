@@ -36,6 +36,8 @@
 //! | [`l1_loss`], [`huber_loss`] | `mean |p − t|`, Huber | any |
 //! | [`binary_cross_entropy_with_logits`], [`kl_div`], [`nll_loss`], [`cross_entropy_with_integer_labels`] | losses | [`Real`](crate::Real) |
 //! | [`constant`] | a baked-in tensor, zero derivative | any |
+//! | [`conv2d`], [`conv1d`] | `w ⋆ x + b` (stride, padding, dilation, groups; NCHW / NCL) | any |
+//! | [`max_pool2d`], [`avg_pool2d`], [`adaptive_avg_pool2d`], [`global_avg_pool2d`] | pooling (first-max gradient, padded zeros counted) | any |
 //! | [`add_broadcast`], [`sub_broadcast`], [`mul_broadcast`], [`div_broadcast`] | `a ∘ b` with `b` broadcast to `a` (a bias, a per-row scale, a scalar graph value) | any |
 //! | [`sum_axis`], [`mean_axis`], [`max_axis`], [`var_axis`], [`logsumexp_axis`], [`softmax_axis`], [`log_softmax_axis`] | along a chosen axis | any / [`Real`](crate::Real) |
 
@@ -55,8 +57,6 @@ mod reduce;
 mod shape_ops;
 
 pub use activations::*;
-#[allow(unused_imports)]
-pub use conv::*;
 pub use axis::{
     AxisReduce, AxisScalar, AxisSoftmax, Reduce, log_softmax_axis, logsumexp_axis, max_axis,
     mean_axis, softmax_axis, sum_axis, var_axis,
@@ -66,6 +66,7 @@ pub use broadcast::{
     BroadcastBinary, BroadcastKind, add_broadcast, div_broadcast, mul_broadcast, sub_broadcast,
 };
 pub use constant::{Const, constant};
+pub use conv::*;
 pub use elementwise::{
     Closures, Constant, ConstantError, ExpFn, Map, MapFn, NegFn, Pointwise, ReluFn, SafeLogFn,
     ScaleFn, SigmoidFn, SoftplusFn, TanhFn, elementwise, exp, map, neg, relu, safe_log, scale,
