@@ -52,13 +52,13 @@ use std::time::Instant;
 
 use cnn_model::{CLASSES, Data, Params, SIDE};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use safetensors::{Dtype, SafeTensors};
 use shapetape::approx::{EList, RevGraph};
 use shapetape::autograd::{Cotangent, GraphData};
 use shapetape::ops::Nchw;
 use shapetape::optim::{Adam, AdamConfig};
 use shapetape::prelude::*;
 use shapetape::rng::SplitMix64;
+use shapetape::safetensors::TensorFile;
 
 /// Images in the data file.
 const IMAGES: usize = 1797;
@@ -154,33 +154,19 @@ struct Digits {
     labels: Vec<usize>,
 }
 
-/// The F32 entry `name` of the parsed file, checked to have the shape `dims`.
-fn f32_entry(file: &SafeTensors<'_>, name: &str, dims: &[usize]) -> Result<Vec<f32>, String> {
-    let view = file.tensor(name).map_err(|e| e.to_string())?;
-    if view.dtype() != Dtype::F32 || view.shape() != dims {
-        return Err(format!(
-            "entry `{name}` is {:?} {:?}, expected F32 {dims:?}",
-            view.dtype(),
-            view.shape()
-        ));
-    }
-    Ok(view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect())
-}
-
-/// Reads and checks `examples/data/digits.safetensors`. (Read with the `safetensors` crate
-/// rather than `shapetape::safetensors`, whose static shapes would need the dimension 1797 as
-/// a typenum number, and `typenum`'s const-generic mapping stops at 1024.)
+/// Reads and checks `examples/data/digits.safetensors` (with dimensions given at run time:
+/// 1797 images are a data set, not a type).
 fn load_digits() -> Result<Digits, String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/data/digits.safetensors");
     let at = |e: String| format!("`{}`: {e}", path.display());
     let bytes = std::fs::read(&path).map_err(|e| at(e.to_string()))?;
-    let file = SafeTensors::deserialize(&bytes).map_err(|e| at(e.to_string()))?;
-    let images = f32_entry(&file, "images", &[IMAGES, 1, SIDE, SIDE]).map_err(at)?;
-    let labels = f32_entry(&file, "labels", &[IMAGES]).map_err(at)?;
+    let file = TensorFile::parse(&bytes).map_err(|e| at(e.to_string()))?;
+    let images = file
+        .values_with_dims::<f32>("images", &[IMAGES, 1, SIDE, SIDE])
+        .map_err(|e| at(e.to_string()))?;
+    let labels = file
+        .values_with_dims::<f32>("labels", &[IMAGES])
+        .map_err(|e| at(e.to_string()))?;
     if let Some(p) = images.iter().find(|p| !(0.0..=1.0).contains(*p)) {
         return Err(at(format!("a pixel value {p} is outside [0, 1]")));
     }

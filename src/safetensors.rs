@@ -419,6 +419,27 @@ impl<'a> TensorFile<'a> {
         Ok(Tensor::from_vec_unchecked(values))
     }
 
+    /// The entry `name` with dimensions `dims` given at run time, for data whose shape is not a
+    /// type (a data set of any length, say): an error unless it exists with the dtype of `A`
+    /// and exactly those dimensions. The values are row-major.
+    ///
+    /// ```
+    /// use shapetape::prelude::*;
+    /// use shapetape::safetensors::{TensorFile, save_tensors};
+    /// let t: Tensor<f32, Matrix<2, 3>> = Tensor::new([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]);
+    /// let bytes = save_tensors(&[("x", &t)]).unwrap();
+    /// let file = TensorFile::parse(&bytes).unwrap();
+    /// assert_eq!(file.values_with_dims::<f32>("x", &[2, 3]).unwrap(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    /// assert!(file.values_with_dims::<f32>("x", &[3, 2]).is_err());
+    /// ```
+    pub fn values_with_dims<A: SafetensorsElement>(
+        &self,
+        name: &str,
+        dims: &[usize],
+    ) -> Result<Vec<A>, LoadError> {
+        self.values(name, dims)
+    }
+
     /// A context read from the entries `names`, one per slot in order: an error if the
     /// number of names is not `G::LEN` or any entry does not fit its slot.
     pub fn context<A: SafetensorsElement, G: ShapeList>(
