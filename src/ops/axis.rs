@@ -20,6 +20,7 @@ use core::marker::PhantomData;
 use smallvec::{SmallVec, smallvec};
 
 use crate::autograd::op::{Eval, Op, OpNode, Operands, Pullback, Slot, op_node};
+use crate::ops::loss::{log_softmax_jvp, log_softmax_vjp, softmax_pullback};
 use crate::scalar::{Element, Real};
 use crate::shape::Shape;
 use crate::shape_arith::{Axis, RemoveAxis};
@@ -308,24 +309,23 @@ impl<S: Shape + Axis<A>, const A: usize> AxisSoftmax<S, A> {
         (y, p)
     }
 
+    /// The pullback of the line `g` through the op at weights `p` (the last-axis kernels of
+    /// `ops::softmax` / `ops::log_softmax`, on one line).
     fn back<T: Real>(&self, p: &[T], g: &[T]) -> Vec<T> {
         if self.log {
-            let s = T::sum_line(g);
-            g.iter().zip(p).map(|(&g, &p)| g - p * s).collect()
+            log_softmax_vjp(p, g, p.len())
         } else {
-            let dot = p.iter().zip(g).fold(T::zero(), |acc, (&p, &g)| acc + p * g);
-            p.iter().zip(g).map(|(&p, &g)| p * (g - dot)).collect()
+            softmax_pullback(p, g, p.len())
         }
     }
 
+    /// The tangent of the line for the input tangent `g`.
     fn fwd_back<T: Real>(&self, l: &[T], g: &[T]) -> Vec<T> {
         let (_, p) = self.run(l);
         if self.log {
-            // JVP of log-softmax: g − ⟨p, g⟩; VJP: g − p Σ g (the transpose).
-            let dot = p.iter().zip(g).fold(T::zero(), |acc, (&p, &g)| acc + p * g);
-            g.iter().map(|&g| g - dot).collect()
+            log_softmax_jvp(&p, g, p.len())
         } else {
-            self.back(&p, g)
+            softmax_pullback(&p, g, p.len())
         }
     }
 }

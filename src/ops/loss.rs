@@ -72,7 +72,7 @@ pub(crate) fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
 }
 
 /// Per row: `wᵢ · (vᵢ − Σⱼ wⱼ vⱼ)`, the softmax JVP/VJP with `w = softmax(x)`.
-fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
+pub(crate) fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(p.len());
     for (pr, vr) in p.chunks(last.max(1)).zip(v.chunks(last.max(1))) {
         let dot = pr
@@ -182,7 +182,7 @@ pub fn softmax<G: ShapeList, S: Shape>(a: Idx<G, S>) -> OpNode<G, Softmax<S>> {
 }
 
 /// Per row: `vᵢ − pᵢ Σⱼ vⱼ` (VJP of log-softmax) or `vᵢ − Σⱼ pⱼ vⱼ` (its JVP).
-fn log_softmax_vjp<A: Real>(p: &[A], d: &[A], last: usize) -> Vec<A> {
+pub(crate) fn log_softmax_vjp<A: Real>(p: &[A], d: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(p.len());
     for (pr, dr) in p.chunks(last.max(1)).zip(d.chunks(last.max(1))) {
         let s = dr.iter().fold(A::zero(), |acc, &v| acc + v);
@@ -191,7 +191,7 @@ fn log_softmax_vjp<A: Real>(p: &[A], d: &[A], last: usize) -> Vec<A> {
     out
 }
 
-fn log_softmax_jvp<A: Real>(p: &[A], dx: &[A], last: usize) -> Vec<A> {
+pub(crate) fn log_softmax_jvp<A: Real>(p: &[A], dx: &[A], last: usize) -> Vec<A> {
     let mut out = Vec::with_capacity(p.len());
     for (pr, dr) in p.chunks(last.max(1)).zip(dx.chunks(last.max(1))) {
         let dot = pr

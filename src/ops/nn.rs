@@ -24,6 +24,7 @@ use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
 use crate::ops::kernels;
+use crate::ops::loss::softmax_pullback;
 use crate::ops::{Constant, ConstantError};
 use crate::scalar::{Element, Real};
 use crate::shape::{Dim, Matrix, Scalar, Shape, Vector};
@@ -251,19 +252,6 @@ fn attention_weights<A: Real>(
     p
 }
 
-/// `P ⊙ (G − rowsum(P ⊙ G))`: the softmax pullback of `G` through the weights `P`, per row.
-fn softmax_back<A: Real>(p: &[A], g: &[A], s: usize) -> Vec<A> {
-    let mut out = Vec::with_capacity(p.len());
-    for (pr, gr) in p.chunks(s.max(1)).zip(g.chunks(s.max(1))) {
-        let dot = pr
-            .iter()
-            .zip(gr)
-            .fold(A::zero(), |acc, (&a, &b)| acc + a * b);
-        out.extend(pr.iter().zip(gr).map(|(&a, &b)| a * (b - dot)));
-    }
-    out
-}
-
 impl<const BT: usize, const T: usize, const S: usize, const D: usize, const DV: usize> Op
     for Attention<BT, T, S, D, DV>
 where
@@ -336,7 +324,7 @@ where
             .into_iter()
             .map(|v| v * scale)
             .collect();
-            let dp = softmax_back(&p, &ds, S);
+            let dp = softmax_pullback(&p, &ds, S);
             out.extend(kernels::add(
                 &kernels::mat_mul(&dp, &vb, T, S, DV),
                 &kernels::mat_mul(&p, &dvb, T, S, DV),
@@ -366,7 +354,7 @@ where
             // V̄ = Pᵀ δ; P̄ = δ Vᵀ; score bar = softmax pullback of P̄, times 1/√D.
             gv.extend(kernels::mat_mul_tn(&p, db, S, T, DV));
             let dp = kernels::mat_mul_nt(db, vb, T, DV, S);
-            let ds: Vec<A> = softmax_back(&p, &dp, S)
+            let ds: Vec<A> = softmax_pullback(&p, &dp, S)
                 .into_iter()
                 .map(|v| v * scale)
                 .collect();
