@@ -65,7 +65,8 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use shapetape::approx::interval::Interval;
 use shapetape::approx::{
-    AddBound, CtxAddBound, EList, EListError, FwdGraph, LeanCtxAddBound, NegativeBound, RevGraph,
+    AddBound, CtxAddBound, EList, EListError, Enclosed, FwdGraph, LeanCtxAddBound, NegativeBound,
+    RevGraph,
     RevNode, RuntimeFloat, SpecScalar, ToSpec, approx_ctx, approx_t, ctx_distances, round,
 };
 use shapetape::ops;
@@ -1234,6 +1235,75 @@ fn non_finite_is_unbounded<R: Rt, C: ShapeList>(
     Ok(())
 }
 
+/// The enclosure mode's laws beside a Lean-composed result: the runtime part is the same
+/// computation bit for bit, a NaN or ±∞ gets +∞, the slot bound is the largest entry bound
+/// and, when some input bound is positive (`lean` given), no slot's bound is looser than the
+/// Lean-composed one.
+fn enclosure_laws<R: Rt, C: ShapeList>(
+    what: &str,
+    enc: &Enclosed<R, C>,
+    rt: &TList<R, C>,
+    lean: Option<&EList<C>>,
+    names: &[String],
+) -> Law {
+    prop_assert_eq!(bits_of(enc.runtime()), bits_of(rt), "{}: runtime part differs", what);
+    let bounds = enc.bounds();
+    non_finite_is_unbounded(what, rt, &bounds, names)?;
+    let lean = lean.map_or(&[][..], EList::as_slice);
+    for (j, (&e, &l)) in bounds.as_slice().iter().zip(lean).enumerate() {
+        prop_assert!(
+            e <= l,
+            "{}: slot {} has the enclosure bound {:e} above the Lean-composed {:e} (nodes {:?})",
+            what,
+            j,
+            e,
+            l,
+            names
+        );
+    }
+    let per_entry = enc.entry_bounds();
+    for (j, (b, &e)) in per_entry.slot_slices().zip(bounds.as_slice()).enumerate() {
+        let worst = b.iter().fold(0.0f64, |m, &v| m.max(v));
+        prop_assert!(
+            worst.to_bits() == e.to_bits() || (e == f64::INFINITY && b.iter().any(|v| v.is_nan())),
+            "{}: slot {}: per-entry bounds {:?} do not have the slot bound {:e} as maximum",
+            what,
+            j,
+            b,
+            e
+        );
+    }
+    Ok(())
+}
+
+/// Every exact entry lies in its enclosure.
+fn exact_in_enclosure<R: Rt, C: ShapeList>(
+    what: &str,
+    spec: &TList<Rational, C>,
+    enc: &Enclosed<R, C>,
+    names: &[String],
+) -> Law {
+    for (j, (s, e)) in spec
+        .slot_slices()
+        .zip(enc.enclosures().slot_slices())
+        .enumerate()
+    {
+        for (i, (p, iv)) in s.iter().zip(e).enumerate() {
+            prop_assert!(
+                contains(*iv, p),
+                "{}: slot {} entry {}: exact {} outside the enclosure {} (nodes {:?})",
+                what,
+                j,
+                i,
+                Element::to_f64(p),
+                iv,
+                names
+            );
+        }
+    }
+    Ok(())
+}
+
 // ================================================================ 1. linear = literal
 
 /// Bounds: `0`, subnormal, tiny, moderate, `+∞`.
@@ -1423,6 +1493,18 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
     let (vals, eps) = g.eval_certified(x.eps.clone(), x.rt.clone());
     non_finite_is_unbounded("eval", &vals, &eps, &names)?;
     exact_approx("eval_approx", &spec, &vals, &eps, &names)?;
+    let enc = g.eval_enclosed(x.eps.clone(), x.rt.clone());
+    let positive = |e: &[f64]| e.iter().any(|&e| e != 0.0);
+    let fwd_lean = positive(x.eps.as_slice()).then_some(&eps);
+    enclosure_laws("eval_enclosed", &enc, &vals, fwd_lean, &names)?;
+    exact_in_enclosure("eval_enclosed", &spec, &enc, &names)?;
+    exact_approx("eval_enclosed", &spec, &vals, &enc.bounds(), &names)?;
+    let enc_grad = g.backprop_enclosed(
+        x.eps.clone(),
+        x.rt.clone(),
+        seed.eps.clone(),
+        seed.rt.clone(),
+    );
     // backprop_approx, with both add bounds
     let grad_s = g.backprop_spec(x.spec.clone(), seed.spec.clone());
     if literal {
@@ -1446,6 +1528,16 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
         &e_ctx,
         &names,
     )?;
+    let composed = positive(x.eps.as_slice()) || positive(seed.eps.as_slice());
+    enclosure_laws(
+        "backprop_enclosed",
+        &enc_grad,
+        &grad,
+        composed.then_some(&e_ctx),
+        &names,
+    )?;
+    exact_in_enclosure("backprop_enclosed", &grad_s, &enc_grad, &names)?;
+    exact_approx("backprop_enclosed", &grad_s, &grad, &enc_grad.bounds(), &names)?;
     let (grad, e_lean) =
         g.backprop_certified_with(x.eps, x.rt, seed.eps, seed.rt, &LeanCtxAddBound);
     non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e_lean, &names)?;
@@ -1454,6 +1546,13 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
         &grad_s,
         &grad,
         &e_lean,
+        &names,
+    )?;
+    enclosure_laws(
+        "backprop_enclosed",
+        &enc_grad,
+        &grad,
+        composed.then_some(&e_lean),
         &names,
     )?;
     Ok(())

@@ -130,7 +130,7 @@ build_entry_points!(FwdGraph<R, P>, FwdKind<R, P>, "a certified forward graph");
 
 /// Every slot holding a NaN or ±∞ gets the bound +∞ (a finite bound would claim a distance
 /// to a non-real value).
-fn infinite_where_not_finite<R: RuntimeFloat>(vals: &[Owned<R>], eps: &mut [f64]) {
+pub(crate) fn infinite_where_not_finite<R: RuntimeFloat>(vals: &[Owned<R>], eps: &mut [f64]) {
     for (v, e) in vals.iter().zip(eps.iter_mut()) {
         if !R::all_finite(&v.0) {
             *e = f64::INFINITY;

@@ -133,6 +133,18 @@ impl Interval {
         hi_of(below.max(above).max(0.0))
     }
 
+    /// `self ∩ other` when they meet; their hull otherwise (both are meant to contain the same
+    /// real number, so disjoint intervals mean one of them is wrong: the hull still contains it).
+    #[must_use]
+    pub fn intersect(self, other: Interval) -> Interval {
+        let (lo, hi) = (self.lo.max(other.lo), self.hi.min(other.hi));
+        if lo <= hi {
+            Interval { lo, hi }
+        } else {
+            Interval::new(self.lo.min(other.lo), self.hi.max(other.hi))
+        }
+    }
+
     fn from_candidates(c: [f64; 4], d: [f64; 4]) -> Self {
         let lo = c.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -335,6 +347,12 @@ fn div_by_candidates(x: Interval, r: Interval) -> Interval {
 }
 
 impl Element for Interval {
+    /// The midpoint-radius product (see `approx::midrad`): one `f64` and one or two `f32`
+    /// matrix products; the entrywise interval left fold when an endpoint is unbounded.
+    fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
+        crate::approx::midrad::midrad_gemm(a, ta, b, tb, m, k, n)
+            .unwrap_or_else(|| crate::scalar::left_fold_gemm(a, ta, b, tb, m, k, n))
+    }
     fn zero() -> Self {
         Interval::point(0.0)
     }

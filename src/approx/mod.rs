@@ -22,8 +22,10 @@
 mod add_bound;
 pub(crate) mod dot_bound;
 mod elist;
+pub mod enclosure;
 pub(crate) mod graph;
 pub mod interval;
+mod midrad;
 pub(crate) mod node;
 pub mod round;
 mod scan;
@@ -31,6 +33,7 @@ mod spec;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};
 pub use elist::{EList, EListError, NegativeBound};
+pub use enclosure::Enclosed;
 pub use graph::{FwdGraph, FwdKind, RevGraph, RevKind};
 pub use interval::Interval;
 pub use node::{Certifiable, FwdNode, RevNode};

@@ -55,10 +55,28 @@ pub(crate) trait CertFns<R, P>: Send + Sync {
     ) -> VjpBounds;
     /// The runtime side as an executable node's kernel (what `to_graph_data` keeps).
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>>;
+
+    /// The op on intervals: an enclosure of the exact output for every operand in the boxes.
+    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval>;
+    /// The VJP on intervals: enclosures of the exact contributions for every operand and seed
+    /// in the boxes.
+    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval>;
+    /// The op's closed-form forward bound, if it has one (what [`CertFns::bound`] uses before
+    /// falling back to the enclosure).
+    fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64>;
+    /// The op's closed-form VJP bound, if it has one.
+    fn closed_vjp_bound(
+        &self,
+        eps: &[f64],
+        x: &[Owned<R>],
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> Option<VjpBounds>;
 }
 
 /// The box `[x̂ − ε, x̂ + ε]` around every entry of one slot (or seed).
-fn slot_box<R: RuntimeFloat>(slot: &[R], e: f64) -> Owned<Interval> {
+pub(crate) fn slot_box<R: RuntimeFloat>(slot: &[R], e: f64) -> Owned<Interval> {
     Owned(
         slot.iter()
             .map(|&v| Interval::around(v.to_f64_exact(), e))
@@ -214,6 +232,29 @@ where
 
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>> {
         self
+    }
+
+    #[inline]
+    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval> {
+        Eval::<Interval>::forward(&self.0, x, &()).into_data()
+    }
+    #[inline]
+    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval> {
+        Eval::<Interval>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
+    }
+    fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64> {
+        self.0.bound(SlotBounds(eps), Operands::dense(x), y)
+    }
+    fn closed_vjp_bound(
+        &self,
+        eps: &[f64],
+        x: &[Owned<R>],
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> Option<VjpBounds> {
+        self.0
+            .vjp_bound(SlotBounds(eps), Operands::dense(x), e_seed, seed, c)
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::approx::add_bound::CtxAddBound;
 use crate::approx::dot_bound::add_rounding;
+use crate::approx::interval::Interval;
 use crate::approx::graph::{FwdKind, RevKind, backprop_bounds_raw, eval_certified_raw};
 use crate::approx::node::{CertFns, CertNode};
 use crate::approx::round::{RuntimeFloat, add_up};
@@ -157,6 +158,40 @@ impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
 
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>> {
         Arc::new(RuntimeSide(self))
+    }
+
+    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval> {
+        let nodes = &self.nodes;
+        scan_forward(&self.spec, x, nodes.len(), |j, v| {
+            nodes[j].fns.forward_enclosure(Operands::dense(v))
+        })
+        .0
+    }
+    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval> {
+        let nodes = &self.nodes;
+        scan_vjp(
+            &self.spec,
+            x,
+            seed,
+            nodes.len(),
+            |j, v| nodes[j].fns.forward_enclosure(Operands::dense(v)),
+            |j, v, t| nodes[j].fns.vjp_enclosure(Operands::dense(v), t),
+        )
+    }
+    /// The scan's composed bound counts as its closed form: the enclosure mode intersects the
+    /// body's enclosure with it, so it is never looser than the composed bound.
+    fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64> {
+        Some(self.bound(eps, x, y))
+    }
+    fn closed_vjp_bound(
+        &self,
+        eps: &[f64],
+        x: &[Owned<R>],
+        e_seed: f64,
+        seed: &[R],
+        c: &Pullback<R>,
+    ) -> Option<VjpBounds> {
+        Some(self.vjp_bound(eps, x, e_seed, seed, c))
     }
 }
 
