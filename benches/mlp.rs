@@ -9,7 +9,8 @@
 //!    context (no copy); the same step with a clone of the inputs is shown beside it, and so is
 //!    `backprop_ctx`, which also returns the data's cotangent, beside the hand code that
 //!    computes it too;
-//! 3. `RevGraph::backprop_bounds` vs `RevGraph::backprop_runtime`: target ≤ 3×.
+//! 3. `RevGraph::backprop_bounds` vs `RevGraph::backprop_runtime`: target ≤ 3×; the enclosure
+//!    mode's `RevGraph::backprop_enclosed` vs `backprop_runtime`: target ≤ 4×.
 //!
 //! The peer comparison with dfdx lives in `peers/` (a separate crate).
 //!
@@ -117,6 +118,9 @@ fn report() {
         Case::new("GraphData::backprop_ctx (same MLP)", || {
             sink(g.backprop_ctx(x.clone(), &(), seed.clone()))
         }),
+        Case::new("RevGraph::backprop_enclosed (enclosure mode)", || {
+            sink(r.backprop_enclosed(EList::zero(), x.clone(), EList::zero(), seed.clone()))
+        }),
     ];
     let t = measure(&mut cases);
     print_times(
@@ -131,6 +135,12 @@ fn report() {
         false,
     );
     info_row("backprop_certified / backprop_runtime", t[2] / t[0]);
+    ratio_row(
+        "backprop_enclosed / backprop_runtime (enclosure mode)",
+        t[4] / t[0],
+        4.0,
+        false,
+    );
     info_row(
         "RevGraph::backprop_runtime / GraphData::backprop_ctx",
         t[0] / t[3],
@@ -163,6 +173,9 @@ fn criterion_groups(c: &mut criterion::Criterion) {
     });
     group.bench_function("backprop_bounds", |b| {
         b.iter(|| r.backprop_bounds(EList::zero(), x.clone(), EList::zero(), seed.clone()))
+    });
+    group.bench_function("backprop_enclosed", |b| {
+        b.iter(|| r.backprop_enclosed(EList::zero(), x.clone(), EList::zero(), seed.clone()))
     });
     group.finish();
 }

@@ -34,6 +34,22 @@ pub struct Interval {
 fn add_down(a: f64, b: f64) -> f64 {
     -add_up(-a, -b)
 }
+
+/// `a + b` rounded upward, without branching on the rounding error (the hot path of interval
+/// sums): TwoSum gives the error `e` of `s = fl(a + b)`; if `e > 0`, `s` steps to the next
+/// float up (one ulp in its bit pattern, towards `+∞`). A zero `s` is exact (`e = 0`), so the
+/// step never has to cross zero. A non-finite `s` takes the careful path of [`add_up`].
+#[inline]
+fn add_up_fast(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return add_up(a, b);
+    }
+    let bb = s - a;
+    let err = (a - (s - bb)) + (b - bb);
+    let step = i64::from(err > 0.0) * if s < 0.0 { -1 } else { 1 };
+    f64::from_bits(s.to_bits().wrapping_add_signed(step))
+}
 #[inline]
 fn mul_down(a: f64, b: f64) -> f64 {
     -mul_up(-a, b)
@@ -97,6 +113,9 @@ impl Interval {
     pub fn around(x: f64, e: f64) -> Self {
         if !x.is_finite() || e.is_nan() || e == f64::INFINITY {
             return Interval::ENTIRE;
+        }
+        if e == 0.0 {
+            return Interval { lo: x, hi: x };
         }
         Interval::new(add_down(x, -e), add_up(x, e))
     }
@@ -239,7 +258,14 @@ impl PartialOrd for Interval {
 impl Add for Interval {
     type Output = Interval;
     fn add(self, r: Interval) -> Interval {
-        Interval::new(add_down(self.lo, r.lo), add_up(self.hi, r.hi))
+        // Adding the point 0 (a zero seed, a zero contribution) is exact.
+        if r.lo == 0.0 && r.hi == 0.0 {
+            return self;
+        }
+        if self.lo == 0.0 && self.hi == 0.0 {
+            return r;
+        }
+        Interval::new(-add_up_fast(-self.lo, -r.lo), add_up_fast(self.hi, r.hi))
     }
 }
 

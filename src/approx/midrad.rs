@@ -16,13 +16,20 @@
 
 use crate::approx::interval::Interval;
 use crate::approx::round::{add_up, mul_up};
+
 use crate::scalar::Element;
 
-/// `x ≥ 0` rounded up to `f32` (`+∞` above `f32::MAX`).
+/// `x ≥ 0` (finite or `+∞`) rounded up to `f32` (`+∞` above `f32::MAX`), and to at least
+/// the smallest normal `f32` when positive: subnormal operands would slow the `f32` kernel
+/// down by orders of magnitude on x86. Branch-free, so that the conversion loops vectorise.
 #[inline]
 fn up_f32(x: f64) -> f32 {
     let f = x as f32;
-    if f64::from(f) < x { f.next_up() } else { f }
+    // `f` is `x` rounded to nearest; one step up (as bits, for f ≥ 0) when it fell below.
+    // At `f = +∞` the comparison is false, so the bits never step past infinity.
+    let f = f32::from_bits(f.to_bits() + u32::from(f64::from(f) < x));
+    let floor = if x > 0.0 { f32::MIN_POSITIVE } else { 0.0 };
+    f.max(floor)
 }
 
 /// `γ_k = k·u / (1 − k·u)` rounded upward (`+∞` when `k·u ≥ 1/2`).
@@ -35,41 +42,90 @@ fn gamma(k: usize, unit: f64) -> f64 {
     mul_up(ku, add_up(1.0, mul_up(2.0, ku)))
 }
 
-/// An upper bound of the exact product `G = X·Y` of two nonnegative matrices (`f64` entries,
-/// in the layout of [`Element::gemm`]), from the `f32` kernel.
-fn nonneg_product_up(
-    x: &[f64],
+/// An upper bound of the exact product `G = X·Y` of two nonnegative matrices (already
+/// rounded up to `f32`, in the layout of [`Element::gemm`]), from the `f32` kernel; added
+/// into `acc`.
+fn add_nonneg_product_up(
+    acc: &mut [f64],
+    x: &[f32],
     tx: bool,
-    y: &[f64],
+    y: &[f32],
     ty: bool,
-    m: usize,
-    k: usize,
-    n: usize,
-) -> Vec<f64> {
-    let x32: Vec<f32> = x.iter().map(|&v| up_f32(v)).collect();
-    let y32: Vec<f32> = y.iter().map(|&v| up_f32(v)).collect();
-    let g = <f32 as Element>::gemm(&x32, tx, &y32, ty, m, k, n);
-    let g32 = gamma(k, 2f64.powi(-24));
+    (m, k, n): (usize, usize, usize),
+) {
+    let g = <f32 as Element>::gemm(x, tx, y, ty, m, k, n);
+    // Ĝ ≥ G (1 − γ_k) − k·2⁻¹⁴⁹, so G ≤ (Ĝ + k·2⁻¹⁴⁹)(1 + 2γ_k) for γ_k ≤ 1/2. The sums
+    // below are rounded to nearest, so the factor also carries 2⁻⁴⁸ for their rounding
+    // (three roundings of relative size 2⁻⁵³ at most), which keeps every result above.
     let floor = mul_up(k as f64, 2f64.powi(-149));
-    // (Ĝ + k·η) / (1 − γ) ≤ (Ĝ + k·η) · (1 + 2γ) for γ ≤ 1/2.
-    let scale = add_up(1.0, mul_up(2.0, g32));
-    g.into_iter()
-        .map(|v| {
-            let v = f64::from(v);
-            if v.is_nan() {
-                f64::INFINITY
-            } else {
-                mul_up(add_up(v, floor), scale)
-            }
-        })
-        .collect()
+    let scale = add_up(add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-24)))), 2f64.powi(-48));
+    for (a, v) in acc.iter_mut().zip(g) {
+        let v = f64::from(v); // NaN only from ∞ · 0, impossible for these finite operands
+        *a += (v + floor) * scale;
+    }
 }
 
-/// The midpoint `m` and a radius `r` with `[lo, hi] ⊆ [m − r, m + r]`.
+/// The midpoint `m` and a radius `r` with `[lo, hi] ⊆ [m − r, m + r]` (a point: `r = 0`).
+/// Branch-free: `fl(hi − m)` and `fl(m − lo)` are within a factor `1 ± 2⁻⁵³` of the exact
+/// distances, which the factor `1 + 2⁻⁵⁰` covers with room for its own rounding; the smallest
+/// normal number covers the subnormal range, where halving may round (a subnormal constant
+/// would be as sound, but arithmetic on subnormals is slow on x86).
 #[inline]
 fn mid_rad(iv: Interval) -> (f64, f64) {
-    let m = 0.5 * iv.lo() + 0.5 * iv.hi();
-    (m, add_up(iv.hi(), -m).max(add_up(m, -iv.lo())))
+    let (lo, hi) = (iv.lo(), iv.hi());
+    let m = 0.5 * lo + 0.5 * hi;
+    let r = (hi - m).max(m - lo) * (1.0 + 2f64.powi(-50)) + f64::MIN_POSITIVE;
+    (m, if lo == hi { 0.0 } else { r })
+}
+
+/// An operand in midpoint-radius form, its entries rounded up to `f32` where the radius
+/// products need them.
+struct MidRad {
+    mid: Vec<f64>,
+    /// `|M|` rounded up to `f32`.
+    abs_mid: Vec<f32>,
+    /// `R` rounded up to `f32`, `None` when every entry is a point.
+    rad: Option<Vec<f32>>,
+}
+
+impl MidRad {
+    fn new(x: &[Interval]) -> Self {
+        let n = x.len();
+        let (mut mid, mut rad32, mut abs_mid) = (vec![0.0; n], vec![0.0f32; n], vec![0.0f32; n]);
+        let mut any = false;
+        for (((iv, m), r), a) in x.iter().zip(&mut mid).zip(&mut rad32).zip(&mut abs_mid) {
+            let (mv, rv) = mid_rad(*iv);
+            any |= rv != 0.0;
+            *m = mv;
+            *r = up_f32(rv);
+            *a = up_f32(mv.abs());
+        }
+        MidRad {
+            mid,
+            abs_mid,
+            rad: any.then_some(rad32),
+        }
+    }
+
+    /// `a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`). Branch-free: the two
+    /// roundings to nearest lose at most a factor `(1 − 2⁻⁵³)²`, which the factor `1 + 2⁻⁵⁰`
+    /// makes up with room for its own rounding; the smallest normal number covers an
+    /// underflowing product.
+    fn fma_up(a: Option<&[f32]>, c: f64, b: &[f32]) -> Vec<f32> {
+        const UP: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
+        let tiny = f64::MIN_POSITIVE;
+        match a {
+            Some(a) => a
+                .iter()
+                .zip(b)
+                .map(|(&a, &b)| up_f32((f64::from(a) + c * f64::from(b) + tiny) * UP))
+                .collect(),
+            None => b
+                .iter()
+                .map(|&b| up_f32((c * f64::from(b) + tiny) * UP))
+                .collect(),
+        }
+    }
 }
 
 /// `op(A) · op(B)` for interval matrices, enclosing `op(A')·op(B')` for every `A' ∈ A`,
@@ -87,31 +143,43 @@ pub(crate) fn midrad_gemm(
     if !a.iter().chain(b).all(|iv| iv.lo().is_finite() && iv.hi().is_finite()) {
         return None;
     }
-    let (am, ar): (Vec<f64>, Vec<f64>) = a.iter().map(|&iv| mid_rad(iv)).unzip();
-    let (bm, br): (Vec<f64>, Vec<f64>) = b.iter().map(|&iv| mid_rad(iv)).unzip();
-    let mid = <f64 as Element>::gemm(&am, ta, &bm, tb, m, k, n);
-    // The radius: |Mₐ| (R_b + γ_k |M_b|) + Rₐ (|M_b| + R_b) + k·2⁻¹⁰⁷⁴.
+    let (a, b) = (MidRad::new(a), MidRad::new(b));
+    let mid = <f64 as Element>::gemm(&a.mid, ta, &b.mid, tb, m, k, n);
+    // The radius |Mₐ|R_b + Rₐ(|M_b| + R_b) + γ_k|Mₐ||M_b| (the last term: the rounding of the
+    // midpoint product), as at most two products of nonnegative matrices:
+    // (|Mₐ| + Rₐ)·R_b + (Rₐ + γ_k|Mₐ|)·|M_b|, or one when an operand is a point matrix.
     let gk = gamma(k, 2f64.powi(-53));
-    let abs_am: Vec<f64> = am.iter().map(|v| v.abs()).collect();
-    let x: Vec<f64> = bm
-        .iter()
-        .zip(&br)
-        .map(|(&v, &r)| add_up(r, mul_up(gk, v.abs())))
-        .collect();
-    let mut rad = nonneg_product_up(&abs_am, ta, &x, tb, m, k, n);
-    if ar.iter().any(|&r| r != 0.0) {
-        let y: Vec<f64> = bm.iter().zip(&br).map(|(&v, &r)| add_up(v.abs(), r)).collect();
-        for (r, g) in rad.iter_mut().zip(nonneg_product_up(&ar, ta, &y, tb, m, k, n)) {
-            *r = add_up(*r, g);
+    let dims = (m, k, n);
+    let mut rad = vec![0.0; m * n];
+    match (&a.rad, &b.rad) {
+        (None, rb) => {
+            // |Mₐ| (R_b + γ_k |M_b|)
+            let y = MidRad::fma_up(rb.as_deref(), gk, &b.abs_mid);
+            add_nonneg_product_up(&mut rad, &a.abs_mid, ta, &y, tb, dims);
+        }
+        (Some(ra), None) => {
+            // (Rₐ + γ_k |Mₐ|) |M_b|
+            let x = MidRad::fma_up(Some(ra), gk, &a.abs_mid);
+            add_nonneg_product_up(&mut rad, &x, ta, &b.abs_mid, tb, dims);
+        }
+        (Some(ra), Some(rb)) => {
+            let x1 = MidRad::fma_up(Some(ra), 1.0, &a.abs_mid);
+            add_nonneg_product_up(&mut rad, &x1, ta, rb, tb, dims);
+            let x2 = MidRad::fma_up(Some(ra), gk, &a.abs_mid);
+            add_nonneg_product_up(&mut rad, &x2, ta, &b.abs_mid, tb, dims);
         }
     }
-    let floor = mul_up(k as f64, 2f64.powi(-1074));
+    // c ± r, widened so that rounding to nearest cannot cut into [c − r, c + r]: the error of
+    // fl(c ± r′) is at most 2⁻⁵³ |c ± r′| ≤ 2⁻⁵³ (|c| + r′), which r′ = (r + 2⁻⁵¹|c|)(1 + 2⁻⁵⁰)
+    // + (k + 2)·2⁻¹⁰²² covers with room for its own two roundings (the last term: the
+    // underflow of the midpoint product, k·2⁻¹⁰⁷⁴ at most, and of c ± r′).
+    let floor = (k as f64 + 2.0) * f64::MIN_POSITIVE;
     Some(
         mid.into_iter()
             .zip(rad)
             .map(|(c, r)| {
-                let r = add_up(r, floor);
-                Interval::new(-add_up(-c, r), add_up(c, r))
+                let r = (r + c.abs() * 2f64.powi(-51)) * (1.0 + 2f64.powi(-50)) + floor;
+                Interval::new(c - r, c + r)
             })
             .collect(),
     )
