@@ -1624,6 +1624,10 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
     let scale = magnitude(&spec).max(magnitude(&vals));
     let finite_in = x.eps.as_slice().iter().all(|e| e.is_finite());
     slack_approx("eval_approx", &spec, &vals, &eps, scale, finite_in, &names)?;
+    let enc = g.eval_enclosed(x.eps.clone(), x.rt.clone());
+    prop_assert_eq!(bits_of(enc.runtime()), bits_of(&vals));
+    non_finite_is_unbounded("eval_enclosed", &vals, &enc.bounds(), &names)?;
+    slack_approx("eval_enclosed", &spec, &vals, &enc.bounds(), scale, finite_in, &names)?;
     let finite_in = finite_in && seed.eps.as_slice().iter().all(|e| e.is_finite());
     let grad_s = g.backprop_spec(x.spec.clone(), seed.spec.clone());
     let scale = scale
@@ -1656,6 +1660,11 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
         let scale = scale.max(magnitude(&grad));
         slack_approx(what, &grad_s, &grad, &e, scale, finite_in, &names)?;
     }
+    let enc = g.backprop_enclosed(x.eps, x.rt, seed.eps, seed.rt);
+    let grad = enc.runtime();
+    non_finite_is_unbounded("backprop_enclosed", grad, &enc.bounds(), &names)?;
+    let scale = scale.max(magnitude(grad));
+    slack_approx("backprop_enclosed", &grad_s, grad, &enc.bounds(), scale, finite_in, &names)?;
     Ok(())
 }
 
@@ -1742,6 +1751,10 @@ fn non_finite_runtime<G: ShapeList, Ss: ShapeList>(
         &CtxAddBound,
     );
     non_finite_is_unbounded("backprop (CtxAddBound)", &grad, &e, &names)?;
+    let enc = g.eval_enclosed(eps_in.clone(), x.clone());
+    non_finite_is_unbounded("eval_enclosed", &vals, &enc.bounds(), &names)?;
+    let enc = g.backprop_enclosed(eps_in.clone(), x.clone(), eps_seed.clone(), seed.clone());
+    non_finite_is_unbounded("backprop_enclosed", enc.runtime(), &enc.bounds(), &names)?;
     let (grad, e) = g.backprop_certified_with(eps_in, x, eps_seed, seed, &LeanCtxAddBound);
     non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e, &names)?;
     Ok(())

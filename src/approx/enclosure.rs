@@ -31,13 +31,65 @@ use crate::approx::add_bound::CtxAddBound;
 use crate::approx::elist::EList;
 use crate::approx::graph::{backprop_bounds_raw, infinite_where_not_finite};
 use crate::approx::interval::Interval;
-use crate::approx::node::{CertNode, enclosure_distance, slot_box};
+use crate::approx::node::CertNode;
 use crate::approx::round::RuntimeFloat;
+use crate::scalar::Real;
 use crate::autograd::engine::{self, Slots};
 use crate::autograd::op::{Contribs, Operands, Pullback};
 use crate::shape_list::ShapeList;
 use crate::tensor::Owned;
 use crate::tlist::TList;
+
+/// A scalar whose values are sets of real numbers, each containing the exact value it stands
+/// for: what the enclosure mode runs the ops on. Every operation of its [`Real`] arithmetic
+/// must contain the exact result for every choice of operands in its operand sets.
+///
+/// [`Interval`] (`f64` endpoints) is fast and enough for shallow models; a ball with a
+/// double-double midpoint starts about 16 digits narrower, for deep ones, where interval
+/// widths grow by the norm of every layer.
+pub trait Enclosure: Real + core::fmt::Display {
+    /// The set `[x − e, x + e]` (or a superset; the whole line when `x` or `e` is not finite).
+    fn around(x: f64, e: f64) -> Self;
+    /// `sup { |y − x| : y ∈ self }` rounded up; `+∞` if `x` is not finite or the set is
+    /// unbounded.
+    fn max_distance_from(self, x: f64) -> f64;
+    /// A set containing `self ∩ [x − b, x + b]` (both are known to contain the same number).
+    fn clip(self, x: f64, b: f64) -> Self;
+    /// The op of a certified node on this scalar (crate-internal dispatch).
+    #[doc(hidden)]
+    fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self>;
+    /// The VJP of a certified node on this scalar (crate-internal dispatch).
+    #[doc(hidden)]
+    fn node_vjp<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>, seed: Owned<Self>) -> Pullback<Self>;
+}
+
+impl Enclosure for Interval {
+    fn around(x: f64, e: f64) -> Self {
+        Interval::around(x, e)
+    }
+    fn max_distance_from(self, x: f64) -> f64 {
+        Interval::max_distance_from(self, x)
+    }
+    fn clip(self, x: f64, b: f64) -> Self {
+        self.intersect(Interval::around(x, b))
+    }
+    fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
+        node.fns.forward_enclosure(x)
+    }
+    fn node_vjp<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>, seed: Owned<Self>) -> Pullback<Self> {
+        Pullback(node.fns.vjp_enclosure(x, seed))
+    }
+}
+
+/// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the
+/// enclosures.
+fn distance<R: RuntimeFloat, E: Enclosure>(enc: &[E], rt: &[R]) -> f64 {
+    crate::approx::round::norm_max(
+        enc.iter()
+            .zip(rt)
+            .map(|(e, &r)| e.max_distance_from(r.to_f64_exact())),
+    )
+}
 
 /// Runtime values with per-entry enclosures of the exact values they approximate: the result
 /// of the enclosure certification mode ([`RevGraph::eval_enclosed`],
@@ -50,16 +102,16 @@ use crate::tlist::TList;
 /// [`RevGraph::eval_enclosed`]: crate::approx::RevGraph::eval_enclosed
 /// [`RevGraph::backprop_enclosed`]: crate::approx::RevGraph::backprop_enclosed
 #[derive(Clone)]
-pub struct Enclosed<R, G> {
+pub struct Enclosed<R, G, E = Interval> {
     runtime: TList<R, G>,
-    enclosures: TList<Interval, G>,
+    enclosures: TList<E, G>,
     /// Per slot, a bound known without the enclosure (the caller's bound of an input slot, or
     /// of a seed no node adds to), used when it is smaller: the box `[x̂ ± ε]` is rounded
     /// outward, so its distance can exceed `ε` by an ulp of `x̂`.
     caps: Vec<f64>,
 }
 
-impl<R: RuntimeFloat, G: ShapeList> core::fmt::Debug for Enclosed<R, G> {
+impl<R: RuntimeFloat, G: ShapeList, E: Enclosure> core::fmt::Debug for Enclosed<R, G, E> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Enclosed")
             .field("bounds", &self.bounds().as_slice())
@@ -67,19 +119,19 @@ impl<R: RuntimeFloat, G: ShapeList> core::fmt::Debug for Enclosed<R, G> {
     }
 }
 
-impl<R: RuntimeFloat, G: ShapeList> Enclosed<R, G> {
+impl<R: RuntimeFloat, G: ShapeList, E: Enclosure> Enclosed<R, G, E> {
     /// The runtime values (what `eval_runtime` or `backprop_runtime` returns, bit for bit).
     pub fn runtime(&self) -> &TList<R, G> {
         &self.runtime
     }
 
     /// The enclosures of the exact values, entry by entry.
-    pub fn enclosures(&self) -> &TList<Interval, G> {
+    pub fn enclosures(&self) -> &TList<E, G> {
         &self.enclosures
     }
 
     /// The runtime values and the enclosures.
-    pub fn into_parts(self) -> (TList<R, G>, TList<Interval, G>) {
+    pub fn into_parts(self) -> (TList<R, G>, TList<E, G>) {
         (self.runtime, self.enclosures)
     }
 
@@ -93,7 +145,7 @@ impl<R: RuntimeFloat, G: ShapeList> Enclosed<R, G> {
                 .iter()
                 .zip(self.runtime.items())
                 .zip(&self.caps)
-                .map(|((enc, rt), &cap)| capped(enclosure_distance(&enc.0, &rt.0), rt, cap))
+                .map(|((enc, rt), &cap)| capped(distance(&enc.0, &rt.0), rt, cap))
                 .collect(),
         )
     }
@@ -129,25 +181,28 @@ fn capped<R: RuntimeFloat>(d: f64, rt: &Owned<R>, cap: f64) -> f64 {
 }
 
 /// Boxes `[x̂ ± ε]` around every slot (unbounded where `x̂` is not finite).
-fn boxes<R: RuntimeFloat>(vals: &[Owned<R>], eps: &[f64]) -> Slots<Interval> {
-    vals.iter().zip(eps).map(|(v, &e)| slot_box(&v.0, e)).collect()
+fn boxes<R: RuntimeFloat, E: Enclosure>(vals: &[Owned<R>], eps: &[f64]) -> Slots<E> {
+    vals.iter()
+        .zip(eps)
+        .map(|(v, &e)| Owned(v.0.iter().map(|x| E::around(x.to_f64_exact(), e)).collect()))
+        .collect()
 }
 
 /// Intersects every entry of `enc` with `[rtᵢ ± b]` (a slot of `rt` may be absent: zero).
-fn clip<R: RuntimeFloat>(enc: &mut [Interval], rt: Option<&[R]>, b: f64) {
+fn clip<R: RuntimeFloat, E: Enclosure>(enc: &mut [E], rt: Option<&[R]>, b: f64) {
     if b.is_nan() || b == f64::INFINITY {
         return;
     }
     for (i, iv) in enc.iter_mut().enumerate() {
         let r = rt.map_or(0.0, |rt| rt[i].to_f64_exact());
-        *iv = iv.intersect(Interval::around(r, b));
+        *iv = iv.clip(r, b);
     }
 }
 
 /// The forward pass of the enclosure mode.
-pub(crate) struct Forward<R> {
+pub(crate) struct Forward<R, E> {
     vals: Slots<R>,
-    enc: Slots<Interval>,
+    enc: Slots<E>,
     /// With `ε > 0` only: per slot, the enclosure's distance (capped by the next field) and
     /// the Lean-composed bound (`eval_bounds`).
     composed: Option<(Vec<f64>, Vec<f64>)>,
@@ -156,12 +211,12 @@ pub(crate) struct Forward<R> {
 /// The forward pass: the runtime context and the enclosures; with `composed`, also the
 /// Lean-composed bounds, each node's enclosure being intersected with the boxes of its
 /// composed bound and of its closed form at the enclosure distances.
-pub(crate) fn eval_enclosed_raw<R: RuntimeFloat, P>(
+pub(crate) fn eval_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
     nodes: &[CertNode<R, P>],
     mut vals: Slots<R>,
     eps_in: &[f64],
     composed: bool,
-) -> Forward<R> {
+) -> Forward<R, E> {
     let mut enc = boxes(&vals, eps_in);
     let mut composed = composed.then(|| {
         let mut lean = eps_in.to_vec();
@@ -170,7 +225,7 @@ pub(crate) fn eval_enclosed_raw<R: RuntimeFloat, P>(
             .iter()
             .zip(&vals)
             .zip(&lean)
-            .map(|((e, v), &cap)| capped(enclosure_distance(&e.0, &v.0), v, cap))
+            .map(|((e, v), &cap)| capped(distance(&e.0, &v.0), v, cap))
             .collect();
         (dist, lean)
     });
@@ -178,14 +233,14 @@ pub(crate) fn eval_enclosed_raw<R: RuntimeFloat, P>(
     enc.reserve(nodes.len());
     for node in nodes {
         let y = node.fns.forward_runtime(Operands::dense(&vals));
-        let mut e = node.fns.forward_enclosure(Operands::dense(&enc));
+        let mut e = E::node_forward(node, Operands::dense(&enc));
         if let Some((dist, lean)) = composed.as_mut() {
             let l = node.fns.bound(lean, &vals, &y.0);
             clip(&mut e.0, Some(&y.0), l);
             if let Some(b) = node.fns.closed_bound(dist, &vals, &y.0) {
                 clip(&mut e.0, Some(&y.0), b);
             }
-            dist.push(capped(enclosure_distance(&e.0, &y.0), &y, l));
+            dist.push(capped(distance(&e.0, &y.0), &y, l));
             lean.push(l);
         }
         vals.push(y);
@@ -206,12 +261,12 @@ type Seen<R> = Option<(Owned<R>, Contribs<R>)>;
 /// unchanged), their enclosures and, with the composed bounds, the Lean-composed bounds of the
 /// cotangents (`backprop_bounds`); each VJP contribution's enclosure is intersected with the
 /// box of the op's closed form at the enclosure distances.
-pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P>(
+pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
     nodes: &[CertNode<R, P>],
-    fwd: Forward<R>,
+    fwd: Forward<R, E>,
     seed: Slots<R>,
     eps_seed: &[f64],
-) -> (Slots<R>, Slots<Interval>, Option<Vec<f64>>) {
+) -> (Slots<R>, Slots<E>, Option<Vec<f64>>) {
     let n = nodes.len();
     let Forward {
         vals,
@@ -234,10 +289,10 @@ pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P>(
         let (Some((s_rt, c_rt)), Some((vals, _)), Some((dist, _))) =
             (seen[k].take(), kept.as_ref(), composed.as_ref())
         else {
-            return nodes[k].fns.vjp_enclosure(Operands::dense(v), s);
+            return E::node_vjp(&nodes[k], Operands::dense(v), s).0;
         };
-        let e_seed = enclosure_distance(&s.0, &s_rt.0);
-        let mut c_enc = nodes[k].fns.vjp_enclosure(Operands::dense(v), s);
+        let e_seed = distance(&s.0, &s_rt.0);
+        let mut c_enc = E::node_vjp(&nodes[k], Operands::dense(v), s).0;
         let c_rt = Pullback(c_rt);
         let at = v.len();
         if let Some(b) =
@@ -282,7 +337,8 @@ macro_rules! enclosure_semantics {
             /// bit for bit) with per-entry enclosures of the exact value of every slot, for
             /// every spec input within `eps_in` of `x` (points when `eps_in` is zero).
             /// `.bounds()` is a context of bounds satisfying `eval_approx`'s conclusion; see
-            /// [`Enclosed`] and the [module docs](crate::approx::enclosure).
+            /// [`Enclosed`] and the [module docs](crate::approx::enclosure). Runs on
+            /// [`Interval`]s; [`Self::eval_enclosed_in`] takes another [`Enclosure`].
             pub fn eval_enclosed<G1>(
                 &self,
                 eps_in: EList<G>,
@@ -291,8 +347,22 @@ macro_rules! enclosure_semantics {
             where
                 G: crate::shape_list::ExpectsContext<G1>,
             {
+                self.eval_enclosed_in::<Interval, G1>(eps_in, x)
+            }
+
+            /// [`Self::eval_enclosed`] on the enclosure scalar `E` (e.g.
+            /// [`Ball`](crate::approx::Ball), for deep models).
+            pub fn eval_enclosed_in<E: Enclosure, G1>(
+                &self,
+                eps_in: EList<G>,
+                x: TList<R, G1>,
+            ) -> Enclosed<R, crate::shape_list::Cat<G, Ss>, E>
+            where
+                G: crate::shape_list::ExpectsContext<G1>,
+            {
                 let eps = eps_in.into_vec();
-                let fwd = eval_enclosed_raw(&self.nodes, x.into_items(), &eps, any_positive(&eps));
+                let fwd: Forward<R, E> =
+                    eval_enclosed_raw(&self.nodes, x.into_items(), &eps, any_positive(&eps));
                 let caps = match fwd.composed {
                     Some((_, lean)) => lean,
                     None => {
@@ -335,9 +405,25 @@ where
         G: crate::shape_list::ExpectsContext<G1>,
         crate::shape_list::Cat<G, Ss>: crate::shape_list::SeedContext<G2>,
     {
+        self.backprop_enclosed_in::<Interval, G1, G2>(eps_in, x, eps_seed, seed)
+    }
+
+    /// [`Self::backprop_enclosed`] on the enclosure scalar `E` (e.g.
+    /// [`Ball`](crate::approx::Ball), for deep models).
+    pub fn backprop_enclosed_in<E: Enclosure, G1, G2>(
+        &self,
+        eps_in: EList<G>,
+        x: TList<R, G1>,
+        eps_seed: EList<crate::shape_list::Cat<G, Ss>>,
+        seed: TList<R, G2>,
+    ) -> Enclosed<R, G, E>
+    where
+        G: crate::shape_list::ExpectsContext<G1>,
+        crate::shape_list::Cat<G, Ss>: crate::shape_list::SeedContext<G2>,
+    {
         let (eps_in, eps_seed) = (eps_in.into_vec(), eps_seed.into_vec());
         let intersect = any_positive(&eps_in) || any_positive(&eps_seed);
-        let fwd = eval_enclosed_raw(&self.nodes, x.into_items(), &eps_in, intersect);
+        let fwd: Forward<R, E> = eval_enclosed_raw(&self.nodes, x.into_items(), &eps_in, intersect);
         let (grads, enc, lean) =
             backprop_enclosed_raw(&self.nodes, fwd, seed.into_items(), &eps_seed);
         // An input slot no node reads keeps its seed: its caller's bound holds.

@@ -33,7 +33,7 @@ mod spec;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};
 pub use elist::{EList, EListError, NegativeBound};
-pub use enclosure::Enclosed;
+pub use enclosure::{Enclosed, Enclosure};
 pub use graph::{FwdGraph, FwdKind, RevGraph, RevKind};
 pub use interval::Interval;
 pub use node::{Certifiable, FwdNode, RevNode};

@@ -654,3 +654,17 @@ pub fn parse_decimal(s: &str) -> Option<Rational> {
     };
     Some(if neg { -v } else { v })
 }
+
+/// The constants of ops (a layer norm's `ε`, a scale factor) at double-double precision:
+/// exact, like at the other spec scalars.
+impl shapetape::ops::Constant<Dd> for f32 {
+    fn at(&self) -> Dd {
+        Dd::from(f64::from(*self))
+    }
+    fn value(&self) -> f64 {
+        f64::from(*self)
+    }
+    fn is_finite(&self) -> bool {
+        f32::is_finite(*self)
+    }
+}
