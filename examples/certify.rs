@@ -1,22 +1,33 @@
-//! Certified error bounds for an f32 MLP, then erasure to executable `GraphData`.
+//! Certified error bounds for an f32 MLP in both certification modes, then erasure to
+//! executable `GraphData`.
 //!
 //! Run with `cargo run --release --example certify`.
 //!
 //! The network is a `RevGraph<f32, f64, Γ, Ss>`: every node runs in f32 (the runtime) and has
-//! an f64 specification. The inputs are given in f64 (the spec) and rounded to f32 (the
-//! runtime); the rounding distance of each input slot is its input bound. Then:
+//! an f64 specification. Two certification modes bound, for every slot, the distance from the
+//! f32 value to the exact real value:
 //!
-//! 1. `eval_certified` returns the f32 values of every slot and a bound on how far each is
-//!    from the spec value. Beside it we print the error actually made, enclosed: the same
-//!    model evaluated in interval arithmetic on the exact spec inputs encloses the exact real
-//!    value of every slot, so the distance from the f32 value to the exact value lies between
-//!    the nearest and the farthest point of that enclosure (a few f64 ulps apart). A bound below
-//!    the nearest point would be a violated theorem (`eval_approx`); the check is exact, unlike
-//!    a comparison with the rounded f64 spec, which can itself lie just outside a correct bound.
-//! 2. `backprop_certified` does the same for the gradient of the loss with respect to every
-//!    input, enclosed by the interval graph's `backprop_ctx` (`backprop_approx`).
-//! 3. `to_graph_data` erases the spec and the bounds; the erased graph's `eval` and
-//!    `backprop_ctx` give exactly the runtime results (the two Lean theorems of the bridge).
+//! - the **composed** bounds of Lean's `evalBounds` / `backpropBounds` (`eval_certified`,
+//!   `backprop_certified`): one L∞ bound per slot, composed node by node (`eval_approx`,
+//!   `backprop_approx`);
+//! - the **enclosure** mode (`eval_enclosed`, `backprop_enclosed`): per-entry interval
+//!   enclosures of the exact values, propagated through the whole graph, forward and reverse;
+//!   each slot's bound is the largest distance from its runtime values to their enclosures.
+//!
+//! Beside both we print the error actually made, enclosed: the same model evaluated as a
+//! `GraphData<Interval>` on the exact inputs encloses the exact value of every slot, so the
+//! error lies between the nearest and the farthest point of that enclosure (a few f64 ulps
+//! apart); a bound below the nearest point would be a violated theorem. (`tests/tightness.rs`
+//! measures the same against an independent double-double reference.)
+//!
+//! A. With exact inputs (the f32 values are the spec, input bounds 0) the enclosure bounds are
+//!    the error actually made, up to f64 rounding; the composed ones are 2–500× larger.
+//! B. With the inputs given in f64 and rounded to f32 (input bounds: the rounding distances),
+//!    both modes bound the error for every spec input in the boxes, so they exceed the error at
+//!    one of them; the enclosure mode is never looser than the composed one.
+//!
+//! Then `to_graph_data` erases the spec and the bounds; the erased graph's `eval` and
+//! `backprop_ctx` give exactly the runtime results (the two Lean theorems of the bridge).
 //!
 //! The model is written once, generic over the graph kind (`examples/support/model.rs`): the
 //! same function builds the certified `RevGraph` and the interval `GraphData` used as reference.
