@@ -2,9 +2,17 @@
 //!
 //! Mathematically a tensor entry lives in a commutative ring with division where needed
 //! (ℚ or ℝ). [`Element`] is the scalar trait every tensor is generic over: it is implemented
-//! for `f32`, `f64` and the exact rational type [`Rational`] (arbitrary precision, so the
-//! algebraic laws of the crate can be checked with `==`). [`Real`] adds the transcendental
-//! functions (`exp`, `ln`, `tanh`, …) that only the floating-point types provide.
+//! for `f32`, `f64`, the half-precision `half::bf16` and `half::f16`, and the exact rational
+//! type [`Rational`] (arbitrary precision, so the algebraic laws of the crate can be checked
+//! with `==`). [`Real`] adds the transcendental functions (`exp`, `ln`, `tanh`, …) that only
+//! the floating-point types provide.
+//!
+//! **Half precision.** `bf16` and `f16` compute every operation in `f32` and round the result
+//! once to the half format (round to nearest, ties to even): `+ − × ÷` and `√` are then the
+//! correctly rounded half results (`f32` has `24 ≥ 2p + 2` significand bits, see
+//! [`approx::round`](crate::approx::round)); `exp`, `exp_m1`, `ln`, `ln_1p` and `tanh` are the
+//! platform's `f32` functions rounded to the format. Matrix products ([`Element::gemm`])
+//! accumulate in `f32` and round each entry once at the end, as tensor cores do.
 
 use core::fmt::{Debug, Display};
 use core::ops::{Add, Div, Mul, Neg, Sub};
@@ -30,7 +38,7 @@ pub type Rational = num_rational::BigRational;
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a tensor element type",
-    label = "tensors hold `f32`, `f64` or `shapetape::Rational` entries",
+    label = "tensors hold `f32`, `f64`, `half::bf16`, `half::f16` or `shapetape::Rational` entries",
     note = "implement `shapetape::Element` for your scalar type to use it in tensors"
 )]
 pub trait Element:
@@ -93,7 +101,9 @@ pub trait Element:
     /// The default computes each entry as Lean's left fold `((0 + a₀b₀) + a₁b₁) + …` in index
     /// order; `Rational` keeps it. `f32` and `f64` use the blocked kernels of `matrixmultiply`
     /// (through ndarray) once `m·k·n ≥ 4096`, which sum in another order; error bounds measure
-    /// the runtime result, so they do not depend on the order.
+    /// the runtime result, so they do not depend on the order. `bf16` and `f16` widen their
+    /// operands to `f32` (exactly), multiply there with the `f32` kernel and round every entry
+    /// once to the half format ([`RuntimeFloat::Accumulator`](crate::approx::RuntimeFloat::Accumulator)).
     fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
         left_fold_gemm(a, ta, b, tb, m, k, n)
     }
@@ -209,15 +219,95 @@ impl Element for Rational {
     }
 }
 
+/// `x` rounded to `f32` by *round to odd*: toward zero, then the last significand bit set if
+/// the rounding was inexact. Rounding that to nearest in a format whose grid is at least two
+/// bits coarser than `f32`'s over its whole range (bf16: 8 bits, subnormal spacing `2^−133`
+/// against `2^−149`; f16: 11 bits, `2^−24`) gives the nearest value of `x` itself, ties to even
+/// (Boldo and Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using
+/// rounding to odd", 2008). Plain `x as f32` followed by a second rounding would not: `x` just
+/// above a half-format midpoint may round onto it and then to even, below `x`.
+fn f64_to_f32_odd(x: f64) -> f32 {
+    let r = x as f32;
+    let rf = f64::from(r);
+    if rf == x || x.is_nan() {
+        return r;
+    }
+    // Toward zero: one step back when `x as f32` rounded away from zero (also from ±∞ to ±MAX).
+    let t = if rf.abs() > x.abs() {
+        f32::from_bits(r.to_bits() - 1)
+    } else {
+        r
+    };
+    f32::from_bits(t.to_bits() | 1)
+}
+
+/// `op(A) · op(B)` of half-precision matrices: the operands widened to `f32` (exact), the `f32`
+/// kernel ([`Element::gemm`] of `f32`), and every entry rounded once to the half format.
+fn widened_gemm<H: Copy>(
+    a: &[H],
+    ta: bool,
+    b: &[H],
+    tb: bool,
+    (m, k, n): (usize, usize, usize),
+    widen: fn(H) -> f32,
+    narrow: fn(f32) -> H,
+) -> Vec<H> {
+    let a32: Vec<f32> = a.iter().map(|&v| widen(v)).collect();
+    let b32: Vec<f32> = b.iter().map(|&v| widen(v)).collect();
+    <f32 as Element>::gemm(&a32, ta, &b32, tb, m, k, n)
+        .into_iter()
+        .map(narrow)
+        .collect()
+}
+
+macro_rules! impl_half {
+    ($($t:ty),*) => {$(
+        impl Element for $t {
+            fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
+                widened_gemm(a, ta, b, tb, (m, k, n), <$t>::to_f32, <$t>::from_f32)
+            }
+            #[inline]
+            fn zero() -> Self { <$t>::ZERO }
+            #[inline]
+            fn one() -> Self { <$t>::ONE }
+            #[inline]
+            fn from_i64(n: i64) -> Self { <Self as Real>::from_f64(n as f64) }
+            #[inline]
+            fn abs(&self) -> Self { <$t>::from_bits(self.to_bits() & 0x7fff) }
+            #[inline]
+            fn to_f64(&self) -> f64 { f64::from(self.to_f32()) }
+            #[inline]
+            fn is_positive_zero(&self) -> bool { self.to_bits() == 0 }
+        }
+
+        impl Real for $t {
+            #[inline] fn exp(self) -> Self { <$t>::from_f32(self.to_f32().exp()) }
+            #[inline] fn exp_m1(self) -> Self { <$t>::from_f32(self.to_f32().exp_m1()) }
+            #[inline] fn ln(self) -> Self { <$t>::from_f32(self.to_f32().ln()) }
+            #[inline] fn ln_1p(self) -> Self { <$t>::from_f32(self.to_f32().ln_1p()) }
+            #[inline] fn tanh(self) -> Self { <$t>::from_f32(self.to_f32().tanh()) }
+            #[inline] fn sqrt(self) -> Self { <$t>::from_f32(self.to_f32().sqrt()) }
+            #[inline] fn max(self, other: Self) -> Self {
+                <$t>::from_f32(self.to_f32().max(other.to_f32()))
+            }
+            #[inline] fn is_finite(self) -> bool { <$t>::is_finite(self) }
+            #[inline] fn from_f64(x: f64) -> Self { <$t>::from_f32(f64_to_f32_odd(x)) }
+            const EPSILON: Self = <$t>::EPSILON;
+        }
+    )*};
+}
+impl_half!(half::bf16, half::f16);
+
 /// Floating-point scalars: an [`Element`] with the transcendental functions of ℝ.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no `exp`, `ln` or `tanh`: this op needs a real scalar",
     label = "not a real scalar",
-    note = "ops with transcendental functions run at `f32`, `f64` and, for certified bounds, `Interval`; an exact `Rational` graph or spec cannot run them (use `f64` as the spec scalar)"
+    note = "ops with transcendental functions run at `f32`, `f64`, `half::bf16`, `half::f16` and, for certified bounds, `Interval`; an exact `Rational` graph or spec cannot run them (use `f64` as the spec scalar)"
 )]
 ///
-/// Each method is the platform's `std` implementation (e.g. `f32::exp`); its accuracy is a
-/// platform property, not something this crate proves.
+/// Each method is the platform's `std` implementation (e.g. `f32::exp`; for `bf16` and `f16`
+/// the `f32` one, rounded to the half format); its accuracy is a platform property, not
+/// something this crate proves.
 pub trait Real: Element + Copy {
     /// `eˣ`.
     fn exp(self) -> Self;

@@ -7,16 +7,37 @@
 //!
 //! ```text
 //! |C_spec − Ĉ|ᵢⱼ ≤ εA · Σₗ (|b̂ₗⱼ| + εB) + εB · Σₗ |âᵢₗ|      (input errors)
-//!               + γₖ · Σₗ |âᵢₗ| |b̂ₗⱼ| + k · 2^e_min           (rounding, Higham §3.1)
+//!               + γₖ · Σₗ |âᵢₗ| |b̂ₗⱼ| + k · 2^q              (rounding, Higham §3.1)
 //! ```
 //!
 //! with `γₖ = k·u / (1 − k·u)`, `u = 2^−p` the unit roundoff of the runtime format and the last
-//! term covering underflow (each of the at most `2k` operations errs by at most half the
-//! subnormal spacing). The slot bound takes the maximum over entries, bounding
+//! term covering underflow (`2^q` the subnormal spacing; each of the at most `2k` operations
+//! errs by at most `2^(q−1)`). The slot bound takes the maximum over entries, bounding
 //! `Σₗ |âᵢₗ||b̂ₗⱼ|` by Hölder's inequality from row sums and maxima, so the whole bound costs
 //! `O(m·k + k·n)` instead of a second matrix product.
+//!
+//! **Half-precision runtimes.** `bf16` and `f16` accumulate their products in `f32`
+//! ([`RuntimeFloat::Accumulator`]) and round each entry once to the half format. Two models
+//! then apply, and both reduce to the formula above for `f32` and `f64` (bit for bit):
+//!
+//! - [`gemm_kernel_bound`], for an output that is exactly one `Element::gemm` (or, for `k = 1`,
+//!   the products themselves): the accumulation errs by `γₖ` and the underflow term *of the
+//!   accumulator* (`u = 2⁻²⁴`, `q = −149`, with a factor `1 + γₖ` for the growth of the
+//!   underflow errors), and the final rounding by at most `u_F(z)` (half an ulp of the half
+//!   format) at `z = Σₗ |âᵢₗ||b̂ₗⱼ| + (accumulation error)`, an upper bound of the accumulated
+//!   entry; `+∞` if `z` reaches the half format's largest finite value (the entry may overflow).
+//! - [`gemm_bound`], for any computation in which every product passes through at most `k + 1`
+//!   roundings to nearest, each in the half format or in a format at least as precise with at
+//!   least its exponent range: one `Element::gemm` (`≤ k` roundings in `f32`, then one to the
+//!   half format), sums in the half format's own arithmetic (the bias gradient of
+//!   `linear_batch`), and mixes of both (a convolution's input gradient: `Og` roundings in a
+//!   gemm, one to the half format, `taps − 1` half additions, and `Og + taps ≤ k + 1` for
+//!   `k = Og·taps`). It uses the half format's `γ_{k+1}` and `(k + 1)·2^q·(1 + γ)`.
 
-use crate::approx::round::{RuntimeFloat, add_up, div_up, mul_up, norm_max, sanitize};
+use crate::approx::round::{
+    BinaryFormat, RuntimeFloat, add_up, div_up, mul_up, norm_max, sanitize,
+};
+use crate::scalar::Element;
 
 /// `2^k` exactly, also in the subnormal range (where `2f64.powi(k)` would underflow to 0).
 fn pow2(k: i32) -> f64 {
@@ -27,9 +48,10 @@ fn pow2(k: i32) -> f64 {
     }
 }
 
-/// `γₖ = k·u / (1 − k·u)` for the runtime format `F`, rounded upward (`+∞` if `k·u ≥ 1`).
-pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
-    let u = 2f64.powi(-F::PRECISION);
+/// `γₖ = k·u / (1 − k·u)` for the format with unit roundoff `u`, rounded upward (`+∞` if
+/// `k·u ≥ 1`).
+pub(crate) fn gamma_of(format: BinaryFormat, k: usize) -> f64 {
+    let u = format.unit_roundoff();
     let ku = mul_up(k as f64, u);
     if ku >= 1.0 {
         return f64::INFINITY;
@@ -38,14 +60,20 @@ pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
     div_up(ku, one_minus)
 }
 
+/// `γₖ` of the runtime format `F`.
+pub(crate) fn gamma<F: RuntimeFloat>(k: usize) -> f64 {
+    gamma_of(F::FORMAT, k)
+}
+
 /// The maximum over lines of `Σ |entries|` (rounded upward) and the maximum `|entry|` of
 /// `op(X)` read along the summed axis: for `op(A)` (`m×k`) the lines are its rows, for `op(B)`
-/// (`k×n`) its columns. NaN entries, and line sums that overflow the format, count as `+∞`.
+/// (`k×n`) its columns. NaN entries, and line sums that overflow, count as `+∞`.
 ///
-/// Each line is summed in the runtime format `F` itself, in any order, and then inflated: for
-/// `n` nonnegative terms the computed sum `ŝ` satisfies `|ŝ − s| ≤ γₙ₋₁ s` whatever the order
-/// of the additions (adding nonnegative numbers never loses accuracy to underflow), so
-/// `s ≤ ŝ / (1 − γₙ) ≤ ŝ (1 + 2γₙ)` with the `γ` of `F`. One cheap pass, at the width of `F`
+/// Each line is summed in `F`'s accumulator `W = F::Accumulator` (`F` itself for f32 and f64,
+/// f32 for the half formats; the entries convert exactly), in any order, and then inflated:
+/// for `n` nonnegative terms the computed sum `ŝ` satisfies `|ŝ − s| ≤ γₙ₋₁ s` whatever the
+/// order of the additions (adding nonnegative numbers never loses accuracy to underflow), so
+/// `s ≤ ŝ / (1 − γₙ) ≤ ŝ (1 + 2γₙ)` with the `γ` of `W`. One cheap pass, at the width of `W`
 /// (four f32 per SSE register), instead of a directed rounding per term.
 fn line_stats<F: RuntimeFloat>(
     data: &[F],
@@ -53,13 +81,15 @@ fn line_stats<F: RuntimeFloat>(
     len: usize,
     contiguous: bool,
 ) -> (f64, f64) {
-    let inflate = add_up(1.0, mul_up(2.0, gamma::<F>(len)));
-    let zero = F::zero();
-    let larger = |m: F, v: F| if v > m { v } else { m };
+    let inflate = add_up(1.0, mul_up(2.0, gamma::<F::Accumulator>(len)));
+    let zero = F::zero().to_accumulator();
+    let larger = |m: F::Accumulator, v: F::Accumulator| if v > m { v } else { m };
+    let wide = |v: &F| v.to_accumulator().abs();
     // NaN entries make their line's sum NaN (sanitised to +∞ below), so `larger` may skip them.
     let mut max_sum = 0.0f64;
     let mut max_abs = zero;
-    let mut take_sum = |s: F| max_sum = max_sum.max(sanitize(mul_up(s.to_f64_exact(), inflate)));
+    let mut take_sum =
+        |s: F::Accumulator| max_sum = max_sum.max(sanitize(mul_up(s.to_f64_exact(), inflate)));
     if contiguous {
         // line i is data[i·len .. (i + 1)·len]
         for line in data.chunks(len.max(1)).take(lines) {
@@ -79,7 +109,7 @@ fn line_stats<F: RuntimeFloat>(
             let (r1, rest) = rest.split_at(width);
             let (r2, r3) = rest.split_at(width);
             for i in 0..lines {
-                let (a0, a1, a2, a3) = (r0[i].abs(), r1[i].abs(), r2[i].abs(), r3[i].abs());
+                let (a0, a1, a2, a3) = (wide(&r0[i]), wide(&r1[i]), wide(&r2[i]), wide(&r3[i]));
                 sums[i] = sums[i] + ((a0 + a1) + (a2 + a3));
                 maxes[i] = larger(larger(maxes[i], larger(a0, a1)), larger(a2, a3));
             }
@@ -87,7 +117,7 @@ fn line_stats<F: RuntimeFloat>(
         let rows = data.chunks_exact(width).take(len);
         for row in rows.skip(4 * full) {
             for ((sum, max), v) in sums.iter_mut().zip(maxes.iter_mut()).zip(row) {
-                let v = v.abs();
+                let v = wide(v);
                 *sum = *sum + v;
                 *max = larger(*max, v);
             }
@@ -104,24 +134,24 @@ fn line_stats<F: RuntimeFloat>(
     (max_sum, max_abs.to_f64_exact())
 }
 
-/// `(Σ |xᵢ|, max |xᵢ|)` of one line in eight interleaved partial sums, in the format `F` (the
+/// `(Σ |xᵢ|, max |xᵢ|)` of one line in eight interleaved partial sums, in `F`'s accumulator (the
 /// summation order does not matter to the `γₙ` bound, and independent lanes let the loop
 /// vectorise).
-fn abs_sum_max<F: RuntimeFloat>(line: &[F]) -> (F, F) {
+fn abs_sum_max<F: RuntimeFloat>(line: &[F]) -> (F::Accumulator, F::Accumulator) {
     const L: usize = 8;
-    let zero = F::zero();
+    let zero = F::zero().to_accumulator();
     let (mut sums, mut maxes) = ([zero; L], [zero; L]);
     let chunks = line.chunks_exact(L);
     let rest = chunks.remainder();
     for chunk in chunks {
         for j in 0..L {
-            let v = chunk[j].abs();
+            let v = chunk[j].to_accumulator().abs();
             sums[j] = sums[j] + v;
             maxes[j] = if v > maxes[j] { v } else { maxes[j] };
         }
     }
     for (j, v) in rest.iter().enumerate() {
-        let v = v.abs();
+        let v = v.to_accumulator().abs();
         sums[j] = sums[j] + v;
         maxes[j] = if v > maxes[j] { v } else { maxes[j] };
     }
@@ -131,7 +161,10 @@ fn abs_sum_max<F: RuntimeFloat>(line: &[F]) -> (F, F) {
 }
 
 /// The bound of the module docs for `op(A) · op(B)` (`op(A)`: `m×k`, `op(B)`: `k×n`, storage as
-/// in [`Element::gemm`](crate::Element::gemm)).
+/// in [`Element::gemm`](crate::Element::gemm)), valid for any computation of each entry from
+/// the `k` products in which every product passes through at most `k` roundings in `F` (`k + 1`
+/// roundings in `F` or a finer format when `F` accumulates elsewhere: see the module docs).
+/// For an output that is exactly one `Element::gemm`, [`gemm_kernel_bound`] is tighter.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm_bound<F: RuntimeFloat>(
     a: &[F],
@@ -143,6 +176,40 @@ pub(crate) fn gemm_bound<F: RuntimeFloat>(
     m: usize,
     k: usize,
     n: usize,
+) -> f64 {
+    product_bound(a, ta, ea, b, tb, eb, (m, k, n), false)
+}
+
+/// The bound of the module docs for an output computed by exactly one
+/// [`Element::gemm`](crate::Element::gemm) of `F` (accumulated in `F::Accumulator`, then
+/// rounded once to `F`), or for `k = 1` by the products themselves, each rounded once to `F`.
+/// Equal to [`gemm_bound`] when `F` is its own accumulator (f32, f64).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_kernel_bound<F: RuntimeFloat>(
+    a: &[F],
+    ta: bool,
+    ea: f64,
+    b: &[F],
+    tb: bool,
+    eb: f64,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> f64 {
+    product_bound(a, ta, ea, b, tb, eb, (m, k, n), true)
+}
+
+/// [`gemm_bound`] (`kernel` false) or [`gemm_kernel_bound`] (`kernel` true).
+#[allow(clippy::too_many_arguments)]
+fn product_bound<F: RuntimeFloat>(
+    a: &[F],
+    ta: bool,
+    ea: f64,
+    b: &[F],
+    tb: bool,
+    eb: f64,
+    (m, k, n): (usize, usize, usize),
+    kernel: bool,
 ) -> f64 {
     if m == 0 || n == 0 || k == 0 {
         return 0.0; // no entries, or every entry is the exact empty sum 0
@@ -157,11 +224,38 @@ pub(crate) fn gemm_bound<F: RuntimeFloat>(
         mul_up(eb, rows_a),
     );
     let abs_products = mul_up(rows_a, max_b).min(mul_up(max_a, cols_b));
-    let g = gamma::<F>(k);
-    if add_up(abs_products, mul_up(g, abs_products)) >= F::MAX_FINITE {
+    let (format, acc) = (F::FORMAT, <F::Accumulator as RuntimeFloat>::FORMAT);
+    if format == acc {
+        // Every operation rounds in F itself (f32, f64): Higham's bound with F's γₖ.
+        let g = gamma_of(format, k);
+        if add_up(abs_products, mul_up(g, abs_products)) >= format.max_finite() {
+            return f64::INFINITY; // a partial sum may overflow
+        }
+        let underflow = mul_up(kf, pow2(format.subnormal_exp()));
+        return sanitize(add_up(input, add_up(mul_up(g, abs_products), underflow)));
+    }
+    if kernel {
+        // Accumulated in `acc`, then one rounding to F at the accumulated magnitude.
+        let g = gamma_of(acc, k);
+        let underflow = mul_up(mul_up(kf, pow2(acc.subnormal_exp())), add_up(1.0, g));
+        let accumulated = add_up(mul_up(g, abs_products), underflow);
+        let magnitude = add_up(abs_products, accumulated); // ≥ every accumulated entry
+        if magnitude >= acc.max_finite() {
+            return f64::INFINITY; // a partial sum may overflow the accumulator
+        }
+        // +∞ from F's largest finite value on: the rounded entry may overflow.
+        let last = format.half_ulp(magnitude);
+        return sanitize(add_up(input, add_up(accumulated, last)));
+    }
+    // Up to k + 1 roundings per product, each in F or finer: F's γₖ₊₁.
+    let g = gamma_of(format, k + 1);
+    if add_up(abs_products, mul_up(g, abs_products)) >= format.max_finite() {
         return f64::INFINITY; // a partial sum may overflow
     }
-    let underflow = mul_up(kf, pow2(F::MIN_EXP));
+    let underflow = mul_up(
+        mul_up(add_up(kf, 1.0), pow2(format.subnormal_exp())),
+        add_up(1.0, g),
+    );
     sanitize(add_up(input, add_up(mul_up(g, abs_products), underflow)))
 }
 
@@ -173,7 +267,7 @@ pub(crate) fn add_rounding<F: RuntimeFloat>(out: &[F]) -> f64 {
         // every sum is 0: exact (x + y = 0 in round-to-nearest only if x = −y exactly)
         0.0
     } else {
-        crate::approx::round::half_ulp::<F>(m.next_up())
+        F::FORMAT.half_ulp(m.next_up())
     }
 }
 
@@ -259,5 +353,176 @@ mod tests {
             gemm_bound::<f32>(&[f32::NAN], false, 0.0, &[1.0], false, 0.0, 1, 1, 1),
             f64::INFINITY
         );
+    }
+
+    // ---------------------------------------------------------------- half-precision products
+
+    use crate::scalar::{Rational, left_fold_gemm};
+    use half::{bf16, f16};
+
+    /// A small deterministic generator of values in `[−1, 1)` (no dependency, same values on
+    /// every run).
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((self.0 >> 11) as f64) / ((1u64 << 52) as f64) - 1.0
+        }
+        fn vec<F: RuntimeFloat>(&mut self, n: usize, scale: f64) -> Vec<F> {
+            (0..n).map(|_| F::from_f64(self.next() * scale)).collect()
+        }
+    }
+
+    fn q(x: f64) -> Rational {
+        Rational::from_float(x).expect("a finite number")
+    }
+
+    /// `max |exact − ĉ|` over the entries, with `exact` the rational `op(A) · op(B)` of the
+    /// runtime operands; `None` if an entry of `ĉ` is not finite.
+    #[allow(clippy::too_many_arguments)]
+    fn product_error<F: RuntimeFloat>(
+        a: &[F],
+        ta: bool,
+        b: &[F],
+        tb: bool,
+        c: &[F],
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> Option<Rational> {
+        let at = |i: usize, l: usize| if ta { a[l * m + i] } else { a[i * k + l] };
+        let bt = |l: usize, j: usize| if tb { b[j * k + l] } else { b[l * n + j] };
+        let mut worst = q(0.0);
+        for i in 0..m {
+            for j in 0..n {
+                let exact = (0..k).fold(q(0.0), |s, l| {
+                    s + q(at(i, l).to_f64_exact()) * q(bt(l, j).to_f64_exact())
+                });
+                let got = c[i * n + j].to_f64_exact();
+                if !got.is_finite() {
+                    return None;
+                }
+                let d = num_traits::Signed::abs(&(exact - q(got)));
+                if d > worst {
+                    worst = d;
+                }
+            }
+        }
+        Some(worst)
+    }
+
+    /// `F::gemm` is within `gemm_kernel_bound` of the exact product, and a non-finite result
+    /// has the bound `+∞`; returns the bound.
+    #[allow(clippy::too_many_arguments)]
+    fn kernel_holds<F: RuntimeFloat>(
+        a: &[F],
+        ta: bool,
+        b: &[F],
+        tb: bool,
+        m: usize,
+        k: usize,
+        n: usize,
+    ) -> f64 {
+        let c = F::gemm(a, ta, b, tb, m, k, n);
+        let bound = gemm_kernel_bound(a, ta, 0.0, b, tb, 0.0, m, k, n);
+        match product_error(a, ta, b, tb, &c, m, k, n) {
+            Some(err) => assert!(
+                bound == f64::INFINITY || err <= q(bound),
+                "{:?} {m}×{k}×{n}: error {:e} > bound {bound:e}",
+                F::FORMAT,
+                crate::Element::to_f64(&err)
+            ),
+            None => assert_eq!(bound, f64::INFINITY, "a non-finite product needs +∞"),
+        }
+        bound
+    }
+
+    fn adversarial_products<F: RuntimeFloat>(big: f64, near_max_factor: f64, tiny: f64) {
+        let v = |x: f64| F::from_f64(x);
+        let mut rng = Lcg(F::FORMAT.precision() as u64);
+        // Cancellation: the big products cancel in the f32 accumulator, the small one is lost.
+        let small = big.recip();
+        let a = [v(big), v(small), v(-big)];
+        let b = [v(big), v(small), v(big)];
+        let c = F::gemm(&a, false, &b, false, 1, 3, 1);
+        assert_eq!(
+            c[0].to_f64_exact(),
+            0.0,
+            "the test needs a cancellation that loses"
+        );
+        assert!(kernel_holds(&a, false, &b, false, 1, 3, 1) >= small * small);
+        // Long sums (K = 256 and 1024), mixed signs and positive only, every transposition;
+        // 16×16×16 products go to the blocked f32 kernel.
+        let shapes = [
+            (1, 1024, 1, false, false),
+            (2, 256, 3, true, false),
+            (3, 256, 2, false, true),
+            (16, 16, 16, true, true),
+        ];
+        for (m, k, n, ta, tb) in shapes {
+            let a: Vec<F> = rng.vec(m * k, 1.0);
+            let b: Vec<F> = rng.vec(k * n, 1.0);
+            assert!(kernel_holds(&a, ta, &b, tb, m, k, n).is_finite());
+            let pa: Vec<F> = a.iter().map(|x| x.abs()).collect();
+            let pb: Vec<F> = b.iter().map(|x| x.abs()).collect();
+            assert!(kernel_holds(&pa, ta, &pb, tb, m, k, n).is_finite());
+        }
+        // Near the overflow threshold: one product just below it is finite (and bounded), two
+        // of them overflow (and the bound is +∞).
+        let r = near_max_factor;
+        assert!(kernel_holds(&[v(r)], false, &[v(r)], false, 1, 1, 1).is_finite());
+        let two = F::gemm(&[v(r), v(r)], false, &[v(r), v(r)], false, 1, 2, 1);
+        assert!(!two[0].is_finite(), "the test needs an overflowing product");
+        kernel_holds(&[v(r), v(r)], false, &[v(r), v(r)], false, 1, 2, 1);
+        // Products near and below the smallest subnormal.
+        let a: Vec<F> = (0..8).map(|j| v(tiny * (1.0 + j as f64 / 128.0))).collect();
+        let b: Vec<F> = (0..8).map(|j| v(tiny * (1.0 - j as f64 / 256.0))).collect();
+        kernel_holds(&a, false, &b, false, 1, 8, 1);
+        kernel_holds(&a, false, &b, true, 8, 1, 8);
+    }
+
+    /// The bound of one `Element::gemm` holds for bf16 and f16 (f32 accumulation, one rounding
+    /// to the half format) on cancellation, long sums, the blocked kernel, overflow and
+    /// underflow.
+    #[test]
+    fn half_kernel_bound_holds_on_adversarial_products() {
+        adversarial_products::<bf16>(2f64.powi(40), 1.8e19, 2f64.powi(-68));
+        adversarial_products::<f16>(2f64.powi(7), 255.0, 2f64.powi(-13));
+    }
+
+    /// A sum accumulated in the half format itself (each addition rounded to bf16, as the
+    /// bias gradient of `linear_batch` is) is *not* covered by the one-gemm bound: 512 ones add
+    /// up to 256 in bf16. The bound for any accumulation, `gemm_bound`, is `+∞` there (`512·u ≥ 1`
+    /// for `u = 2⁻⁸`), and holds where it is finite.
+    #[test]
+    fn half_accumulation_needs_the_general_bound() {
+        let ones = vec![bf16::ONE; 512];
+        let native = left_fold_gemm(&ones, false, &ones, false, 1, 512, 1);
+        assert_eq!(native[0].to_f32(), 256.0);
+        let kernel = gemm_kernel_bound(&ones, false, 0.0, &ones, false, 0.0, 1, 512, 1);
+        assert!(256.0 > kernel, "{kernel}");
+        assert_eq!(
+            gemm_bound(&ones, false, 0.0, &ones, false, 0.0, 1, 512, 1),
+            f64::INFINITY
+        );
+        fn native_holds<F: RuntimeFloat>(k: usize, seed: u64) {
+            let mut rng = Lcg(seed);
+            let a: Vec<F> = rng.vec(2 * k, 3.0);
+            let b: Vec<F> = rng.vec(k * 2, 3.0);
+            let ones: Vec<F> = vec![F::one(); k];
+            for (x, y, m, n) in [(&a, &b, 2, 2), (&a, &ones, 2, 1)] {
+                let c = left_fold_gemm(x, false, y, false, m, k, n);
+                let bound = gemm_bound(x, false, 0.0, y, false, 0.0, m, k, n);
+                assert!(bound.is_finite(), "{:?} k = {k}", F::FORMAT);
+                let err = product_error(x, false, y, false, &c, m, k, n).unwrap();
+                assert!(err <= q(bound), "{:?} k = {k}", F::FORMAT);
+            }
+        }
+        native_holds::<bf16>(60, 3);
+        native_holds::<f16>(300, 4);
+        native_holds::<f16>(1000, 5);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! The spec side of a runtime-approximation graph computes in a scalar type the user chooses:
 //! `f64` (fast, itself approximate) or the exact [`Rational`] (for
-//! polynomial and piecewise-linear graphs). The runtime side computes in `f32` or `f64`.
+//! polynomial and piecewise-linear graphs). The runtime side computes in `f32`, `f64`,
+//! `half::bf16` or `half::f16`.
 //! [`ToSpec`] is Lean's `toSpec`, the exact embedding of runtime values into the spec scalar.
 //!
 //! `approx_t spec rt ε` is Lean's `approxT`: `‖spec − map toSpec rt‖∞ ≤ ε`, i.e.
@@ -65,6 +66,27 @@ impl ToSpec<Rational> for f32 {
 impl ToSpec<Rational> for f64 {
     fn to_spec(&self) -> Option<Rational> {
         Rational::from_f64_exact(*self)
+    }
+}
+
+impl ToSpec<f64> for half::bf16 {
+    fn to_spec(&self) -> Option<f64> {
+        self.is_finite().then(|| f64::from(self.to_f32()))
+    }
+}
+impl ToSpec<f64> for half::f16 {
+    fn to_spec(&self) -> Option<f64> {
+        self.is_finite().then(|| f64::from(self.to_f32()))
+    }
+}
+impl ToSpec<Rational> for half::bf16 {
+    fn to_spec(&self) -> Option<Rational> {
+        Rational::from_f64_exact(f64::from(self.to_f32()))
+    }
+}
+impl ToSpec<Rational> for half::f16 {
+    fn to_spec(&self) -> Option<Rational> {
+        Rational::from_f64_exact(f64::from(self.to_f32()))
     }
 }
 

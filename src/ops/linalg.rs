@@ -19,11 +19,18 @@
 //! dimension), valid for any summation order, so also for the blocked runtime kernel. It costs
 //! `O(m·k + k·n)` rather than interval matrix products. The affine layers add the bias error
 //! and the rounding of the bias addition. [`Transpose`] (exact) uses the enclosure.
+//!
+//! **Accumulation.** Every product of these ops (forward, and the gradients `W̄`, `x̄`, `Ā`,
+//! `B̄`) is one [`Element::gemm`] (or, for an outer product, the products themselves): for
+//! `bf16`/`f16` it accumulates in `f32` and rounds each entry once, and its bound uses `f32`'s
+//! `γₖ` plus one half-format rounding. The bias gradient of [`LinearBatch`], the column sums of
+//! `δ`, is added in the runtime scalar's own arithmetic (in the half format for `bf16`/`f16`,
+//! each addition rounded), and its bound uses that format's `γ`.
 
 use smallvec::SmallVec;
 
 use crate::approx::RuntimeFloat;
-use crate::approx::dot_bound::{add_rounding, gemm_bound};
+use crate::approx::dot_bound::{add_rounding, gemm_bound, gemm_kernel_bound};
 use crate::approx::round::add_up;
 use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
@@ -71,7 +78,7 @@ where
         x: Operands<'_, R>,
         _y: &[R],
     ) -> Option<f64> {
-        Some(gemm_bound(
+        Some(gemm_kernel_bound(
             x.get(self.w).as_slice(),
             false,
             eps.get(self.w),
@@ -95,7 +102,7 @@ where
         _c: &Pullback<R>,
     ) -> Option<VjpBounds> {
         let (wv, xv) = (x.get(self.w), x.get(self.x));
-        let ew = gemm_bound(
+        let ew = gemm_kernel_bound(
             seed,
             false,
             e_seed,
@@ -106,7 +113,7 @@ where
             1,
             N,
         );
-        let ex = gemm_bound(
+        let ex = gemm_kernel_bound(
             wv.as_slice(),
             true,
             eps.get(self.w),
@@ -197,7 +204,7 @@ where
         x: Operands<'_, R>,
         _y: &[R],
     ) -> Option<f64> {
-        Some(gemm_bound(
+        Some(gemm_kernel_bound(
             x.get(self.a).as_slice(),
             false,
             eps.get(self.a),
@@ -221,7 +228,7 @@ where
         c: &Pullback<R>,
     ) -> Option<VjpBounds> {
         let (av, bv) = (x.get(self.a), x.get(self.b));
-        let ea = gemm_bound(
+        let ea = gemm_kernel_bound(
             seed,
             false,
             e_seed,
@@ -232,7 +239,7 @@ where
             N,
             K,
         );
-        let eb = gemm_bound(
+        let eb = gemm_kernel_bound(
             av.as_slice(),
             true,
             eps.get(self.a),
@@ -398,7 +405,7 @@ where
         x: Operands<'_, R>,
         y: &[R],
     ) -> Option<f64> {
-        let wx = gemm_bound(
+        let wx = gemm_kernel_bound(
             x.get(self.w).as_slice(),
             false,
             eps.get(self.w),
@@ -423,7 +430,7 @@ where
         c: &Pullback<R>,
     ) -> Option<VjpBounds> {
         let (wv, xv) = (x.get(self.w), x.get(self.x));
-        let ew = gemm_bound(
+        let ew = gemm_kernel_bound(
             seed,
             false,
             e_seed,
@@ -434,7 +441,7 @@ where
             1,
             I,
         );
-        let ex = gemm_bound(
+        let ex = gemm_kernel_bound(
             wv.as_slice(),
             true,
             eps.get(self.w),
@@ -549,7 +556,7 @@ where
         x: Operands<'_, R>,
         y: &[R],
     ) -> Option<f64> {
-        let xw = gemm_bound(
+        let xw = gemm_kernel_bound(
             x.get(self.x).as_slice(),
             false,
             eps.get(self.x),
@@ -576,7 +583,7 @@ where
     ) -> Option<VjpBounds> {
         let (wv, xv) = (x.get(self.w), x.get(self.x));
         let ones = vec![R::from_f64(1.0); B];
-        let ew = gemm_bound(
+        let ew = gemm_kernel_bound(
             seed,
             true,
             e_seed,
@@ -587,7 +594,7 @@ where
             B,
             I,
         );
-        let ex = gemm_bound(
+        let ex = gemm_kernel_bound(
             seed,
             false,
             e_seed,
@@ -598,6 +605,8 @@ where
             O,
             I,
         );
+        // The column sums are added in R's own arithmetic (not one gemm): the bound for any
+        // order and any mix of roundings in R.
         let eb = gemm_bound(seed, true, e_seed, &ones, false, 0.0, O, B, 1);
         let bounds = if self.w.pos() == self.x.pos() {
             // W and X alias (B = O): the slot receives δᵀX ⊕ δW, so both errors plus the
