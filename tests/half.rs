@@ -1700,3 +1700,31 @@ tight_properties!(
     f16_single_roundings_are_bounded,
     f16_add_bounds_hold_for_one_addition
 );
+
+/// `log_softmax`'s VJP bound must cover the exact softmax, not the runtime's (which rounds
+/// below it): at `x̂ = 0` over 7 entries, runtime seed 0 with bound 1, the spec seed
+/// `(1, −1, …, −1)` gives the contribution `1 − (1/7)(−5) = 12/7` in the first entry, while
+/// the runtime contribution is 0. (A bound built on the rounded `p̂ = 1/7` gave 1.7129 in
+/// bf16.)
+fn log_softmax_vjp_bound_covers_the_exact_softmax<R>()
+where
+    R: shapetape::approx::RuntimeFloat + shapetape::approx::ToSpec<f64> + ToSpec<Rational>,
+{
+    type G = HList![Vector<7>];
+    let node = ops::log_softmax(Idx::<G, Vector<7>>::at::<0>()).into_rev_node::<R, f64>();
+    let x: TList<R, G> = tlist![Tensor::zeros()];
+    let e = node.vjp_bound(&EList::zero(), &x, 1.0, &Tensor::zeros());
+    assert!(
+        e.as_slice()[0] >= 12.0 / 7.0,
+        "{}: bound {} below the attained 12/7",
+        core::any::type_name::<R>(),
+        e.as_slice()[0]
+    );
+}
+
+#[test]
+fn log_softmax_vjp_bound_is_sound_in_every_format() {
+    log_softmax_vjp_bound_covers_the_exact_softmax::<bf16>();
+    log_softmax_vjp_bound_covers_the_exact_softmax::<f16>();
+    log_softmax_vjp_bound_covers_the_exact_softmax::<f32>();
+}

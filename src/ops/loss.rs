@@ -17,7 +17,7 @@
 use smallvec::{SmallVec, smallvec};
 use typenum::NonZero;
 
-use crate::approx::RuntimeFloat;
+use crate::approx::{Interval, RuntimeFloat};
 use crate::approx::node::{lifted_bound, lifted_vjp_bound, point_rounding};
 use crate::approx::round::{add_up, mul_up};
 use crate::autograd::op::{
@@ -234,7 +234,8 @@ impl<S: Shape> Op for LogSoftmax<S> {
     }
 
     /// For the contribution `δ − p Σδ`: `Σⱼ |∂cᵢ/∂δⱼ| = (1 − pᵢ) + (n − 1) pᵢ ≤ 1 + (n − 2)⁺ p̄ᵢ`
-    /// with `p̄ᵢ = min(1, p̂ᵢ e^{2ε})` the largest `pᵢ` in the box, and `Σₖ |∂cᵢ/∂xₖ| =
+    /// with `p̄ᵢ = min(1, p⁺ᵢ e^{2ε})` the largest `pᵢ` in the box (`p⁺` an upper bound of the
+    /// exact softmax at `x̂`, from its enclosure: the runtime's `p̂` may lie below it), and `Σₖ |∂cᵢ/∂xₖ| =
     /// |Σδ| 2pᵢ(1 − pᵢ) ≤ (|Σδ̂| + n εδ)/2`; plus the rounding at `(x̂, δ̂)`. The smaller of that and
     /// the interval enclosure.
     fn vjp_bound<R: RuntimeFloat>(
@@ -256,8 +257,14 @@ impl<S: Shape> Op for LogSoftmax<S> {
                     .0
                     .first()
                     .map_or(0.0, |(_, e)| *e);
-                let xs = x.raw(self.a.pos());
-                let p = softmax_rows(xs, last);
+                // An upper bound of the exact softmax at x̂ (the runtime's p̂ may lie below
+                // it), from its enclosure at the point.
+                let xs: Vec<Interval> = x
+                    .raw(self.a.pos())
+                    .iter()
+                    .map(|v| Interval::point(v.to_f64_exact()))
+                    .collect();
+                let p: Vec<f64> = softmax_rows(&xs, last).iter().map(|iv| iv.hi()).collect();
                 let grow = crate::approx::round::exp_up(mul_up(2.0, e));
                 let n = last as f64;
                 let mut worst = 0.0f64;
@@ -271,8 +278,8 @@ impl<S: Shape> Op for LogSoftmax<S> {
                         .iter()
                         .fold(0.0f64, |s, d| add_up(s, d.to_f64_exact().abs()));
                     let dx = mul_up(0.5, mul_up(add_up(sum, mul_up(n, ed)), e));
-                    for p in pr {
-                        let pbar = mul_up(p.to_f64_exact(), grow).min(1.0);
+                    for &p in pr {
+                        let pbar = mul_up(p, grow).min(1.0);
                         let coef = add_up(1.0, mul_up((n - 2.0).max(0.0), pbar));
                         worst = worst.max(add_up(mul_up(coef, ed), dx));
                     }
