@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example cnn [-- OPTIONS]
 //!
-//!   --epochs N    training epochs (default 80)
+//!   --epochs N    training epochs (default 400)
 //!   --plot FILE   where to write the loss curve PNG (default: target/cnn-loss.png in the
 //!                 crate's directory)
 //!   --help        print this help
@@ -25,7 +25,7 @@
 //! shuffled minibatches of 32 whose images are each shifted by a random `(dy, dx) ∈ {−1, 0,
 //! 1}²` pixels (zero fill; without this augmentation the test accuracy stays near 92–94 %:
 //! the last fifth of the data set comes from other writers than most of the rest), the
-//! gradient from `GraphData::backprop_prefix::<Params>`. The goal is ≥ 95 % test accuracy
+//! gradient from `GraphData::backprop_prefix::<Params>`. The goal is ≥ 97 % test accuracy
 //! (the example fails otherwise, with the default settings).
 //!
 //! **Certification.** The same function then builds the model for one image as a
@@ -74,13 +74,13 @@ const TEST: usize = IMAGES - TRAIN;
 const BATCH: usize = 32;
 /// Batch of the test-accuracy graph (divides `TEST`).
 const EVAL_BATCH: usize = 40;
-const EPOCHS: usize = 80;
+const EPOCHS: usize = 400;
 /// The peak learning rate (cosine decay to 0 over the epochs).
 const LEARNING_RATE: f64 = 5e-3;
 /// Certified predictions printed one per line (the others are summarised).
 const SHOWN: usize = 20;
 /// The test accuracy the example must reach with the default settings.
-const TARGET_ACCURACY: f64 = 0.95;
+const TARGET_ACCURACY: f64 = 0.97;
 
 type Inputs = cnn_model::Inputs<BATCH>;
 type Nodes = cnn_model::Nodes<BATCH>;
@@ -97,7 +97,7 @@ type CertCtx = Cat<CertInputs, CertNodes>;
 
 const USAGE: &str = "usage: cargo run --release --example cnn [-- OPTIONS]
 
-  --epochs N    training epochs (default 80)
+  --epochs N    training epochs (default 400)
   --plot FILE   write the loss curve PNG here (default: target/cnn-loss.png)
   --help        print this help";
 
