@@ -38,8 +38,8 @@
 use std::process::ExitCode;
 
 use shapetape::approx::{EList, Interval, RevGraph, RuntimeFloat};
-use shapetape::half::{bf16, f16};
 use shapetape::autograd::GraphData;
+use shapetape::half::{bf16, f16};
 use shapetape::prelude::*;
 use shapetape::rng::SplitMix64;
 
@@ -115,17 +115,15 @@ fn enclosed_errors<R: RuntimeFloat, G: ShapeList>(
         .slot_slices()
         .zip(rt.slot_slices())
         .map(|(e, r)| {
-            e.iter()
-                .zip(r)
-                .fold((0.0f64, 0.0f64), |(lo, hi), (iv, v)| {
-                    let v = v.to_f64_exact();
-                    let near = if iv.contains(v) {
-                        0.0
-                    } else {
-                        (iv.lo() - v).abs().min((iv.hi() - v).abs())
-                    };
-                    (lo.max(near), hi.max(iv.max_distance_from(v)))
-                })
+            e.iter().zip(r).fold((0.0f64, 0.0f64), |(lo, hi), (iv, v)| {
+                let v = v.to_f64_exact();
+                let near = if iv.contains(v) {
+                    0.0
+                } else {
+                    (iv.lo() - v).abs().min((iv.hi() - v).abs())
+                };
+                (lo.max(near), hi.max(iv.max_distance_from(v)))
+            })
         })
         .collect()
 }
@@ -256,8 +254,8 @@ fn detailed<R: RuntimeFloat>(name: &str, x_spec: &TList<f64, Inputs>) {
 
     // B. Inputs given in f64 and rounded to the runtime: each input slot's bound is its
     // rounding distance, and the bounds hold for every spec input within it.
-    let eps_in = EList::<Inputs>::try_from_vec(distances(x_spec, &x_rt))
-        .expect("distances are nonnegative");
+    let eps_in =
+        EList::<Inputs>::try_from_vec(distances(x_spec, &x_rt)).expect("distances are nonnegative");
     let x_exact: TList<Interval, Inputs> = x_spec.map(|&v| Interval::point(v));
     let (f, g, grads) = compare(&graph, &eps_in, &x_rt, &x_exact);
     let what = format!("f64 inputs rounded to {name} (input bounds: the rounding distances)");
@@ -286,14 +284,21 @@ fn side_by_side(x_spec: &TList<f64, Inputs>) {
         let (f, g, _) = compare(&network::<R>(), &EList::zero(), &x_rt, &x_points);
         (f, g)
     }
-    let all = [rows::<f32>(x_spec), rows::<bf16>(x_spec), rows::<f16>(x_spec)];
+    let all = [
+        rows::<f32>(x_spec),
+        rows::<bf16>(x_spec),
+        rows::<f16>(x_spec),
+    ];
     println!(
         "the MLP of examples/certify.rs (batch {BATCH}, 2 → {HIDDEN} → 2, tanh, cross-entropy) in \
          three runtime formats, exact inputs (the inputs rounded to each format are its spec): \
          per slot, the error actually made and the composed / enclosure bounds as multiples of \
          it (`--runtime f32|bf16|f16` prints one format in detail)"
     );
-    for (k, title) in ["forward pass", "gradient of the loss"].into_iter().enumerate() {
+    for (k, title) in ["forward pass", "gradient of the loss"]
+        .into_iter()
+        .enumerate()
+    {
         println!("\n{title}");
         println!(
             "  {:<12} {:>27} {:>27} {:>27}",
@@ -313,7 +318,10 @@ fn side_by_side(x_spec: &TList<f64, Inputs>) {
                     )
                 })
                 .collect();
-            println!("  {name:<12} {:>27} {:>27} {:>27}", cells[0], cells[1], cells[2]);
+            println!(
+                "  {name:<12} {:>27} {:>27} {:>27}",
+                cells[0], cells[1], cells[2]
+            );
         }
     }
 }

@@ -463,9 +463,7 @@ fn certify(params: &TList<f32, Params>, data: &Digits) -> Result<(), String> {
         let is_certified = margin > 2.0 * eps;
         let enc = enclosed.enclosures().get(logits);
         let enc = enc.as_slice();
-        let by_enclosure = others
-            .clone()
-            .all(|j| enc[best].lo() > enc[j].hi());
+        let by_enclosure = others.clone().all(|j| enc[best].lo() > enc[j].hi());
         let err = z
             .iter()
             .zip(zs)

@@ -38,20 +38,22 @@
 //! **Certification.** The same function then builds the model for one sequence as a
 //! `RevGraph<f32, f64, …>`, and for comparison as a `RevGraph<f64, f64, …>` (the inference run
 //! in f64). With the trained parameters and the exact integer tokens as inputs (input bounds
-//! 0: the spec reads the same numbers), `eval_certified` returns the runtime values and, for
-//! every slot, a bound on the distance to the exact real-number values of the model. Beside a
-//! few of them the example prints the distance to the f64 evaluation (`eval_spec`) and the
-//! error enclosed by the same model evaluated in interval arithmetic (a `GraphData<Interval>`
-//! on the same inputs encloses every exact value): a bound below the enclosed error would be a
+//! 0: the spec reads the same numbers), both certification modes bound, for every slot, the
+//! distance from the runtime values to the exact real-number values of the model:
+//! `eval_certified` composes one L∞ bound per slot node by node (Lean's `evalBounds`), and
+//! `eval_enclosed_in::<Ball>` carries an enclosure of every exact entry through the graph (balls
+//! with double-double midpoints, whose widths stay far below the f32 error through the 52
+//! nodes). The enclosures also give the error actually made; beside it the example prints the
+//! distance to the f64 evaluation (`eval_spec`). A bound below the enclosed error would be a
 //! violated theorem and stops the example. An answer digit is certified when the exact model
-//! provably predicts the digit the runtime predicts: by the bounds (the winning logit beats the
-//! runner-up by more than twice the logits' bound) or by the enclosures (the winner's enclosure
-//! lies above every other's).
+//! provably predicts the digit the runtime predicts: by the composed bounds (the winning logit
+//! beats the runner-up by more than twice the logits' bound) or by the enclosures (the winner's
+//! enclosure lies above every other's).
 //!
-//! The bounds compose one L∞ number per slot, op by op, so they grow with every layer: in f32
-//! they are finite through the first block and infinite from the second block's attention on;
-//! in f64 they stay finite and certify every answer digit (run with `--all-bounds` to see the
-//! growth node by node).
+//! The composed bounds grow with every layer: in f32 they are finite through the first block
+//! and infinite from the second block's attention on; in f64 they stay finite and certify every
+//! answer digit. The enclosure bounds are the error actually made (run with `--all-bounds` to
+//! see both node by node).
 //!
 //! A progress bar shows the steps when standard output is a terminal; the progress lines are
 //! printed in any case. The loss curve (the mean training loss of every 20 steps, an "epoch"
@@ -69,7 +71,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use shapetape::approx::{EList, Interval, RevGraph, RuntimeFloat};
+use shapetape::approx::{Ball, EList, RevGraph, RuntimeFloat};
 use shapetape::autograd::{Cotangent, GraphData};
 use shapetape::ops::{Constant, ConstantError};
 use shapetape::optim::{Adam, AdamConfig};
@@ -530,14 +532,19 @@ fn run(options: &Options) -> Result<(), String> {
 
 // --------------------------------------------------------------------------- certification
 
-/// The error of the runtime values of one slot, enclosed: `[lo, hi]` with
-/// `lo ≤ ‖exact − runtime‖∞ ≤ hi`, read off the enclosures of the exact values.
-fn enclosed_error(exact: &[Interval], rt: &[f64]) -> (f64, f64) {
+/// The enclosure scalar of the certification: a ball with a double-double midpoint, whose
+/// widths start about 16 digits below an `f64` interval's, so that they stay far below the
+/// runtime's error through the 52 nodes (an `Interval` reaches the f32 error by the end).
+type Encl = Ball;
+
+/// The error of the runtime values of one slot, enclosed: `(lo, hi)` with
+/// `lo ≤ max |exact − runtime| ≤ hi`, read off the enclosures of the exact values.
+fn enclosed_error(exact: &[Encl], rt: &[f64]) -> (f64, f64) {
     exact
         .iter()
         .zip(rt)
         .fold((0.0f64, 0.0f64), |(lo, hi), (iv, &v)| {
-            let near = if iv.contains(v) {
+            let near = if iv.lo() <= v && v <= iv.hi() {
                 0.0
             } else {
                 (iv.lo() - v).abs().min((iv.hi() - v).abs())
@@ -555,9 +562,11 @@ fn spec_error(spec: &[f64], rt: &[f64]) -> f64 {
 
 /// What [`certify`] found for one question.
 struct Certified {
-    /// The certified bound of every slot.
+    /// The composed bound of every slot.
     bounds: Vec<f64>,
-    /// The answer digits whose logit margin exceeds twice the certified bound.
+    /// The enclosure mode's bound of every slot.
+    enclosed: Vec<f64>,
+    /// The answer digits whose logit margin exceeds twice the composed bound.
     by_bound: usize,
     /// The answer digits whose winning logit's enclosure lies above every other's.
     by_enclosure: usize,
@@ -565,13 +574,13 @@ struct Certified {
 
 /// Builds the model for one sequence as a certified graph `RevGraph<R, f64, …>` and evaluates
 /// it on `questions` with the trained parameters (exactly representable at `R`, so the input
-/// bounds are 0): prints the certified bounds of a few slots beside the error enclosed by the
-/// interval graph `reference` and the distance to the f64 spec, and checks that no bound lies
-/// below the enclosed error (that would contradict `eval_approx`).
+/// bounds are 0) in both certification modes: prints the composed and the enclosure bounds of
+/// a few slots beside the error enclosed by the enclosure mode and the distance to the f64
+/// spec, and checks that no bound lies below the enclosed error (that would contradict
+/// `eval_approx`).
 fn certify<R: RuntimeFloat>(
     params: &TList<f32, Params>,
     questions: &[Question],
-    reference: &Reference,
 ) -> Result<Vec<Certified>, String>
 where
     f32: Constant<R>,
@@ -588,8 +597,8 @@ where
     .map_err(|e: ConstantError| e.to_string())?;
     let params: TList<R, Params> = params.map(|&v| R::from_f64(f64::from(v)));
     println!(
-        "  {:<10} {:>9} {:>10} {:>10} {:>23} {:>10}",
-        "question", "answer", "slot", "bound", "error (exact, enclosed)", "vs f64"
+        "  {:<10} {:>9} {:>10} {:>10} {:>10} {:>23} {:>10}",
+        "question", "answer", "slot", "composed", "enclosure", "error (exact, enclosed)", "vs f64"
     );
     let mut found = Vec::new();
     for q in questions {
@@ -597,12 +606,14 @@ where
             .clone()
             .append(data::<R, SEQ, DIGITS>(&[*q], &[reversed(q)]));
         let (values, bounds) = graph.eval_certified(EList::zero(), x.clone());
+        let enclosed = graph.eval_enclosed_in::<Encl, _>(EList::zero(), x.clone());
         let spec = graph.eval_spec(x.map(|v| v.to_f64()));
-        let exact = reference.eval(x.map(|v| Interval::point(v.to_f64())), &());
         let values: TList<f64, Ctx1> = values.map(|v| v.to_f64());
+        let enclosed_bounds = enclosed.bounds();
+        let exact = enclosed.enclosures();
 
-        // The answer, and the digits whose winner is certified: by the bound (margin > 2 ·
-        // bound) and by the enclosure of the exact logits.
+        // The answer, and the digits whose winner is certified: by the composed bound (margin
+        // > 2 · bound) and by the enclosures of the exact logits.
         let (z, e) = (values.get(logits), exact.get(logits));
         let bound = bounds.get(logits);
         let mut answer = String::new();
@@ -636,6 +647,7 @@ where
         );
         for (k, (name, pos)) in slots.into_iter().enumerate() {
             let b = bounds.as_slice()[pos];
+            let be = enclosed_bounds.as_slice()[pos];
             let (lo, hi) = enclosed_error(exact[pos], rt[pos]);
             let (qcol, acol) = if k == 0 {
                 (question.as_str(), answer.as_str())
@@ -643,18 +655,19 @@ where
                 ("", "")
             };
             println!(
-                "  {qcol:<10} {acol:>9} {name:>10} {b:>10.2e} {:>23} {:>10.2e}",
+                "  {qcol:<10} {acol:>9} {name:>10} {b:>10.2e} {be:>10.2e} {:>23} {:>10.2e}",
                 format!("[{lo:.2e}, {hi:.2e}]"),
                 spec_error(spec[pos], rt[pos]),
             );
-            if lo > b {
+            if lo > b || lo > be {
                 return Err(format!(
-                    "the certified bound of slot `{name}` was exceeded: {b:e} < {lo:e}"
+                    "a certified bound of slot `{name}` was exceeded: {b:e} or {be:e} < {lo:e}"
                 ));
             }
         }
         found.push(Certified {
             bounds: bounds.as_slice().to_vec(),
+            enclosed: enclosed_bounds.as_slice().to_vec(),
             by_bound,
             by_enclosure,
         });
@@ -662,28 +675,26 @@ where
     Ok(found)
 }
 
-/// The model for one sequence in interval arithmetic: on exact inputs it encloses the exact
-/// real value of every slot.
-type Reference = GraphData<Interval, (), Inputs1, Nodes1>;
-
 /// Certifies the f32 and the f64 inference of the trained model on `questions` and prints a
-/// summary (with `all_bounds`, the bound of every node on the first question).
+/// summary (with `all_bounds`, both bounds of every node on the first question).
 fn certify_all(
     params: &TList<f32, Params>,
     questions: &[Question],
     all_bounds: bool,
 ) -> Result<(), String> {
-    let reference =
-        Reference::try_build(|b| model::transformer::<_, 1, SEQ, HEADS, DIGITS>(b).map(|(b, _)| b))
-            .map_err(|e| e.to_string())?;
-    let names: Vec<&str> = reference.node_names().collect();
+    let (graph, _) = RevGraph::<f32, f64, Inputs1, _>::try_build_with(|b| {
+        model::transformer::<_, 1, SEQ, HEADS, DIGITS>(b).map(|(b, _)| (b, ()))
+    })
+    .map_err(|e: ConstantError| e.to_string())?;
+    let names: Vec<&str> = graph.node_names().collect();
     let digits = questions.len() * DIGITS;
     println!(
         "\ncertified inference on {} held-out questions: the same model for one sequence as a \
          RevGraph<R, f64> ({} nodes), the trained parameters and the tokens as inputs (input \
          bounds 0); each bound is on the distance from the runtime values to the exact \
-         real-arithmetic values, and the enclosed error is that distance read off the model \
-         evaluated in interval arithmetic",
+         real-arithmetic values, composed node by node (Lean's evalBounds) or read off the \
+         enclosure mode (eval_enclosed_in::<Ball>: per-entry enclosures of the exact values, \
+         double-double midpoints), whose enclosures also give the error actually made",
         questions.len(),
         names.len()
     );
@@ -691,16 +702,16 @@ fn certify_all(
     for runtime in ["f32", "f64"] {
         println!("\n{runtime} runtime: RevGraph<{runtime}, f64>");
         let found = if runtime == "f32" {
-            certify::<f32>(params, questions, &reference)?
+            certify::<f32>(params, questions)?
         } else {
-            certify::<f64>(params, questions, &reference)?
+            certify::<f64>(params, questions)?
         };
         let by_bound: usize = found.iter().map(|c| c.by_bound).sum();
         let by_enclosure: usize = found.iter().map(|c| c.by_enclosure).sum();
         print!(
             "  answer digits certified (the exact model predicts the same digit): {by_bound} of \
-             {digits} by the bounds (logit margin > 2 · bound), {by_enclosure} of {digits} by the \
-             enclosure of the exact logits"
+             {digits} by the composed bounds (logit margin > 2 · bound), {by_enclosure} of \
+             {digits} by the enclosure mode"
         );
         let first_infinite = found
             .iter()
@@ -708,7 +719,7 @@ fn certify_all(
             .min();
         match first_infinite {
             Some(slot) => println!(
-                "; the bounds are infinite from node {} (`{}`) on",
+                "; the composed bounds are infinite from node {} (`{}`) on",
                 slot - Inputs1::LEN,
                 names[slot - Inputs1::LEN]
             ),
@@ -717,13 +728,17 @@ fn certify_all(
         per_runtime.push(found);
     }
     if all_bounds {
-        println!("\ncertified bound of every node, first question:");
-        println!("  {:>4} {:<34} {:>10} {:>10}", "node", "op", "f32", "f64");
+        println!("\ncertified bounds of every node, first question (composed / enclosure):");
+        println!(
+            "  {:>4} {:<34} {:>10} {:>10} {:>10} {:>10}",
+            "node", "op", "f32 comp", "f32 encl", "f64 comp", "f64 encl"
+        );
         for (k, name) in names.iter().enumerate() {
             let slot = Inputs1::LEN + k;
+            let (a, b) = (&per_runtime[0][0], &per_runtime[1][0]);
             println!(
-                "  {k:>4} {name:<34} {:>10.2e} {:>10.2e}",
-                per_runtime[0][0].bounds[slot], per_runtime[1][0].bounds[slot]
+                "  {k:>4} {name:<34} {:>10.2e} {:>10.2e} {:>10.2e} {:>10.2e}",
+                a.bounds[slot], a.enclosed[slot], b.bounds[slot], b.enclosed[slot]
             );
         }
     }

@@ -4,7 +4,7 @@
 //! three-page type. Each holds exactly when its name says; most are implemented only for
 //! `Self = Expected`.
 
-use crate::approx::Interval;
+use crate::approx::{Ball, Interval};
 use crate::autograd::builder::{Admits, GraphKind};
 use crate::autograd::node::GraphNode;
 use crate::autograd::op::Eval;
@@ -126,14 +126,15 @@ pub trait Supports<K>: GraphKind + Admits<OpBody<K>, <Self as GraphKind>::Stored
 impl<G: GraphKind + Admits<OpBody<K>, G::Stored>, K> Supports<K> for G {}
 
 /// An op a certified graph over the runtime scalar `R` and spec scalar `P` can run: it is
-/// evaluated at `R`, at `P` and on [`Interval`]s (for its derived bounds).
+/// evaluated at `R`, at `P` and on [`Interval`]s and [`Ball`]s (for its derived bounds and the
+/// enclosure mode).
 #[diagnostic::on_unimplemented(
     message = "the op `{Self}` cannot run in a certified graph over `{R}` with spec `{P}`",
-    label = "needs `Eval` at `{R}`, at `{P}` and at `Interval`",
+    label = "needs `Eval` at `{R}`, at `{P}`, at `Interval` and at `Ball`",
     note = "ops with `exp`, `ln` or `tanh` need a spec scalar that is `Real` (`f64`), not `Rational`"
 )]
-pub trait Certifiable<R, P>: Eval<R> + Eval<P> + Eval<Interval> {}
-impl<R, P, K: Eval<R> + Eval<P> + Eval<Interval>> Certifiable<R, P> for K {}
+pub trait Certifiable<R, P>: Eval<R> + Eval<P> + Eval<Interval> + Eval<Ball> {}
+impl<R, P, K: Eval<R> + Eval<P> + Eval<Interval> + Eval<Ball>> Certifiable<R, P> for K {}
 
 /// `Self` is an executable graph over the scalar `A`, environment `D`, inputs `G` and outputs
 /// `Ss`: a [`GraphData`](crate::autograd::GraphData) or a lawful

@@ -65,9 +65,9 @@ pub mod tensor;
 pub mod tlist;
 
 pub use frunk;
+pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 /// The `half` crate, whose `bf16` and `f16` are runtime scalars of certified graphs.
 pub use half;
-pub use frunk::{HCons, HList, HNil, hlist, hlist_pat};
 pub use smallvec;
 pub use typenum;
 

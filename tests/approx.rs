@@ -65,9 +65,9 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use shapetape::approx::interval::Interval;
 use shapetape::approx::{
-    AddBound, CtxAddBound, EList, EListError, Enclosed, FwdGraph, LeanCtxAddBound, NegativeBound,
-    RevGraph,
-    RevNode, RuntimeFloat, SpecScalar, ToSpec, approx_ctx, approx_t, ctx_distances, round,
+    AddBound, Ball, CtxAddBound, EList, EListError, Enclosed, Enclosure, FwdGraph, LeanCtxAddBound,
+    NegativeBound, RevGraph, RevNode, RuntimeFloat, SpecScalar, ToSpec, approx_ctx, approx_t,
+    ctx_distances, round,
 };
 use shapetape::ops;
 use shapetape::prelude::*;
@@ -121,6 +121,7 @@ trait Rt:
     + shapetape::ops::Constant<f64>
     + shapetape::ops::Constant<Rational>
     + shapetape::ops::Constant<shapetape::approx::Interval>
+    + shapetape::ops::Constant<shapetape::approx::Ball>
 {
     /// The bit pattern (widened for `f32`).
     fn bits(self) -> u64;
@@ -1246,7 +1247,23 @@ fn enclosure_laws<R: Rt, C: ShapeList>(
     lean: Option<&EList<C>>,
     names: &[String],
 ) -> Law {
-    prop_assert_eq!(bits_of(enc.runtime()), bits_of(rt), "{}: runtime part differs", what);
+    enclosure_laws_in(what, enc, rt, lean, names)
+}
+
+/// [`enclosure_laws`] for any enclosure scalar.
+fn enclosure_laws_in<R: Rt, C: ShapeList, E: Enclosure>(
+    what: &str,
+    enc: &Enclosed<R, C, E>,
+    rt: &TList<R, C>,
+    lean: Option<&EList<C>>,
+    names: &[String],
+) -> Law {
+    prop_assert_eq!(
+        bits_of(enc.runtime()),
+        bits_of(rt),
+        "{}: runtime part differs",
+        what
+    );
     let bounds = enc.bounds();
     non_finite_is_unbounded(what, rt, &bounds, names)?;
     let lean = lean.map_or(&[][..], EList::as_slice);
@@ -1277,10 +1294,10 @@ fn enclosure_laws<R: Rt, C: ShapeList>(
 }
 
 /// Every exact entry lies in its enclosure.
-fn exact_in_enclosure<R: Rt, C: ShapeList>(
+fn exact_in_enclosure<R: Rt, C: ShapeList, E: Enclosure>(
     what: &str,
     spec: &TList<Rational, C>,
-    enc: &Enclosed<R, C>,
+    enc: &Enclosed<R, C, E>,
     names: &[String],
 ) -> Law {
     for (j, (s, e)) in spec
@@ -1289,8 +1306,9 @@ fn exact_in_enclosure<R: Rt, C: ShapeList>(
         .enumerate()
     {
         for (i, (p, iv)) in s.iter().zip(e).enumerate() {
+            let (lo, hi) = iv.endpoints();
             prop_assert!(
-                contains(*iv, p),
+                contains(Interval::new(lo, hi), p),
                 "{}: slot {} entry {}: exact {} outside the enclosure {} (nodes {:?})",
                 what,
                 j,
@@ -1499,6 +1517,9 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
     enclosure_laws("eval_enclosed", &enc, &vals, fwd_lean, &names)?;
     exact_in_enclosure("eval_enclosed", &spec, &enc, &names)?;
     exact_approx("eval_enclosed", &spec, &vals, &enc.bounds(), &names)?;
+    let ball = g.eval_enclosed_in::<Ball, _>(x.eps.clone(), x.rt.clone());
+    enclosure_laws_in("eval_enclosed_in::<Ball>", &ball, &vals, fwd_lean, &names)?;
+    exact_in_enclosure("eval_enclosed_in::<Ball>", &spec, &ball, &names)?;
     let enc_grad = g.backprop_enclosed(
         x.eps.clone(),
         x.rt.clone(),
@@ -1537,7 +1558,27 @@ fn exact_soundness<R: Ulps, G: ShapeList, Ss: ShapeList>(
         &names,
     )?;
     exact_in_enclosure("backprop_enclosed", &grad_s, &enc_grad, &names)?;
-    exact_approx("backprop_enclosed", &grad_s, &grad, &enc_grad.bounds(), &names)?;
+    exact_approx(
+        "backprop_enclosed",
+        &grad_s,
+        &grad,
+        &enc_grad.bounds(),
+        &names,
+    )?;
+    let ball_grad = g.backprop_enclosed_in::<Ball, _, _>(
+        x.eps.clone(),
+        x.rt.clone(),
+        seed.eps.clone(),
+        seed.rt.clone(),
+    );
+    enclosure_laws_in(
+        "backprop_enclosed_in::<Ball>",
+        &ball_grad,
+        &grad,
+        composed.then_some(&e_ctx),
+        &names,
+    )?;
+    exact_in_enclosure("backprop_enclosed_in::<Ball>", &grad_s, &ball_grad, &names)?;
     let (grad, e_lean) =
         g.backprop_certified_with(x.eps, x.rt, seed.eps, seed.rt, &LeanCtxAddBound);
     non_finite_is_unbounded("backprop (LeanCtxAddBound)", &grad, &e_lean, &names)?;
@@ -1627,7 +1668,15 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
     let enc = g.eval_enclosed(x.eps.clone(), x.rt.clone());
     prop_assert_eq!(bits_of(enc.runtime()), bits_of(&vals));
     non_finite_is_unbounded("eval_enclosed", &vals, &enc.bounds(), &names)?;
-    slack_approx("eval_enclosed", &spec, &vals, &enc.bounds(), scale, finite_in, &names)?;
+    slack_approx(
+        "eval_enclosed",
+        &spec,
+        &vals,
+        &enc.bounds(),
+        scale,
+        finite_in,
+        &names,
+    )?;
     let finite_in = finite_in && seed.eps.as_slice().iter().all(|e| e.is_finite());
     let grad_s = g.backprop_spec(x.spec.clone(), seed.spec.clone());
     let scale = scale
@@ -1664,7 +1713,15 @@ fn f64_soundness<G: ShapeList, Ss: ShapeList>(
     let grad = enc.runtime();
     non_finite_is_unbounded("backprop_enclosed", grad, &enc.bounds(), &names)?;
     let scale = scale.max(magnitude(grad));
-    slack_approx("backprop_enclosed", &grad_s, grad, &enc.bounds(), scale, finite_in, &names)?;
+    slack_approx(
+        "backprop_enclosed",
+        &grad_s,
+        grad,
+        &enc.bounds(),
+        scale,
+        finite_in,
+        &names,
+    )?;
     Ok(())
 }
 

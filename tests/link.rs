@@ -75,6 +75,7 @@ trait Rt:
     + ops::Constant<Self>
     + ops::Constant<f64>
     + ops::Constant<Interval>
+    + ops::Constant<shapetape::approx::Ball>
 {
     /// The bit pattern (widened for `f32`).
     fn bits(self) -> u64;

@@ -28,14 +28,15 @@
 //! and `f32` products for the radius), every other op at the price of its interval code.
 
 use crate::approx::add_bound::CtxAddBound;
+use crate::approx::ball::Ball;
 use crate::approx::elist::EList;
 use crate::approx::graph::{backprop_bounds_raw, infinite_where_not_finite};
 use crate::approx::interval::Interval;
 use crate::approx::node::CertNode;
 use crate::approx::round::RuntimeFloat;
-use crate::scalar::Real;
 use crate::autograd::engine::{self, Slots};
 use crate::autograd::op::{Contribs, Operands, Pullback};
+use crate::scalar::Real;
 use crate::shape_list::ShapeList;
 use crate::tensor::Owned;
 use crate::tlist::TList;
@@ -55,12 +56,18 @@ pub trait Enclosure: Real + core::fmt::Display {
     fn max_distance_from(self, x: f64) -> f64;
     /// A set containing `self ∩ [x − b, x + b]` (both are known to contain the same number).
     fn clip(self, x: f64, b: f64) -> Self;
+    /// `(lo, hi)` with the set inside `[lo, hi]` (rounded outward).
+    fn endpoints(self) -> (f64, f64);
     /// The op of a certified node on this scalar (crate-internal dispatch).
     #[doc(hidden)]
     fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self>;
     /// The VJP of a certified node on this scalar (crate-internal dispatch).
     #[doc(hidden)]
-    fn node_vjp<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>, seed: Owned<Self>) -> Pullback<Self>;
+    fn node_vjp<R, P>(
+        node: &CertNode<R, P>,
+        x: Operands<'_, Self>,
+        seed: Owned<Self>,
+    ) -> Pullback<Self>;
 }
 
 impl Enclosure for Interval {
@@ -73,11 +80,43 @@ impl Enclosure for Interval {
     fn clip(self, x: f64, b: f64) -> Self {
         self.intersect(Interval::around(x, b))
     }
+    fn endpoints(self) -> (f64, f64) {
+        (self.lo(), self.hi())
+    }
     fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
         node.fns.forward_enclosure(x)
     }
-    fn node_vjp<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>, seed: Owned<Self>) -> Pullback<Self> {
+    fn node_vjp<R, P>(
+        node: &CertNode<R, P>,
+        x: Operands<'_, Self>,
+        seed: Owned<Self>,
+    ) -> Pullback<Self> {
         Pullback(node.fns.vjp_enclosure(x, seed))
+    }
+}
+
+impl Enclosure for Ball {
+    fn around(x: f64, e: f64) -> Self {
+        Ball::around(x, e)
+    }
+    fn max_distance_from(self, x: f64) -> f64 {
+        Ball::max_distance_from(self, x)
+    }
+    fn clip(self, x: f64, b: f64) -> Self {
+        self.intersect(Interval::around(x, b))
+    }
+    fn endpoints(self) -> (f64, f64) {
+        (self.lo(), self.hi())
+    }
+    fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
+        node.fns.forward_ball(x)
+    }
+    fn node_vjp<R, P>(
+        node: &CertNode<R, P>,
+        x: Operands<'_, Self>,
+        seed: Owned<Self>,
+    ) -> Pullback<Self> {
+        Pullback(node.fns.vjp_ball(x, seed))
     }
 }
 

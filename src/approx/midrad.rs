@@ -58,7 +58,10 @@ fn add_nonneg_product_up(
     // below are rounded to nearest, so the factor also carries 2⁻⁴⁸ for their rounding
     // (three roundings of relative size 2⁻⁵³ at most), which keeps every result above.
     let floor = mul_up(k as f64, 2f64.powi(-149));
-    let scale = add_up(add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-24)))), 2f64.powi(-48));
+    let scale = add_up(
+        add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-24)))),
+        2f64.powi(-48),
+    );
     for (a, v) in acc.iter_mut().zip(g) {
         let v = f64::from(v); // NaN only from ∞ · 0, impossible for these finite operands
         *a += (v + floor) * scale;
@@ -140,7 +143,11 @@ pub(crate) fn midrad_gemm(
     k: usize,
     n: usize,
 ) -> Option<Vec<Interval>> {
-    if !a.iter().chain(b).all(|iv| iv.lo().is_finite() && iv.hi().is_finite()) {
+    if !a
+        .iter()
+        .chain(b)
+        .all(|iv| iv.lo().is_finite() && iv.hi().is_finite())
+    {
         return None;
     }
     let (a, b) = (MidRad::new(a), MidRad::new(b));

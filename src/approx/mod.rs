@@ -20,6 +20,7 @@
 //! The two theorems are property-tested; see TRUST.md for what is proved, tested and assumed.
 
 mod add_bound;
+pub mod ball;
 pub(crate) mod dot_bound;
 mod elist;
 pub mod enclosure;
@@ -32,10 +33,11 @@ mod scan;
 mod spec;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};
+pub use ball::Ball;
 pub use elist::{EList, EListError, NegativeBound};
 pub use enclosure::{Enclosed, Enclosure};
 pub use graph::{FwdGraph, FwdKind, RevGraph, RevKind};
 pub use interval::Interval;
 pub use node::{Certifiable, FwdNode, RevNode};
-pub use round::RuntimeFloat;
+pub use round::{BinaryFormat, RuntimeFloat};
 pub use spec::{SpecScalar, ToSpec, approx_ctx, approx_t, ctx_distances, linf_distance};

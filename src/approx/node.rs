@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
+use crate::approx::ball::Ball;
 use crate::approx::elist::EList;
 use crate::approx::interval::Interval;
 use crate::approx::round::{RuntimeFloat, norm_max};
@@ -60,7 +61,12 @@ pub(crate) trait CertFns<R, P>: Send + Sync {
     fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval>;
     /// The VJP on intervals: enclosures of the exact contributions for every operand and seed
     /// in the boxes.
-    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval>;
+    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>)
+    -> Contribs<Interval>;
+    /// [`CertFns::forward_enclosure`] on double-double balls.
+    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball>;
+    /// [`CertFns::vjp_enclosure`] on double-double balls.
+    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball>;
     /// The op's closed-form forward bound, if it has one (what [`CertFns::bound`] uses before
     /// falling back to the enclosure).
     fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64>;
@@ -239,8 +245,20 @@ where
         Eval::<Interval>::forward(&self.0, x, &()).into_data()
     }
     #[inline]
-    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval> {
+    fn vjp_enclosure(
+        &self,
+        x: Operands<'_, Interval>,
+        seed: Owned<Interval>,
+    ) -> Contribs<Interval> {
         Eval::<Interval>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
+    }
+    #[inline]
+    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball> {
+        Eval::<Ball>::forward(&self.0, x, &()).into_data()
+    }
+    #[inline]
+    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball> {
+        Eval::<Ball>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
     }
     fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64> {
         self.0.bound(SlotBounds(eps), Operands::dense(x), y)

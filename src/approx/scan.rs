@@ -13,9 +13,10 @@
 use std::sync::Arc;
 
 use crate::approx::add_bound::CtxAddBound;
+use crate::approx::ball::Ball;
 use crate::approx::dot_bound::add_rounding;
-use crate::approx::interval::Interval;
 use crate::approx::graph::{FwdKind, RevKind, backprop_bounds_raw, eval_certified_raw};
+use crate::approx::interval::Interval;
 use crate::approx::node::{CertFns, CertNode};
 use crate::approx::round::{RuntimeFloat, add_up};
 use crate::approx::spec::SpecScalar;
@@ -167,7 +168,11 @@ impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
         })
         .0
     }
-    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>) -> Contribs<Interval> {
+    fn vjp_enclosure(
+        &self,
+        x: Operands<'_, Interval>,
+        seed: Owned<Interval>,
+    ) -> Contribs<Interval> {
         let nodes = &self.nodes;
         scan_vjp(
             &self.spec,
@@ -176,6 +181,24 @@ impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
             nodes.len(),
             |j, v| nodes[j].fns.forward_enclosure(Operands::dense(v)),
             |j, v, t| nodes[j].fns.vjp_enclosure(Operands::dense(v), t),
+        )
+    }
+    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball> {
+        let nodes = &self.nodes;
+        scan_forward(&self.spec, x, nodes.len(), |j, v| {
+            nodes[j].fns.forward_ball(Operands::dense(v))
+        })
+        .0
+    }
+    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball> {
+        let nodes = &self.nodes;
+        scan_vjp(
+            &self.spec,
+            x,
+            seed,
+            nodes.len(),
+            |j, v| nodes[j].fns.forward_ball(Operands::dense(v)),
+            |j, v, t| nodes[j].fns.vjp_ball(Operands::dense(v), t),
         )
     }
     /// The scan's composed bound counts as its closed form: the enclosure mode intersects the

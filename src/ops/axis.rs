@@ -126,28 +126,31 @@ impl<S: Shape + Axis<A>, const A: usize> Op for AxisReduce<S, A> {
     }
 }
 
-/// The scalars the reductions run at: every [`Real`] (f32, f64, intervals) for all of them; the
+/// The scalars the reductions run at: every [`Real`] (f32, f64, the half formats, intervals,
+/// balls) for all of them; the
 /// polynomial ones also over ℚ through [`Element`] (see the `Eval` impls).
 pub trait AxisScalar: Element {
     /// `log Σ e^{xⱼ}` of one line and its gradient (the line's softmax); `None` for scalars
     /// without `exp`.
     fn logsumexp_line(l: &[Self]) -> Option<(Self, Vec<Self>)>;
 }
-impl AxisScalar for f32 {
-    fn logsumexp_line(l: &[Self]) -> Option<(Self, Vec<Self>)> {
-        Some(lse(l))
-    }
+macro_rules! real_axis_scalars {
+    ($($t:ty),*) => {$(
+        impl AxisScalar for $t {
+            fn logsumexp_line(l: &[Self]) -> Option<(Self, Vec<Self>)> {
+                Some(lse(l))
+            }
+        }
+    )*};
 }
-impl AxisScalar for f64 {
-    fn logsumexp_line(l: &[Self]) -> Option<(Self, Vec<Self>)> {
-        Some(lse(l))
-    }
-}
-impl AxisScalar for crate::approx::Interval {
-    fn logsumexp_line(l: &[Self]) -> Option<(Self, Vec<Self>)> {
-        Some(lse(l))
-    }
-}
+real_axis_scalars!(
+    f32,
+    f64,
+    half::bf16,
+    half::f16,
+    crate::approx::Interval,
+    crate::approx::Ball
+);
 impl AxisScalar for crate::scalar::Rational {
     fn logsumexp_line(_: &[Self]) -> Option<(Self, Vec<Self>)> {
         None

@@ -151,6 +151,11 @@ macro_rules! float_constants {
             fn value(&self) -> f64 { *self as f64 }
             fn is_finite(&self) -> bool { (*self as f64).is_finite() }
         }
+        impl Constant<crate::approx::Ball> for $t {
+            fn at(&self) -> crate::approx::Ball { crate::approx::Ball::point(*self as f64) }
+            fn value(&self) -> f64 { *self as f64 }
+            fn is_finite(&self) -> bool { (*self as f64).is_finite() }
+        }
         impl Constant<Rational> for $t {
             // Checked finite by the op's constructor, so the embedding is exact.
             fn at(&self) -> Rational {

@@ -17,9 +17,9 @@
 use smallvec::{SmallVec, smallvec};
 use typenum::NonZero;
 
-use crate::approx::{Interval, RuntimeFloat};
 use crate::approx::node::{lifted_bound, lifted_vjp_bound, point_rounding};
 use crate::approx::round::{add_up, mul_up};
+use crate::approx::{Interval, RuntimeFloat};
 use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
