@@ -84,14 +84,14 @@ impl Enclosure for Interval {
         (self.lo(), self.hi())
     }
     fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
-        node.fns.forward_enclosure(x)
+        node.forward(x)
     }
     fn node_vjp<R, P>(
         node: &CertNode<R, P>,
         x: Operands<'_, Self>,
         seed: Owned<Self>,
     ) -> Pullback<Self> {
-        Pullback(node.fns.vjp_enclosure(x, seed))
+        Pullback(node.vjp(x, seed))
     }
 }
 
@@ -109,14 +109,14 @@ impl Enclosure for Ball {
         (self.lo(), self.hi())
     }
     fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
-        node.fns.forward_ball(x)
+        node.forward(x)
     }
     fn node_vjp<R, P>(
         node: &CertNode<R, P>,
         x: Operands<'_, Self>,
         seed: Owned<Self>,
     ) -> Pullback<Self> {
-        Pullback(node.fns.vjp_ball(x, seed))
+        Pullback(node.vjp(x, seed))
     }
 }
 
@@ -271,7 +271,7 @@ pub(crate) fn eval_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
     vals.reserve(nodes.len());
     enc.reserve(nodes.len());
     for node in nodes {
-        let y = node.fns.forward_runtime(Operands::dense(&vals));
+        let y = node.forward(Operands::dense(&vals));
         let mut e = E::node_forward(node, Operands::dense(&enc));
         if let Some((dist, lean)) = composed.as_mut() {
             let l = node.fns.bound(lean, &vals, &y.0);
@@ -317,11 +317,11 @@ pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
     let kept = composed.as_ref().map(|_| (vals.clone(), seed.clone()));
     let grads = engine::backprop_all(vals, seed, n, |k, v, s| {
         if kept.is_some() {
-            let c = nodes[k].fns.vjp_runtime(Operands::dense(v), s.clone());
+            let c = nodes[k].vjp(Operands::dense(v), s.clone());
             seen[k] = Some((s, c.clone()));
             c
         } else {
-            nodes[k].fns.vjp_runtime(Operands::dense(v), s)
+            nodes[k].vjp(Operands::dense(v), s)
         }
     });
     let grads_enc = engine::backprop_all(enc, seed_enc, n, |k, v, s| {

@@ -154,7 +154,7 @@ pub(crate) fn eval_certified_raw<R: RuntimeFloat, P>(
         infinite_where_not_finite(&vals, &mut eps);
     }
     for (k, node) in nodes.iter().enumerate() {
-        let y = node.fns.forward_runtime(Operands::dense(&vals));
+        let y = node.forward(Operands::dense(&vals));
         let e = if needed.is_none_or(|n| n[k]) {
             node.fns.bound(&eps, &vals, &y.0)
         } else {
@@ -198,9 +198,9 @@ fn eval_bounds_literal_raw<R: RuntimeFloat, P>(
         Some((last, init)) => {
             let mut eps_prev = eval_bounds_literal_raw(init, x, eps_in, returned);
             let ctx = engine::eval(x.clone(), init.len(), |k, v| {
-                init[k].fns.forward_runtime(Operands::dense(v))
+                init[k].forward(Operands::dense(v))
             });
-            let y = last.fns.forward_runtime(Operands::dense(&ctx));
+            let y = last.forward(Operands::dense(&ctx));
             let e = last.fns.bound(&eps_prev, &ctx, &y.0);
             eps_prev.push(e);
             eps_prev
@@ -232,7 +232,7 @@ macro_rules! forward_semantics {
             {
                 let nodes = &self.nodes;
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    nodes[k].fns.forward_spec(Operands::dense(v))
+                    nodes[k].forward(Operands::dense(v))
                 }))
             }
 
@@ -243,7 +243,7 @@ macro_rules! forward_semantics {
             {
                 let nodes = &self.nodes;
                 TList::from_items(engine::eval(x.into_items(), nodes.len(), |k, v| {
-                    nodes[k].fns.forward_runtime(Operands::dense(v))
+                    nodes[k].forward(Operands::dense(v))
                 }))
             }
 
@@ -461,10 +461,7 @@ where
             .pop()
             .expect("the seed bounds cover every slot");
         let node = &self.nodes[k];
-        let values = Pullback(
-            node.fns
-                .vjp_runtime(Operands::dense(&self.vals), seed_out.clone()),
-        );
+        let values = Pullback(node.vjp(Operands::dense(&self.vals), seed_out.clone()));
         let bounds = node
             .fns
             .vjp_bound(&self.eps, &self.vals, e_out, &seed_out.0, &values);
@@ -537,7 +534,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| self.nodes[k].fns.vjp_spec(Operands::dense(v), s),
+            |k, v, s| self.nodes[k].vjp(Operands::dense(v), s),
         ))
     }
 
@@ -551,8 +548,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| self.nodes[k].fns.forward_spec(Operands::dense(v)),
-            |k, v, s| self.nodes[k].fns.vjp_spec(Operands::dense(v), s),
+            |k, v| self.nodes[k].forward(Operands::dense(v)),
+            |k, v, s| self.nodes[k].vjp(Operands::dense(v), s),
         ))
     }
 
@@ -568,7 +565,7 @@ where
             vals,
             seed.into_items(),
             self.nodes.len(),
-            |k, v, s| self.nodes[k].fns.vjp_runtime(Operands::dense(v), s),
+            |k, v, s| self.nodes[k].vjp(Operands::dense(v), s),
         ))
     }
 
@@ -586,8 +583,8 @@ where
             x.into_items(),
             seed.into_items(),
             self.nodes.len(),
-            |k, v| self.nodes[k].fns.forward_runtime(Operands::dense(v)),
-            |k, v, s| self.nodes[k].fns.vjp_runtime(Operands::dense(v), s),
+            |k, v| self.nodes[k].forward(Operands::dense(v)),
+            |k, v, s| self.nodes[k].vjp(Operands::dense(v), s),
         ))
     }
 
@@ -686,15 +683,10 @@ where
             let seed_out = seed.pop().expect("the seed covers every slot");
             let e_out = eps_seed.pop().expect("the seed bounds cover every slot");
             let prefix = &self.nodes[..k];
-            let ctx = engine::eval(x.clone(), k, |j, v| {
-                prefix[j].fns.forward_runtime(Operands::dense(v))
-            });
+            let ctx = engine::eval(x.clone(), k, |j, v| prefix[j].forward(Operands::dense(v)));
             let eps_ctx = eval_bounds_literal_raw(prefix, &x, eps_in.clone(), false);
             let node = &self.nodes[k];
-            let values = Pullback(
-                node.fns
-                    .vjp_runtime(Operands::dense(&ctx), seed_out.clone()),
-            );
+            let values = Pullback(node.vjp(Operands::dense(&ctx), seed_out.clone()));
             let bounds = node
                 .fns
                 .vjp_bound(&eps_ctx, &ctx, e_out, &seed_out.0, &values);

@@ -36,13 +36,12 @@ use crate::shape_list::ShapeList;
 use crate::tensor::{Owned, Tensor};
 use crate::tlist::TList;
 
-/// The maps and bounds of a certified node over untyped operands.
-pub(crate) trait CertFns<R, P>: Send + Sync {
-    fn forward_spec(&self, x: Operands<'_, P>) -> Owned<P>;
-    fn forward_runtime(&self, x: Operands<'_, R>) -> Owned<R>;
-    fn jvp_runtime(&self, x: Operands<'_, R>, dx: Operands<'_, R>) -> Owned<R>;
-    fn vjp_spec(&self, x: Operands<'_, P>, seed: Owned<P>) -> Contribs<P>;
-    fn vjp_runtime(&self, x: Operands<'_, R>, seed: Owned<R>) -> Contribs<R>;
+/// The maps and bounds of a certified node over untyped operands: its maps are an executable
+/// kernel at every scalar it runs at (the runtime `R`, the spec `P`, and the enclosure scalars
+/// [`Interval`] and [`Ball`]), plus the bound transformers.
+pub(crate) trait CertFns<R, P>:
+    KernelFns<R, ()> + KernelFns<P, ()> + KernelFns<Interval, ()> + KernelFns<Ball, ()> + Send + Sync
+{
     /// The forward bound, given the runtime output `y`.
     fn bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> f64;
     /// The bounds of the VJP's contributions, given the runtime contributions `c`.
@@ -56,17 +55,6 @@ pub(crate) trait CertFns<R, P>: Send + Sync {
     ) -> VjpBounds;
     /// The runtime side as an executable node's kernel (what `to_graph_data` keeps).
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>>;
-
-    /// The op on intervals: an enclosure of the exact output for every operand in the boxes.
-    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval>;
-    /// The VJP on intervals: enclosures of the exact contributions for every operand and seed
-    /// in the boxes.
-    fn vjp_enclosure(&self, x: Operands<'_, Interval>, seed: Owned<Interval>)
-    -> Contribs<Interval>;
-    /// [`CertFns::forward_enclosure`] on double-double balls.
-    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball>;
-    /// [`CertFns::vjp_enclosure`] on double-double balls.
-    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball>;
     /// The op's closed-form forward bound, if it has one (what [`CertFns::bound`] uses before
     /// falling back to the enclosure).
     fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64>;
@@ -79,6 +67,35 @@ pub(crate) trait CertFns<R, P>: Send + Sync {
         seed: &[R],
         c: &Pullback<R>,
     ) -> Option<VjpBounds>;
+}
+
+impl<R, P> CertNode<R, P> {
+    /// The node's op at the scalar `A` (one of `R`, `P`, [`Interval`], [`Ball`]).
+    #[inline]
+    pub(crate) fn forward<A>(&self, x: Operands<'_, A>) -> Owned<A>
+    where
+        dyn CertFns<R, P>: KernelFns<A, ()>,
+    {
+        KernelFns::<A, ()>::forward(&*self.fns, x, &())
+    }
+
+    /// The node's JVP at the scalar `A`.
+    #[inline]
+    pub(crate) fn jvp<A>(&self, x: Operands<'_, A>, dx: Operands<'_, A>) -> Owned<A>
+    where
+        dyn CertFns<R, P>: KernelFns<A, ()>,
+    {
+        KernelFns::<A, ()>::jvp(&*self.fns, x, dx, &())
+    }
+
+    /// The node's VJP at the scalar `A`.
+    #[inline]
+    pub(crate) fn vjp<A>(&self, x: Operands<'_, A>, seed: Owned<A>) -> Contribs<A>
+    where
+        dyn CertFns<R, P>: KernelFns<A, ()>,
+    {
+        KernelFns::<A, ()>::vjp(&*self.fns, x, &(), seed)
+    }
 }
 
 /// The box `[x̂ − ε, x̂ + ε]` around every entry of one slot (or seed).
@@ -177,27 +194,6 @@ where
     P: SpecScalar,
     K: Certifiable<R, P>,
 {
-    #[inline]
-    fn forward_spec(&self, x: Operands<'_, P>) -> Owned<P> {
-        Eval::<P>::forward(&self.0, x, &()).into_data()
-    }
-    #[inline]
-    fn forward_runtime(&self, x: Operands<'_, R>) -> Owned<R> {
-        Eval::<R>::forward(&self.0, x, &()).into_data()
-    }
-    #[inline]
-    fn jvp_runtime(&self, x: Operands<'_, R>, dx: Operands<'_, R>) -> Owned<R> {
-        Eval::<R>::jvp(&self.0, x, dx, &()).into_data()
-    }
-    #[inline]
-    fn vjp_spec(&self, x: Operands<'_, P>, seed: Owned<P>) -> Contribs<P> {
-        Eval::<P>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
-    }
-    #[inline]
-    fn vjp_runtime(&self, x: Operands<'_, R>, seed: Owned<R>) -> Contribs<R> {
-        Eval::<R>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
-    }
-
     /// The op's closed form, or the distance from `y` to the op's enclosure on the operand
     /// boxes. Every spec context allowed by `approx_ctx` lies in those boxes, so the enclosure
     /// holds the exact spec output: the bound covers at once the propagated input error and the
@@ -240,26 +236,6 @@ where
         self
     }
 
-    #[inline]
-    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval> {
-        Eval::<Interval>::forward(&self.0, x, &()).into_data()
-    }
-    #[inline]
-    fn vjp_enclosure(
-        &self,
-        x: Operands<'_, Interval>,
-        seed: Owned<Interval>,
-    ) -> Contribs<Interval> {
-        Eval::<Interval>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
-    }
-    #[inline]
-    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball> {
-        Eval::<Ball>::forward(&self.0, x, &()).into_data()
-    }
-    #[inline]
-    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball> {
-        Eval::<Ball>::vjp(&self.0, x, &(), &Tensor::from_data_unchecked(seed)).0
-    }
     fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64> {
         self.0.bound(SlotBounds(eps), Operands::dense(x), y)
     }
@@ -402,12 +378,12 @@ impl<R: Clone, P: Clone, G: ShapeList, T: Shape> FwdNode<R, P, G, T> {
 
     /// The spec output `forward_spec xS`.
     pub fn forward_spec(&self, x: &TList<P, G>) -> Tensor<P, T> {
-        Tensor::from_data_unchecked(self.node.fns.forward_spec(Operands::dense(x.items())))
+        Tensor::from_data_unchecked(self.node.forward(Operands::dense(x.items())))
     }
 
     /// The runtime output `forward_runtime xR`.
     pub fn forward_runtime(&self, x: &TList<R, G>) -> Tensor<R, T> {
-        Tensor::from_data_unchecked(self.node.fns.forward_runtime(Operands::dense(x.items())))
+        Tensor::from_data_unchecked(self.node.forward(Operands::dense(x.items())))
     }
 
     /// The certified bound `bound ε xR` on `‖forward_spec xS − forward_runtime xR‖∞`.
@@ -438,8 +414,7 @@ impl<R: Clone, P: Clone, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
         Cotangent::from_entries(
             self.fwd
                 .node
-                .fns
-                .vjp_spec(Operands::dense(x.items()), seed.clone().into_data()),
+                .vjp(Operands::dense(x.items()), seed.clone().into_data()),
         )
     }
 
@@ -448,8 +423,7 @@ impl<R: Clone, P: Clone, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
         Cotangent::from_entries(
             self.fwd
                 .node
-                .fns
-                .vjp_runtime(Operands::dense(x.items()), seed.clone().into_data()),
+                .vjp(Operands::dense(x.items()), seed.clone().into_data()),
         )
     }
 
@@ -458,8 +432,7 @@ impl<R: Clone, P: Clone, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
         Tensor::from_data_unchecked(
             self.fwd
                 .node
-                .fns
-                .jvp_runtime(Operands::dense(x.items()), Operands::dense(dx.items())),
+                .jvp(Operands::dense(x.items()), Operands::dense(dx.items())),
         )
     }
 
@@ -471,8 +444,9 @@ impl<R: Clone, P: Clone, G: ShapeList, T: Shape> RevNode<R, P, G, T> {
         e_seed: f64,
         seed: &Tensor<R, T>,
     ) -> EList<G> {
-        let fns = &self.fwd.node.fns;
-        let c = Pullback(fns.vjp_runtime(Operands::dense(x.items()), seed.clone().into_data()));
+        let node = &self.fwd.node;
+        let c = Pullback(node.vjp(Operands::dense(x.items()), seed.clone().into_data()));
+        let fns = &node.fns;
         let mut out = vec![0.0; G::LEN];
         for (p, e) in fns
             .vjp_bound(eps.as_slice(), x.items(), e_seed, seed.as_slice(), &c)

@@ -13,10 +13,8 @@
 use std::sync::Arc;
 
 use crate::approx::add_bound::CtxAddBound;
-use crate::approx::ball::Ball;
 use crate::approx::dot_bound::add_rounding;
 use crate::approx::graph::{FwdKind, RevKind, backprop_bounds_raw, eval_certified_raw};
-use crate::approx::interval::Interval;
 use crate::approx::node::{CertFns, CertNode};
 use crate::approx::round::{RuntimeFloat, add_up};
 use crate::approx::spec::SpecScalar;
@@ -25,6 +23,7 @@ use crate::autograd::engine;
 use crate::autograd::op::{Contribs, KernelFns, Operands, Pullback, VjpBounds};
 use crate::autograd::scan::{scan_forward, scan_jvp, scan_vjp};
 use crate::internal::ScanSpec;
+use crate::scalar::Element;
 use crate::tensor::Owned;
 
 /// The certified scan node: the body's certified nodes and where the scan reads and writes.
@@ -33,52 +32,39 @@ struct ScanCert<R, P> {
     spec: ScanSpec,
 }
 
-impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
-    fn forward_spec(&self, x: Operands<'_, P>) -> Owned<P> {
+/// The scan's maps at every scalar its body's nodes run at: the body, step by step.
+impl<A: Element, R, P> KernelFns<A, ()> for ScanCert<R, P>
+where
+    dyn CertFns<R, P>: KernelFns<A, ()>,
+{
+    fn forward(&self, x: Operands<'_, A>, _: &()) -> Owned<A> {
         let nodes = &self.nodes;
         scan_forward(&self.spec, x, nodes.len(), |j, v| {
-            nodes[j].fns.forward_spec(Operands::dense(v))
+            nodes[j].forward(Operands::dense(v))
         })
         .0
     }
-    fn forward_runtime(&self, x: Operands<'_, R>) -> Owned<R> {
-        let nodes = &self.nodes;
-        scan_forward(&self.spec, x, nodes.len(), |j, v| {
-            nodes[j].fns.forward_runtime(Operands::dense(v))
-        })
-        .0
-    }
-    fn jvp_runtime(&self, x: Operands<'_, R>, dx: Operands<'_, R>) -> Owned<R> {
+    fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &()) -> Owned<A> {
         let nodes = &self.nodes;
         scan_jvp(&self.spec, x, dx, nodes.len(), |j, v, t| {
-            let f = &nodes[j].fns;
-            let dy = f.jvp_runtime(Operands::dense(v), Operands::dense(t));
-            (f.forward_runtime(Operands::dense(v)), dy)
+            let dy = nodes[j].jvp(Operands::dense(v), Operands::dense(t));
+            (nodes[j].forward(Operands::dense(v)), dy)
         })
     }
-    fn vjp_spec(&self, x: Operands<'_, P>, seed: Owned<P>) -> Contribs<P> {
+    fn vjp(&self, x: Operands<'_, A>, _: &(), seed: Owned<A>) -> Contribs<A> {
         let nodes = &self.nodes;
         scan_vjp(
             &self.spec,
             x,
             seed,
             nodes.len(),
-            |j, v| nodes[j].fns.forward_spec(Operands::dense(v)),
-            |j, v, t| nodes[j].fns.vjp_spec(Operands::dense(v), t),
+            |j, v| nodes[j].forward(Operands::dense(v)),
+            |j, v, t| nodes[j].vjp(Operands::dense(v), t),
         )
     }
-    fn vjp_runtime(&self, x: Operands<'_, R>, seed: Owned<R>) -> Contribs<R> {
-        let nodes = &self.nodes;
-        scan_vjp(
-            &self.spec,
-            x,
-            seed,
-            nodes.len(),
-            |j, v| nodes[j].fns.forward_runtime(Operands::dense(v)),
-            |j, v, t| nodes[j].fns.vjp_runtime(Operands::dense(v), t),
-        )
-    }
+}
 
+impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
     /// `ε_N` of the module docs: the body's `eval_bounds`, step by step.
     fn bound(&self, eps: &[f64], x: &[Owned<R>], _y: &[R]) -> f64 {
         let s = &self.spec;
@@ -158,49 +144,9 @@ impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
     }
 
     fn runtime_kernel(self: Arc<Self>) -> Arc<dyn KernelFns<R, ()>> {
-        Arc::new(RuntimeSide(self))
+        self
     }
 
-    fn forward_enclosure(&self, x: Operands<'_, Interval>) -> Owned<Interval> {
-        let nodes = &self.nodes;
-        scan_forward(&self.spec, x, nodes.len(), |j, v| {
-            nodes[j].fns.forward_enclosure(Operands::dense(v))
-        })
-        .0
-    }
-    fn vjp_enclosure(
-        &self,
-        x: Operands<'_, Interval>,
-        seed: Owned<Interval>,
-    ) -> Contribs<Interval> {
-        let nodes = &self.nodes;
-        scan_vjp(
-            &self.spec,
-            x,
-            seed,
-            nodes.len(),
-            |j, v| nodes[j].fns.forward_enclosure(Operands::dense(v)),
-            |j, v, t| nodes[j].fns.vjp_enclosure(Operands::dense(v), t),
-        )
-    }
-    fn forward_ball(&self, x: Operands<'_, Ball>) -> Owned<Ball> {
-        let nodes = &self.nodes;
-        scan_forward(&self.spec, x, nodes.len(), |j, v| {
-            nodes[j].fns.forward_ball(Operands::dense(v))
-        })
-        .0
-    }
-    fn vjp_ball(&self, x: Operands<'_, Ball>, seed: Owned<Ball>) -> Contribs<Ball> {
-        let nodes = &self.nodes;
-        scan_vjp(
-            &self.spec,
-            x,
-            seed,
-            nodes.len(),
-            |j, v| nodes[j].fns.forward_ball(Operands::dense(v)),
-            |j, v, t| nodes[j].fns.vjp_ball(Operands::dense(v), t),
-        )
-    }
     /// The scan's composed bound counts as its closed form: the enclosure mode intersects the
     /// body's enclosure with it, so it is never looser than the composed bound.
     fn closed_bound(&self, eps: &[f64], x: &[Owned<R>], y: &[R]) -> Option<f64> {
@@ -215,21 +161,6 @@ impl<R: RuntimeFloat, P: SpecScalar> CertFns<R, P> for ScanCert<R, P> {
         c: &Pullback<R>,
     ) -> Option<VjpBounds> {
         Some(self.vjp_bound(eps, x, e_seed, seed, c))
-    }
-}
-
-/// The runtime side of a certified scan as an executable node's kernel.
-struct RuntimeSide<R, P>(Arc<ScanCert<R, P>>);
-
-impl<R: RuntimeFloat, P: SpecScalar> KernelFns<R, ()> for RuntimeSide<R, P> {
-    fn forward(&self, x: Operands<'_, R>, _: &()) -> Owned<R> {
-        self.0.forward_runtime(x)
-    }
-    fn jvp(&self, x: Operands<'_, R>, dx: Operands<'_, R>, _: &()) -> Owned<R> {
-        self.0.jvp_runtime(x, dx)
-    }
-    fn vjp(&self, x: Operands<'_, R>, _: &(), seed: Owned<R>) -> Contribs<R> {
-        self.0.vjp_runtime(x, seed)
     }
 }
 
