@@ -70,55 +70,36 @@ pub trait Enclosure: Real + core::fmt::Display {
     ) -> Pullback<Self>;
 }
 
-impl Enclosure for Interval {
-    fn around(x: f64, e: f64) -> Self {
-        Interval::around(x, e)
-    }
-    fn max_distance_from(self, x: f64) -> f64 {
-        Interval::max_distance_from(self, x)
-    }
-    fn clip(self, x: f64, b: f64) -> Self {
-        self.intersect(Interval::around(x, b))
-    }
-    fn endpoints(self) -> (f64, f64) {
-        (self.lo(), self.hi())
-    }
-    fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
-        node.forward(x)
-    }
-    fn node_vjp<R, P>(
-        node: &CertNode<R, P>,
-        x: Operands<'_, Self>,
-        seed: Owned<Self>,
-    ) -> Pullback<Self> {
-        Pullback(node.vjp(x, seed))
-    }
+/// [`Enclosure`] for a type whose inherent methods have the trait's meaning.
+macro_rules! enclosure_scalars {
+    ($($t:ty),*) => {$(
+        impl Enclosure for $t {
+            fn around(x: f64, e: f64) -> Self {
+                <$t>::around(x, e)
+            }
+            fn max_distance_from(self, x: f64) -> f64 {
+                <$t>::max_distance_from(self, x)
+            }
+            fn clip(self, x: f64, b: f64) -> Self {
+                self.intersect(Interval::around(x, b))
+            }
+            fn endpoints(self) -> (f64, f64) {
+                (self.lo(), self.hi())
+            }
+            fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
+                node.forward(x)
+            }
+            fn node_vjp<R, P>(
+                node: &CertNode<R, P>,
+                x: Operands<'_, Self>,
+                seed: Owned<Self>,
+            ) -> Pullback<Self> {
+                Pullback(node.vjp(x, seed))
+            }
+        }
+    )*};
 }
-
-impl Enclosure for Ball {
-    fn around(x: f64, e: f64) -> Self {
-        Ball::around(x, e)
-    }
-    fn max_distance_from(self, x: f64) -> f64 {
-        Ball::max_distance_from(self, x)
-    }
-    fn clip(self, x: f64, b: f64) -> Self {
-        self.intersect(Interval::around(x, b))
-    }
-    fn endpoints(self) -> (f64, f64) {
-        (self.lo(), self.hi())
-    }
-    fn node_forward<R, P>(node: &CertNode<R, P>, x: Operands<'_, Self>) -> Owned<Self> {
-        node.forward(x)
-    }
-    fn node_vjp<R, P>(
-        node: &CertNode<R, P>,
-        x: Operands<'_, Self>,
-        seed: Owned<Self>,
-    ) -> Pullback<Self> {
-        Pullback(node.vjp(x, seed))
-    }
-}
+enclosure_scalars!(Interval, Ball);
 
 /// `max(0, maxᵢ sup |encᵢ − rtᵢ|)`: how far the runtime values can be from values in the
 /// enclosures.
