@@ -100,6 +100,11 @@ fn main() {
         "f32 vs f64    = {:?}",
         shapetape::approx::ctx_distances(&spec, &rt)
     );
+    // The enclosure mode comes from the same definition (the op's `Eval<Interval>` code, run
+    // through the whole graph): bounds on the distance to the exact values, entry by entry.
+    let enclosed = cg.eval_enclosed(EList::zero(), x.clone());
+    assert!(enclosed.runtime() == &rt, "the same f32 values, bit for bit");
+    println!("enclosure     = {:?}", enclosed.bounds().as_slice());
 
     // 3. One call tests the op: gradcheck, adjointness, literal = linear backprop, the bridge
     //    equalities and bound soundness (`cargo test --features proptest` runs the same check
