@@ -12,7 +12,9 @@
 //!
 //! Models: the MLP of `examples/certify.rs` (2 → 8 → 2, tanh), a 4 → 16 → 16 → 3 ReLU MLP,
 //! the transformer of `examples/transformer.rs` and the CNN of `examples/cnn.rs`, each with
-//! random parameters and data. `PROPTEST_CASES` scales the number of random draws.
+//! random parameters and data, and the transformer in bf16 and the CNN in f16. Deep models run
+//! on double-double balls (`eval_enclosed_in::<Ball>`), shallow ones on `f64` intervals.
+//! `PROPTEST_CASES` scales the number of random draws.
 
 #[path = "../examples/support/cnn_model.rs"]
 mod cnn_model;
@@ -38,9 +40,9 @@ fn tight(bound: f64, measured: f64, scale: f64) -> bool {
 /// Checks one context of enclosure-mode results against the double-double values `exact`:
 /// every exact value inside its enclosure (to the reference's own accuracy) and every slot
 /// tight. Returns the largest `bound / measured` over slots with a nonzero error.
-fn check<G: ShapeList, E: Enclosure>(
+fn check<R: Rt, G: ShapeList, E: Enclosure>(
     what: &str,
-    enc: &Enclosed<f32, G, E>,
+    enc: &Enclosed<R, G, E>,
     exact: &TList<Dd, G>,
 ) -> f64 {
     let measured = slot_max_distances(exact, enc.runtime());
@@ -103,11 +105,11 @@ fn check<G: ShapeList, E: Enclosure>(
 
 /// Forward and reverse checks of one certified graph against its double-double twin, the
 /// reverse seeded with 1 at `loss`.
-fn check_model<E: Enclosure, G: ShapeList, Ss: ShapeList>(
+fn check_model<E: Enclosure, R: Rt, G: ShapeList, Ss: ShapeList>(
     what: &str,
-    rev: &RevGraph<f32, f64, G, Ss>,
+    rev: &RevGraph<R, f64, G, Ss>,
     dd: &GraphData<Dd, (), G, Ss>,
-    x: TList<f32, G>,
+    x: TList<R, G>,
     loss: Idx<Cat<G, Ss>, Scalar>,
 ) -> (f64, f64) {
     let x_dd = ctx_to_dd(&x);
@@ -117,7 +119,7 @@ fn check_model<E: Enclosure, G: ShapeList, Ss: ShapeList>(
         &enc,
         &dd.eval(x_dd.clone(), &()),
     );
-    let seed = TList::<f32, Cat<G, Ss>>::single(loss, Tensor::new(1.0));
+    let seed = TList::<R, Cat<G, Ss>>::single(loss, Tensor::new(R::one()));
     let seed_dd = TList::<Dd, Cat<G, Ss>>::single(loss, Tensor::new(Dd::from(1.0)));
     let grads = rev.backprop_enclosed_in::<E, _, _>(EList::zero(), x, EList::zero(), seed);
     let rev_ratio = check(
@@ -127,6 +129,10 @@ fn check_model<E: Enclosure, G: ShapeList, Ss: ShapeList>(
     );
     (fwd, rev_ratio)
 }
+
+/// A runtime scalar the checks run at (f32 and the half formats).
+trait Rt: shapetape::approx::RuntimeFloat + Copy + Into<f64> {}
+impl<R: shapetape::approx::RuntimeFloat + Copy + Into<f64>> Rt for R {}
 
 /// Random draws per model (`PROPTEST_CASES / 16`, at least 2).
 fn draws() -> u64 {
@@ -156,7 +162,7 @@ fn certify_mlp_is_tight() {
         // one-hot targets
         let t = Tensor::<f32, Matrix<4, 2>>::from_fn(|ix| f32::from(u8::from(ix[1] == ix[0] % 2)));
         x.replace(Idx::<In, _>::at::<5>(), t);
-        let (f, r) = check_model::<Interval, _, _>("certify MLP", &rev, &dd, x, loss);
+        let (f, r) = check_model::<Interval, _, _, _>("certify MLP", &rev, &dd, x, loss);
         println!("certify MLP draw {seed}: worst bound/measured forward {f:.3}, gradient {r:.3}");
     }
 }
@@ -202,7 +208,7 @@ fn deeper_relu_mlp_is_tight() {
         let mut x: TList<f32, In> = uniform(&mut rng, -0.8, 0.8);
         let t = Tensor::<f32, Matrix<8, 3>>::from_fn(|ix| f32::from(u8::from(ix[1] == ix[0] % 3)));
         x.replace(Idx::<In, _>::at::<7>(), t);
-        let (f, r) = check_model::<Interval, _, _>("4-16-16-3 MLP", &rev, &dd, x, loss);
+        let (f, r) = check_model::<Interval, _, _, _>("4-16-16-3 MLP", &rev, &dd, x, loss);
         println!("4-16-16-3 MLP draw {seed}: worst bound/measured forward {f:.3}, gradient {r:.3}");
     }
 }
@@ -232,7 +238,7 @@ fn transformer_is_tight() {
         let tokens = Tensor::<f32, Vector<SEQ>>::from_fn(|_| rng.below(VOCAB) as f32);
         let targets = Tensor::<f32, Vector<DIGITS>>::from_fn(|_| rng.below(10) as f32);
         let x: TList<f32, In> = params.append(tlist![tokens, targets]);
-        let (f, r) = check_model::<Ball, _, _>("transformer", &rev, &dd, x, loss);
+        let (f, r) = check_model::<Ball, _, _, _>("transformer", &rev, &dd, x, loss);
         println!("transformer draw {seed}: worst bound/measured forward {f:.3}, gradient {r:.3}");
     }
 }
@@ -255,7 +261,53 @@ fn cnn_is_tight() {
         let (_, images) = images.unsnoc();
         let labels = Tensor::<f32, Vector<B>>::from_fn(|_| rng.below(CLASSES) as f32);
         let x: TList<f32, In> = params.append(tlist![images, labels]);
-        let (f, r) = check_model::<Interval, _, _>("CNN", &rev, &dd, x, loss);
+        let (f, r) = check_model::<Interval, _, _, _>("CNN", &rev, &dd, x, loss);
         println!("CNN draw {seed}: worst bound/measured forward {f:.3}, gradient {r:.3}");
     }
+}
+
+/// The transformer and the CNN with half-precision runtimes (exact inputs: the f32 draws
+/// rounded to the format), on double-double balls: sound and tight like in f32.
+#[test]
+fn half_precision_models_are_tight() {
+    use shapetape::half::{bf16, f16};
+    use transformer_model::{DIGITS, HEADS, Inputs, SEQ, VOCAB};
+    type In = Inputs<SEQ, DIGITS>;
+    let (rev, loss) = RevGraph::<bf16, f64, In, _>::try_build_with(|b| {
+        let (b, out) = transformer_model::transformer::<_, 1, SEQ, HEADS, DIGITS>(b)?;
+        let loss = b.idx(out.loss);
+        Ok::<_, ops::ConstantError>((b, loss))
+    })
+    .expect("the layer-norm constant is valid");
+    let dd = GraphData::<Dd, (), In, _>::try_build(|b| {
+        transformer_model::transformer::<_, 1, SEQ, HEADS, DIGITS>(b).map(|(b, _)| b)
+    })
+    .expect("the layer-norm constant is valid");
+    let mut rng = SplitMix64::new(400);
+    let params: TList<f32, transformer_model::Params> = uniform(&mut rng, -0.3, 0.3);
+    let tokens = Tensor::<f32, Vector<SEQ>>::from_fn(|_| rng.below(VOCAB) as f32);
+    let targets = Tensor::<f32, Vector<DIGITS>>::from_fn(|_| rng.below(10) as f32);
+    let x: TList<bf16, In> = params
+        .append(tlist![tokens, targets])
+        .map(|&v| <bf16 as Real>::from_f64(f64::from(v)));
+    let (f, r) = check_model::<Ball, _, _, _>("bf16 transformer", &rev, &dd, x, loss);
+    println!("bf16 transformer: worst bound/measured forward {f:.3}, gradient {r:.3}");
+
+    use cnn_model::{CLASSES, Inputs as CnnInputs};
+    type CnnIn = CnnInputs<2>;
+    let (rev, loss) = RevGraph::<f16, f64, CnnIn, _>::build_with(|b| {
+        let (b, (_, loss)) = cnn_model::cnn::<_, 2>(b);
+        let loss = b.idx(loss);
+        (b, loss)
+    });
+    let dd = GraphData::<Dd, (), CnnIn, _>::build(|b| cnn_model::cnn::<_, 2>(b).0);
+    let params: TList<f32, cnn_model::Params> = uniform(&mut rng, -0.4, 0.4);
+    let images: TList<f32, HList![ops::Nchw<2, 1, 8, 8>]> = uniform(&mut rng, 0.0, 1.0);
+    let (_, images) = images.unsnoc();
+    let labels = Tensor::<f32, Vector<2>>::from_fn(|_| rng.below(CLASSES) as f32);
+    let x: TList<f16, CnnIn> = params
+        .append(tlist![images, labels])
+        .map(|&v| <f16 as Real>::from_f64(f64::from(v)));
+    let (f, r) = check_model::<Ball, _, _, _>("f16 CNN", &rev, &dd, x, loss);
+    println!("f16 CNN: worst bound/measured forward {f:.3}, gradient {r:.3}");
 }

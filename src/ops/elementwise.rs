@@ -124,7 +124,8 @@ macro_rules! map {
 }
 
 /// A constant of an op (the factor of [`scale`], the `ε` of [`safe_log`]) and its value at the
-/// scalar `A`: exact at the spec scalars and on intervals, rounded to nearest at `f32`.
+/// scalar `A`: exact at the spec scalars and on intervals and balls, rounded to nearest at the
+/// runtime formats (`f32`, `bf16`, `f16`).
 pub trait Constant<A>: Clone + fmt::Debug + Send + Sync + 'static {
     /// The constant at `A`.
     fn at(&self) -> A;
@@ -148,6 +149,16 @@ macro_rules! float_constants {
         }
         impl Constant<Interval> for $t {
             fn at(&self) -> Interval { Interval::point(*self as f64) }
+            fn value(&self) -> f64 { *self as f64 }
+            fn is_finite(&self) -> bool { (*self as f64).is_finite() }
+        }
+        impl Constant<half::bf16> for $t {
+            fn at(&self) -> half::bf16 { <half::bf16 as Real>::from_f64(*self as f64) }
+            fn value(&self) -> f64 { *self as f64 }
+            fn is_finite(&self) -> bool { (*self as f64).is_finite() }
+        }
+        impl Constant<half::f16> for $t {
+            fn at(&self) -> half::f16 { <half::f16 as Real>::from_f64(*self as f64) }
             fn value(&self) -> f64 { *self as f64 }
             fn is_finite(&self) -> bool { (*self as f64).is_finite() }
         }
