@@ -103,7 +103,10 @@ fn main() {
     // The enclosure mode comes from the same definition (the op's `Eval<Interval>` code, run
     // through the whole graph): bounds on the distance to the exact values, entry by entry.
     let enclosed = cg.eval_enclosed(EList::zero(), x.clone());
-    assert!(enclosed.runtime() == &rt, "the same f32 values, bit for bit");
+    assert!(
+        enclosed.runtime() == &rt,
+        "the same f32 values, bit for bit"
+    );
     println!("enclosure     = {:?}", enclosed.bounds().as_slice());
 
     // 3. One call tests the op: gradcheck, adjointness, literal = linear backprop, the bridge

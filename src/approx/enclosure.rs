@@ -293,7 +293,19 @@ pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
         enc,
         composed,
     } = fwd;
-    let seed_enc = boxes(&seed, eps_seed);
+    // A seed slot that is exactly zero (runtime zeros, bound 0) is left unseeded, which the
+    // sweep reads as an exact zero without materialising it.
+    let seed_enc: Slots<E> = seed
+        .iter()
+        .zip(eps_seed)
+        .map(|(v, &e)| {
+            if e == 0.0 && R::all_zero(&v.0) {
+                Owned(smallvec::SmallVec::new())
+            } else {
+                Owned(v.0.iter().map(|x| E::around(x.to_f64_exact(), e)).collect())
+            }
+        })
+        .collect();
     let mut seen: Vec<Seen<R>> = (0..n).map(|_| None).collect();
     let kept = composed.as_ref().map(|_| (vals.clone(), seed.clone()));
     let grads = engine::backprop_all(vals, seed, n, |k, v, s| {

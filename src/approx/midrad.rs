@@ -113,20 +113,21 @@ impl MidRad {
     /// `a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`). Branch-free: the two
     /// roundings to nearest lose at most a factor `(1 − 2⁻⁵³)²`, which the factor `1 + 2⁻⁵⁰`
     /// makes up with room for its own rounding; the smallest normal number covers an
-    /// underflowing product.
+    /// underflowing product. An exact zero (`a = b = 0`) stays zero, so that the `f32` kernel
+    /// never multiplies a subnormal (slow on x86).
     fn fma_up(a: Option<&[f32]>, c: f64, b: &[f32]) -> Vec<f32> {
         const UP: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
-        let tiny = f64::MIN_POSITIVE;
+        let up = |v: f64| {
+            let r = up_f32((v + f64::MIN_POSITIVE) * UP);
+            if v == 0.0 { 0.0 } else { r }
+        };
         match a {
             Some(a) => a
                 .iter()
                 .zip(b)
-                .map(|(&a, &b)| up_f32((f64::from(a) + c * f64::from(b) + tiny) * UP))
+                .map(|(&a, &b)| up(f64::from(a) + c * f64::from(b)))
                 .collect(),
-            None => b
-                .iter()
-                .map(|&b| up_f32((c * f64::from(b) + tiny) * UP))
-                .collect(),
+            None => b.iter().map(|&b| up(c * f64::from(b))).collect(),
         }
     }
 }
