@@ -68,17 +68,15 @@ fn add_nonneg_product_up(
     }
 }
 
-/// The midpoint `m` and a radius `r` with `[lo, hi] ⊆ [m − r, m + r]` (a point: `r = 0`).
-/// Branch-free: `fl(hi − m)` and `fl(m − lo)` are within a factor `1 ± 2⁻⁵³` of the exact
-/// distances, which the factor `1 + 2⁻⁵⁰` covers with room for its own rounding; the smallest
-/// normal number covers the subnormal range, where halving may round (a subnormal constant
-/// would be as sound, but arithmetic on subnormals is slow on x86).
+/// A radius `r` with `[lo, hi] ⊆ [m − r, m + r]` for the midpoint `m = lo/2 + hi/2` (a point:
+/// `r = 0`). Branch-free: `fl(hi − m)` and `fl(m − lo)` are within a factor `1 ± 2⁻⁵³` of the
+/// exact distances, which the factor `1 + 2⁻⁵⁰` covers with room for its own rounding; the
+/// smallest normal number covers the subnormal range, where halving may round (a subnormal
+/// constant would be as sound, but arithmetic on subnormals is slow on x86).
 #[inline]
-fn mid_rad(iv: Interval) -> (f64, f64) {
-    let (lo, hi) = (iv.lo(), iv.hi());
-    let m = 0.5 * lo + 0.5 * hi;
+fn radius(lo: f64, hi: f64, m: f64) -> f64 {
     let r = (hi - m).max(m - lo) * (1.0 + 2f64.powi(-50)) + f64::MIN_POSITIVE;
-    (m, if lo == hi { 0.0 } else { r })
+    if lo == hi { 0.0 } else { r }
 }
 
 /// An operand in midpoint-radius form, its entries rounded up to `f32` where the radius
@@ -93,20 +91,26 @@ struct MidRad {
 
 impl MidRad {
     fn new(x: &[Interval]) -> Self {
-        let n = x.len();
-        let (mut mid, mut rad32, mut abs_mid) = (vec![0.0; n], vec![0.0f32; n], vec![0.0f32; n]);
-        let mut any = false;
-        for (((iv, m), r), a) in x.iter().zip(&mut mid).zip(&mut rad32).zip(&mut abs_mid) {
-            let (mv, rv) = mid_rad(*iv);
-            any |= rv != 0.0;
-            *m = mv;
-            *r = up_f32(rv);
-            *a = up_f32(mv.abs());
-        }
+        // Separate simple passes, each of which vectorises.
+        // A point is its own midpoint (halving a subnormal may round).
+        let mid: Vec<f64> = x
+            .iter()
+            .map(|iv| {
+                let m = 0.5 * iv.lo() + 0.5 * iv.hi();
+                if iv.lo() == iv.hi() { iv.lo() } else { m }
+            })
+            .collect();
+        let rad: Vec<f32> = x
+            .iter()
+            .zip(&mid)
+            .map(|(iv, &m)| up_f32(radius(iv.lo(), iv.hi(), m)))
+            .collect();
+        let abs_mid = mid.iter().map(|v| up_f32(v.abs())).collect();
+        let any = rad.iter().any(|&r| r != 0.0);
         MidRad {
             mid,
             abs_mid,
-            rad: any.then_some(rad32),
+            rad: any.then_some(rad),
         }
     }
 
