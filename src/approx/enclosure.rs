@@ -17,15 +17,48 @@
 //! correlation between entries survive: with exact inputs, the bound is the runtime's actual
 //! error plus the (`f64`-sized) width of the enclosure.
 //!
-//! **With `ε > 0`.** Wide boxes suffer the dependency problem of interval arithmetic, where an
-//! op's closed-form bound ([`Op::bound`](crate::autograd::Op::bound)) may be tighter. When any
-//! input or seed bound is positive, the enclosure of every node with a closed form is
-//! intersected with the box `[ŷ ± β]` its closed form gives for the current enclosure
-//! distances (both contain the exact value, so their intersection does). By induction on the
-//! nodes, each slot's bound is then at most its Lean-composed bound (see TRUST.md).
+//! **With `ε > 0`.** Wide boxes suffer the dependency problem of interval arithmetic, where the
+//! composed bounds (and an op's closed form, [`Op::bound`](crate::autograd::Op::bound)) may be
+//! tighter. When any input or seed bound is positive, the mode also computes the composed
+//! bounds, intersects every node's enclosure with the box `[ŷ ± β]` of its composed bound and
+//! with that of its closed form at the current enclosure distances (each box contains the exact
+//! value, so their intersection does), and reports per slot the smaller of the two bounds: it
+//! is never looser than the composed one (see TRUST.md).
+//!
+//! **Deep models.** `f64` interval widths start near `10⁻¹⁶` relative and grow by the
+//! absolute-value norm of every layer; on a deep model they can reach the runtime's own error.
+//! [`Ball`] (a double-double midpoint with an `f64` radius) starts 16 digits narrower:
+//! `eval_enclosed_in::<Ball, _>` / `backprop_enclosed_in::<Ball, _, _>`.
 //!
 //! **Cost.** Matrix products run in midpoint-radius form (one `f64` product for the midpoint
 //! and `f32` products for the radius), every other op at the price of its interval code.
+//!
+//! ```
+//! use shapetape::prelude::*;
+//! use shapetape::approx::{Ball, EList, RevGraph};
+//! use shapetape::ops;
+//!
+//! type G = HList![Matrix<2, 3>, Vector<3>];
+//! let g = RevGraph::<f32, f64, G, _>::build(|b| {
+//!     let hlist_pat![w, x] = b.inputs();
+//!     let (b, y) = b.push(|c| ops::matvec(c.idx(w), c.idx(x)));
+//!     b.push(|c| ops::tanh(c.idx(y))).0
+//! });
+//! let x: TList<f32, G> = tlist![
+//!     Tensor::new([[0.1, 0.2, 0.3], [-1.0, 0.5, 0.25]]),
+//!     Tensor::new([3.0, -2.0, 1.0]),
+//! ];
+//! // Per-entry enclosures of the exact values; per-slot and per-entry bounds.
+//! let enc = g.eval_enclosed(EList::zero(), x.clone());
+//! let (y_lo, y_hi) = (enc.enclosures().slot_slices().nth(3).unwrap()[0].lo(),
+//!                     enc.enclosures().slot_slices().nth(3).unwrap()[0].hi());
+//! assert!(y_lo <= y_hi);
+//! assert_eq!(enc.entry_bounds().slot_slices().nth(3).unwrap().len(), 2);
+//! // The same on double-double balls, for deep models (the same runtime values).
+//! let ball = g.eval_enclosed_in::<Ball, _>(EList::zero(), x);
+//! assert_eq!(ball.runtime(), enc.runtime());
+//! assert!((ball.bounds().as_slice()[3] - enc.bounds().as_slice()[3]).abs() < 1e-12);
+//! ```
 
 use crate::approx::add_bound::CtxAddBound;
 use crate::approx::ball::Ball;
