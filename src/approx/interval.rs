@@ -286,6 +286,18 @@ impl Neg for Interval {
 impl Mul for Interval {
     type Output = Interval;
     fn mul(self, r: Interval) -> Interval {
+        // Products by the points 0 and 1 (a relu's step, a mask) are exact (0 · ∞ = 0 as
+        // below).
+        for (p, q) in [(r, self), (self, r)] {
+            if p.lo == p.hi {
+                if p.lo == 1.0 {
+                    return q;
+                }
+                if p.lo == 0.0 {
+                    return Interval::zero();
+                }
+            }
+        }
         let (a, b, c, d) = (self.lo, self.hi, r.lo, r.hi);
         // Sign-definite operands (the common case): the extreme products are known, so two
         // directed products suffice (directed rounding is monotone, so these are the same

@@ -91,7 +91,17 @@ struct MidRad {
 
 impl MidRad {
     fn new(x: &[Interval]) -> Self {
-        // Separate simple passes, each of which vectorises.
+        // Separate simple passes, each of which vectorises. A point matrix (the weights and
+        // inputs with bound 0, the common case) is its own midpoint, radius 0.
+        if x.iter().all(|iv| iv.lo() == iv.hi()) {
+            let mid: Vec<f64> = x.iter().map(|iv| iv.lo()).collect();
+            let abs_mid = mid.iter().map(|v| up_f32(v.abs())).collect();
+            return MidRad {
+                mid,
+                abs_mid,
+                rad: None,
+            };
+        }
         // A point is its own midpoint (halving a subnormal may round).
         let mid: Vec<f64> = x
             .iter()
