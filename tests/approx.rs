@@ -2855,3 +2855,51 @@ fn relu_closed_form_bounds_hold_at_the_kink() {
         f64::INFINITY
     );
 }
+
+/// A tie in the top binade: `fl(3·2⁹⁷⁰ − MAX)` rounds down to even while TwoSum's `s − a`
+/// overflows, so the error term is NaN. The upward sum and the interval sum must still cover
+/// the exact value (found by review: both once returned the rounded-down sum).
+#[test]
+fn upward_sum_covers_a_tie_whose_error_term_overflows() {
+    let (a, b) = (3.0 * 2f64.powi(970), -f64::MAX);
+    let exact = q(a) + q(b);
+    let up = round::add_up(a, b);
+    assert!(q(up) >= exact, "add_up {up:e} below the exact sum");
+    for iv in [
+        Interval::point(a) + Interval::point(b),
+        Interval::point(b) + Interval::point(a),
+        Interval::point(a) - Interval::point(f64::MAX),
+    ] {
+        assert!(contains(iv, &exact), "{iv} misses the exact sum");
+    }
+    // Through a graph: the enclosure of x + y and its bound.
+    type G = HList![Scalar, Scalar];
+    let g = FwdGraph::<f64, f64, G, _>::build(|b| {
+        let hlist_pat![x, y] = b.inputs();
+        b.push(|c| ops::add(c.idx(x), c.idx(y))).0
+    });
+    let x: TList<f64, G> = tlist![Tensor::new(a), Tensor::new(b)];
+    let enc = g.eval_enclosed(EList::zero(), x.clone());
+    let rt = enc.runtime().slot_slices().nth(2).unwrap()[0];
+    let bound = enc.bounds().as_slice()[2];
+    assert!(
+        q(bound) >= (q(rt) - exact.clone()).abs(),
+        "bound {bound:e} below the error of {rt:e}"
+    );
+    let (_, eps) = g.eval_certified(EList::zero(), x);
+    assert!(q(eps.as_slice()[2]) >= (q(rt) - exact).abs());
+}
+
+/// Matrix entries beyond f32's range: the midpoint-radius product must not turn `∞ · 0` in its
+/// f32 radius kernel into an unbounded result (found by review; sound either way, now tight).
+#[test]
+fn interval_product_with_huge_entries_stays_bounded() {
+    let a = [Interval::new(1e39, 1e39), Interval::new(1.0, 1.0)];
+    let b = [Interval::new(0.0, 0.0), Interval::new(1.0, 1.0)];
+    let c = <Interval as Element>::gemm(&a, false, &b, false, 1, 2, 1);
+    assert!(
+        c[0].contains(1.0) && c[0].hi() - c[0].lo() < 1e-10,
+        "{}",
+        c[0]
+    );
+}

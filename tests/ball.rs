@@ -772,3 +772,15 @@ fn classifier_at_ball_encloses_the_reference() {
     // are about 1e-14 here (and grow with the depth of the model).
     assert!(w_eval <= 1e-26 && w_grad <= 1e-26);
 }
+
+/// `contains_f64` when TwoSum's error term overflows (a tie in the top binade): the point
+/// `3·2⁹⁷⁰` is not in the ball `{MAX}`, and the decision must be exact (found by review: it
+/// once answered `true`).
+#[test]
+fn containment_is_exact_when_the_offset_overflows() {
+    let x = 3.0 * 2f64.powi(970);
+    assert!(!Ball::point(f64::MAX).contains_f64(x));
+    assert!(!Ball::point(-f64::MAX).contains_f64(-x));
+    assert!(Ball::point(f64::MAX).contains_f64(f64::MAX));
+    assert!(Ball::around(f64::MAX, f64::MAX).contains_f64(x));
+}

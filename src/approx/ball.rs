@@ -620,12 +620,14 @@ impl Ball {
     /// `x − m = p + q + e` exactly, as three doubles (`None` if `x − hi` overflows).
     fn offset_of(self, x: f64) -> Option<(f64, f64, f64)> {
         let (a, b) = two_sum(x, -self.hi);
-        if !a.is_finite() {
-            return None;
-        }
         let (c, e) = two_sum(b, -self.lo);
         let (p, q) = two_sum(a, c);
-        Some((p, q, e))
+        // TwoSum's error term can overflow even when the rounded sum does not (a tie in the
+        // top binade): then the parts are not exact, and the caller decides otherwise.
+        [a, b, c, e, p, q]
+            .iter()
+            .all(|v| v.is_finite())
+            .then_some((p, q, e))
     }
 
     /// Whether the real number `x` lies in the ball (decided exactly; `false` for NaN and `±∞`).
@@ -636,8 +638,15 @@ impl Ball {
         if self.is_entire() {
             return true;
         }
+        // Every value here is finite (x, and the midpoint and radius of a ball that is not the
+        // whole line), so the exact comparison is always available.
+        let r = |v: f64| Rational::from_float(v).unwrap_or_else(<Rational as Element>::zero);
+        let exact = || {
+            let d = r(x) - r(self.hi) - r(self.lo);
+            num_traits::Signed::abs(&d) <= r(self.rad)
+        };
         let Some((p, q, e)) = self.offset_of(x) else {
-            return false; // |x − m| > f64::MAX ≥ r
+            return exact();
         };
         let tail = add_up(q.abs(), e.abs());
         if add_up(p.abs(), tail) <= self.rad {
@@ -647,9 +656,7 @@ impl Ball {
             return false;
         }
         // Undecided by a few ulps: compare exactly.
-        let r = |v: f64| Rational::from_float(v).unwrap_or_else(<Rational as Element>::zero);
-        let d = r(p) + r(q) + r(e);
-        num_traits::Signed::abs(&d) <= r(self.rad)
+        exact()
     }
 
     /// `sup { |y − x| : y ∈ self } = |m − x| + r`, rounded upward: how far the point `x` can be

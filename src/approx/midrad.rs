@@ -63,7 +63,7 @@ fn add_nonneg_product_up(
         2f64.powi(-48),
     );
     for (a, v) in acc.iter_mut().zip(g) {
-        let v = f64::from(v); // NaN only from ∞ · 0, impossible for these finite operands
+        let v = f64::from(v); // finite operands (checked by the caller): no ∞ · 0
         *a += (v + floor) * scale;
     }
 }
@@ -124,6 +124,14 @@ impl MidRad {
         }
     }
 
+    /// Whether every `f32` operand of the radius products is finite.
+    fn f32_finite(&self) -> bool {
+        self.abs_mid
+            .iter()
+            .chain(self.rad.iter().flatten())
+            .all(|v| v.is_finite())
+    }
+
     /// `a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`). Branch-free: the two
     /// roundings to nearest lose at most a factor `(1 − 2⁻⁵³)²`, which the factor `1 + 2⁻⁵⁰`
     /// makes up with room for its own rounding; the smallest normal number covers an
@@ -166,6 +174,11 @@ pub(crate) fn midrad_gemm(
         return None;
     }
     let (a, b) = (MidRad::new(a), MidRad::new(b));
+    // Magnitudes beyond f32's range round up to +∞ there, and ∞ · 0 in the kernel would make
+    // the whole entry unbounded: leave such products to the entrywise fold.
+    if !a.f32_finite() || !b.f32_finite() {
+        return None;
+    }
     let mid = <f64 as Element>::gemm(&a.mid, ta, &b.mid, tb, m, k, n);
     // The radius |Mₐ|R_b + Rₐ(|M_b| + R_b) + γ_k|Mₐ||M_b| (the last term: the rounding of the
     // midpoint product), as at most two products of nonnegative matrices:

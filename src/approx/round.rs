@@ -335,7 +335,10 @@ pub fn add_up(a: f64, b: f64) -> f64 {
     }
     let bb = s - a;
     let err = (a - (s - bb)) + (b - bb);
-    if err > 0.0 { s.next_up() } else { s }
+    // `s − a` can overflow when `s` does not (a tie in the top binade, e.g. `3·2⁹⁷⁰ − MAX`):
+    // the error is then NaN, and one step up covers it (rounding to nearest errs by at most
+    // half an ulp).
+    if !(err <= 0.0) { s.next_up() } else { s }
 }
 
 /// `a · b` rounded upward (FMA residual; near underflow, where the residual itself may
