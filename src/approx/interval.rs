@@ -49,7 +49,7 @@ fn add_up_fast(a: f64, b: f64) -> f64 {
     let err = (a - (s - bb)) + (b - bb);
     // `s − a` can overflow when `s` does not (a tie in the top binade): the error is then
     // NaN, and one step up covers it (the error of rounding to nearest is at most half an ulp).
-    let step = i64::from(!(err <= 0.0)) * if s < 0.0 { -1 } else { 1 };
+    let step = i64::from(err > 0.0 || err.is_nan()) * if s < 0.0 { -1 } else { 1 };
     f64::from_bits(s.to_bits().wrapping_add_signed(step))
 }
 #[inline]
