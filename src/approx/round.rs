@@ -338,7 +338,11 @@ pub fn add_up(a: f64, b: f64) -> f64 {
     // `s − a` can overflow when `s` does not (a tie in the top binade, e.g. `3·2⁹⁷⁰ − MAX`):
     // the error is then NaN, and one step up covers it (rounding to nearest errs by at most
     // half an ulp).
-    if err > 0.0 || err.is_nan() { s.next_up() } else { s }
+    if err > 0.0 || err.is_nan() {
+        s.next_up()
+    } else {
+        s
+    }
 }
 
 /// `a · b` rounded upward (FMA residual; near underflow, where the residual itself may
