@@ -61,8 +61,11 @@
 //! on 16×16 products [`BLOCKED_CASES`], and the exact-rational one on 16×16 products
 //! [`BLOCKED_RATIONAL_CASES`].
 
+#[path = "common/checks.rs"]
+mod checks;
+
+use checks::*;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 use shapetape::approx::interval::Interval;
 use shapetape::approx::{
     AddBound, Ball, CtxAddBound, EList, EListError, Enclosed, Enclosure, FwdGraph, LeanCtxAddBound,
@@ -72,11 +75,6 @@ use shapetape::approx::{
 use shapetape::ops;
 use shapetape::prelude::*;
 use typenum::NonZero;
-
-type Law = Result<(), TestCaseError>;
-
-/// Relative slack of the `f64`-spec properties (see the module documentation, item 3).
-const SLACK_REL: f64 = 1e-12;
 
 /// Default number of cases of the exact-rational graph properties.
 const RATIONAL_CASES: u32 = 128;
@@ -821,20 +819,6 @@ fn names<R: Rt, P: Sp, G: ShapeList, Ss: ShapeList>(b: &Built<R, P, G, Ss>) -> V
 
 // ================================================================ exact arithmetic helpers
 
-/// The finite `f64` `x` as an exact rational.
-fn q(x: f64) -> Rational {
-    Rational::from_f64_exact(x).expect("a finite number")
-}
-
-/// The smallest `f64` that is ≥ the nonnegative rational `r` (`+∞` beyond the range).
-fn up_f64(r: &Rational) -> f64 {
-    let f = Element::to_f64(r);
-    if !f.is_finite() {
-        return f64::INFINITY;
-    }
-    if q(f) >= *r { f } else { f.next_up() }
-}
-
 /// A runtime scalar that can be moved by whole ulps.
 trait Ulps: Rt {
     /// `k` steps to the next representable value (up for `k > 0`).
@@ -1099,142 +1083,6 @@ fn realize<P: SpecValue, R: Ulps + ToSpec<P>, C: ShapeList>(raw: &RawCtx) -> Pai
 }
 
 // ================================================================ checks
-
-/// `approx_ctx`, exactly (`P = Rational`), with a report of every slot on failure.
-fn exact_approx<R: Rt, C: ShapeList>(
-    what: &str,
-    spec: &TList<Rational, C>,
-    rt: &TList<R, C>,
-    eps: &EList<C>,
-    names: &[String],
-) -> Law {
-    if approx_ctx(spec, rt, eps) {
-        return Ok(());
-    }
-    let d = ctx_distances(spec, rt);
-    let rows: Vec<String> = d
-        .iter()
-        .zip(eps.as_slice())
-        .zip(spec.slot_slices().zip(rt.slot_slices()))
-        .enumerate()
-        .map(|(j, ((d, e), (s, r)))| {
-            let bad = d.as_ref().is_none_or(|d| *e != f64::INFINITY && *d > q(*e));
-            format!(
-                "{} slot {j}: distance {:e}, bound {e:e}; spec {:?} rt {:?}",
-                if bad { "FAIL" } else { "    " },
-                d.as_ref().map_or(f64::NAN, Element::to_f64),
-                s.iter().map(Element::to_f64).collect::<Vec<_>>(),
-                r.iter().map(|v| v.to_f64_exact()).collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    Err(TestCaseError::fail(format!(
-        "{what}: approx_ctx fails for nodes {names:?}\n{}",
-        rows.join("\n")
-    )))
-}
-
-/// The largest magnitude of a finite entry.
-fn magnitude<R: Rt, C>(x: &TList<R, C>) -> f64 {
-    x.slot_slices()
-        .flatten()
-        .map(|v| v.to_f64_exact().abs())
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max)
-}
-
-/// `approx_ctx` against an `f64` spec with the slack `SLACK_REL · max(1, scale)`, in exact
-/// arithmetic; a finite bound also requires a finite runtime value, and, if `strict`, a finite
-/// spec value.
-///
-/// Not `strict` (some input bound is `+∞`, so spec inputs are far from the runtime ones), a slot
-/// whose `f64` spec overflowed is not checked: the `f64` spec is then no reference for the
-/// exact one (e.g. `exp(10¹⁰) · 0` is NaN in `f64` but exactly 0, and the bound 0 is right).
-fn slack_approx<R: Rt, C: ShapeList>(
-    what: &str,
-    spec: &TList<f64, C>,
-    rt: &TList<R, C>,
-    eps: &EList<C>,
-    scale: f64,
-    strict: bool,
-    names: &[String],
-) -> Law {
-    let slack = q(SLACK_REL) * q(scale.max(1.0));
-    for (j, ((s, r), &e)) in spec
-        .slot_slices()
-        .zip(rt.slot_slices())
-        .zip(eps.as_slice())
-        .enumerate()
-    {
-        if e == f64::INFINITY {
-            continue;
-        }
-        let rs: Vec<f64> = r.iter().map(|v| v.to_f64_exact()).collect();
-        prop_assert!(
-            rs.iter().all(|v| v.is_finite()),
-            "{}: slot {} has runtime {:?} but the finite bound {:e} (nodes {:?})",
-            what,
-            j,
-            rs,
-            e,
-            names
-        );
-        if !strict && !s.iter().all(|v| v.is_finite()) {
-            continue;
-        }
-        prop_assert!(
-            s.iter().all(|v| v.is_finite()),
-            "{}: slot {} has spec {:?} but the finite bound {:e} (nodes {:?})",
-            what,
-            j,
-            s,
-            e,
-            names
-        );
-        let d = s
-            .iter()
-            .zip(&rs)
-            .map(|(a, b)| (q(*a) - q(*b)).abs())
-            .fold(Rational::zero(), |m, v| if v > m { v } else { m });
-        prop_assert!(
-            d <= q(e) + slack.clone(),
-            "{}: slot {}: distance {:e} > bound {:e} + slack {:e}; spec {:?} rt {:?} (nodes {:?})",
-            what,
-            j,
-            Element::to_f64(&d),
-            e,
-            Element::to_f64(&slack),
-            s,
-            rs,
-            names
-        );
-    }
-    Ok(())
-}
-
-/// Every slot whose runtime value has a NaN or ±∞ entry has the bound `+∞` (input slots
-/// included, whatever bound the caller gave them).
-fn non_finite_is_unbounded<R: Rt, C: ShapeList>(
-    what: &str,
-    rt: &TList<R, C>,
-    eps: &EList<C>,
-    names: &[String],
-) -> Law {
-    for (j, (r, &e)) in rt.slot_slices().zip(eps.as_slice()).enumerate() {
-        if r.iter().any(|v| !v.to_f64_exact().is_finite()) {
-            prop_assert!(
-                e == f64::INFINITY,
-                "{}: slot {} is {:?} but has the finite bound {:e} (nodes {:?})",
-                what,
-                j,
-                r.iter().map(|v| v.to_f64_exact()).collect::<Vec<_>>(),
-                e,
-                names
-            );
-        }
-    }
-    Ok(())
-}
 
 /// The enclosure mode's laws beside a Lean-composed result: the runtime part is the same
 /// computation bit for bit, a NaN or ±∞ gets +∞, the slot bound is the largest entry bound

@@ -46,8 +46,11 @@
 
 use half::{bf16, f16};
 use num_traits::Signed;
+#[path = "common/checks.rs"]
+mod checks;
+
+use checks::*;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 use shapetape::approx::round::{self, BinaryFormat};
 use shapetape::approx::{
     CtxAddBound, EList, LeanCtxAddBound, RevGraph, RevNode, RuntimeFloat, SpecScalar, ToSpec,
@@ -58,10 +61,6 @@ use shapetape::ops;
 use shapetape::prelude::*;
 use typenum::NonZero;
 
-type Law = Result<(), TestCaseError>;
-
-/// Relative slack of the `f64`-spec properties (item 5 of the module docs).
-const SLACK_REL: f64 = 1e-12;
 /// Default cases of the arithmetic properties (per format and operation).
 const ARITH_CASES: u32 = 512;
 /// Default cases of the random-graph properties (per format).
@@ -112,11 +111,6 @@ impl Half for f16 {
     fn of_bits(b: u16) -> Self {
         f16::from_bits(b)
     }
-}
-
-/// The finite `f64` `x` as an exact rational.
-fn q(x: f64) -> Rational {
-    Rational::from_f64_exact(x).expect("a finite number")
 }
 
 /// `2^k` as an exact rational.
@@ -988,15 +982,6 @@ fn nudge<H: Half>(x: H, k: i32) -> H {
     (0..k.unsigned_abs()).fold(x, |v, _| step(v, k > 0))
 }
 
-/// The smallest `f64` that is ≥ the nonnegative rational `r` (`+∞` beyond the range).
-fn up_f64(r: &Rational) -> f64 {
-    let f = Element::to_f64(r);
-    if !f.is_finite() {
-        return f64::INFINITY;
-    }
-    if q(f) >= *r { f } else { f.next_up() }
-}
-
 /// Spec and runtime contexts with bounds such that `approx_ctx(spec, rt, eps)` holds.
 struct Pairs<P, H, C> {
     spec: TList<P, C>,
@@ -1072,130 +1057,6 @@ fn realize<P: Sp, H: Half + ToSpec<P>, C: ShapeList>(raw: &RawCtx) -> Pairs<P, H
 
 // ---------------------------------------------------------------- checks
 
-/// `approx_ctx` exactly (`P = Rational`), with every slot reported on failure.
-fn exact_approx<H: Half, C: ShapeList>(
-    what: &str,
-    spec: &TList<Rational, C>,
-    rt: &TList<H, C>,
-    eps: &EList<C>,
-    names: &[String],
-) -> Law {
-    if approx_ctx(spec, rt, eps) {
-        return Ok(());
-    }
-    let d = ctx_distances(spec, rt);
-    let rows: Vec<String> = d
-        .iter()
-        .zip(eps.as_slice())
-        .enumerate()
-        .map(|(j, (d, e))| {
-            let bad = d.as_ref().is_none_or(|d| *e != f64::INFINITY && *d > q(*e));
-            format!(
-                "{} slot {j}: distance {:e}, bound {e:e}",
-                if bad { "FAIL" } else { "    " },
-                d.as_ref().map_or(f64::NAN, Element::to_f64),
-            )
-        })
-        .collect();
-    Err(TestCaseError::fail(format!(
-        "{:?} {what}: approx_ctx fails for nodes {names:?}\n{}",
-        H::FORMAT,
-        rows.join("\n")
-    )))
-}
-
-/// `approx_ctx` against an `f64` spec with the slack `SLACK_REL · max(1, scale)`, exactly; a
-/// finite bound also needs a finite runtime value, and a finite spec value when `strict` (every
-/// input bound finite: otherwise the spec inputs may be so far away that the `f64` spec
-/// overflows where the exact value is finite, and such slots are not compared).
-fn slack_approx<H: Half, C: ShapeList>(
-    what: &str,
-    spec: &TList<f64, C>,
-    rt: &TList<H, C>,
-    eps: &EList<C>,
-    scale: f64,
-    strict: bool,
-    names: &[String],
-) -> Law {
-    let slack = q(SLACK_REL) * q(scale.max(1.0));
-    for (j, ((s, r), &e)) in spec
-        .slot_slices()
-        .zip(rt.slot_slices())
-        .zip(eps.as_slice())
-        .enumerate()
-    {
-        if e == f64::INFINITY {
-            continue;
-        }
-        let rs: Vec<f64> = r.iter().map(|v| v.to_f64_exact()).collect();
-        prop_assert!(
-            rs.iter().all(|v| v.is_finite()),
-            "{:?} {}: slot {} has runtime {:?} but the finite bound {:e} (nodes {:?})",
-            H::FORMAT,
-            what,
-            j,
-            rs,
-            e,
-            names
-        );
-        if !strict && !s.iter().all(|v| v.is_finite()) {
-            continue;
-        }
-        prop_assert!(
-            s.iter().all(|v| v.is_finite()),
-            "{:?} {}: slot {} has spec {:?} but the finite bound {:e} (nodes {:?})",
-            H::FORMAT,
-            what,
-            j,
-            s,
-            e,
-            names
-        );
-        let d = s
-            .iter()
-            .zip(&rs)
-            .map(|(a, b)| Signed::abs(&(q(*a) - q(*b))))
-            .fold(Rational::from_i64(0), |m, v| if v > m { v } else { m });
-        prop_assert!(
-            d <= q(e) + slack.clone(),
-            "{:?} {}: slot {}: distance {:e} > bound {:e}; spec {:?} rt {:?} (nodes {:?})",
-            H::FORMAT,
-            what,
-            j,
-            Element::to_f64(&d),
-            e,
-            s,
-            rs,
-            names
-        );
-    }
-    Ok(())
-}
-
-/// Every slot whose runtime value has a NaN or ±∞ entry has the bound `+∞`.
-fn non_finite_is_unbounded<H: Half, C: ShapeList>(
-    what: &str,
-    rt: &TList<H, C>,
-    eps: &EList<C>,
-    names: &[String],
-) -> Law {
-    for (j, (r, &e)) in rt.slot_slices().zip(eps.as_slice()).enumerate() {
-        if !H::all_finite(r) {
-            prop_assert!(
-                e == f64::INFINITY,
-                "{:?} {}: slot {} is {:?} but has the finite bound {:e} (nodes {:?})",
-                H::FORMAT,
-                what,
-                j,
-                r.iter().map(|v| v.to_f64_exact()).collect::<Vec<_>>(),
-                e,
-                names
-            );
-        }
-    }
-    Ok(())
-}
-
 fn names<H, P, G, Ss>(g: &RevGraph<H, P, G, Ss>) -> Vec<String>
 where
     H: Half,
@@ -1204,15 +1065,6 @@ where
     Ss: ShapeList,
 {
     g.node_names().map(str::to_owned).collect()
-}
-
-/// The largest magnitude of a finite entry.
-fn magnitude<A: Element, C>(x: &TList<A, C>) -> f64 {
-    x.slot_slices()
-        .flatten()
-        .map(|v| v.to_f64().abs())
-        .filter(|v| v.is_finite())
-        .fold(0.0, f64::max)
 }
 
 /// `eval_approx` and `backprop_approx` (both add bounds) with the exact spec, and `+∞` on
