@@ -89,14 +89,6 @@ const BLOCKED_RATIONAL_CASES: u32 = 32;
 
 // ================================================================ random typed graph templates
 
-/// `PROPTEST_CASES` if set, otherwise `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 // ================================================================ random typed graph templates
 // (the same generator as in tests/approx.rs)
 

@@ -68,14 +68,6 @@ const GRAPH_CASES: u32 = 24;
 /// Default cases of the fixed graph with inner dimension 256 (per format).
 const LONG_CASES: u32 = 4;
 
-/// `PROPTEST_CASES` if set, otherwise `default`.
-fn cases(default: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 fn config(default: u32) -> ProptestConfig {
     ProptestConfig {
         cases: cases(default),

@@ -13,6 +13,14 @@ use shapetape::{Element, Rational, ShapeList, TList};
 /// A property's outcome.
 pub type Law = Result<(), TestCaseError>;
 
+/// `PROPTEST_CASES` if set, otherwise `default`.
+pub fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Relative slack of the `f64`-spec properties.
 pub const SLACK_REL: f64 = 1e-12;
 
