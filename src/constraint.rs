@@ -9,9 +9,11 @@ use crate::autograd::builder::{Admits, GraphKind};
 use crate::autograd::node::GraphNode;
 use crate::autograd::op::Eval;
 use crate::autograd::op::OpNode;
+use crate::internal::BuildCtx;
 use crate::internal::OpBody;
 use crate::shape::Shape;
 use crate::shape_list::{OutOfRange, ShapeList};
+use frunk::{HCons, HNil};
 
 /// Binary tensor operations take their right operand at any shape `S2: SameShape<S>`, so a
 /// mismatch is reported in words ("shape mismatch: expected … found …") instead of as a bare
@@ -46,6 +48,11 @@ impl<S: Shape, G, const I: usize> InRange<G, I> for S {}
 /// The context `Self` accepts a value built for the context `Found`: the equality of
 /// [`SameContext`] with the *known* context as `Self`, so that `Found` can be inferred from it
 /// (e.g. the context of `Idx::at::<0>()` inside `graph.snoc(ops::add(..))`).
+///
+/// Because its one impl lets the compiler infer `Found`, a value of another context (graph
+/// inputs of the wrong shapes) is usually reported by rustc as a type mismatch (E0308) whose
+/// label names the first pair of shapes that differ; `TList::cast` and the other
+/// [`SameContext`] bounds name the slot as well.
 #[diagnostic::on_unimplemented(
     message = "context mismatch: expected the context `{Self}`, found `{Found}`",
     label = "this was built for the context `{Found}`",
@@ -79,15 +86,45 @@ impl<S: Shape, const I: usize> ShapeAt<S, I> for S {}
 // Past the end, `InRange` already reports the error; don't report a second one.
 impl<S, const I: usize> ShapeAt<S, I> for OutOfRange {}
 
-/// `Self` is the context `Expected`: the equality of two contexts as a trait bound, so a
-/// mismatch (a node built for another context, a seed of the wrong context) is worded.
+/// `Self` is the context `Expected`: the equality of two contexts as a trait bound, checked
+/// slot by slot ([`SameSlots`]) so that a mismatch names the first slot that differs.
 #[diagnostic::on_unimplemented(
     message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
     label = "built for the context `{Self}`",
     note = "contexts must agree shape by shape, in order (a graph over inputs Γ with outputs Ss expects nodes and seeds over Γ ++ Ss)"
 )]
 pub trait SameContext<Expected>: ShapeList {}
-impl<G: ShapeList> SameContext<G> for G {}
+impl<G: ShapeList + SameSlots<E>, E> SameContext<E> for G {}
+
+/// The recursion behind [`SameContext`]: `Self` and `Expected` have the same length and, slot
+/// by slot, the same shapes ([`SlotMatches`]). A supertrait of [`ShapeList`], so that every
+/// context, generic ones included, is its own `SameSlots`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
+    label = "built for another context",
+    note = "contexts are compared slot by slot from the first; the two shown are what is left of them after the slots that agree (`HNil` on one side: the other context is longer), and a generic context only equals itself"
+)]
+pub trait SameSlots<Expected> {}
+impl SameSlots<HNil> for HNil {}
+impl<H: Shape, T: ShapeList, H2, T2> SameSlots<HCons<H2, T2>> for HCons<H, T>
+where
+    H: SlotMatches<H2, T::Tally>,
+    T: SameSlots<T2>,
+{
+}
+impl<G: ShapeList, P: crate::shape_list::Reverse> SameSlots<BuildCtx<G, P>> for BuildCtx<G, P> {}
+
+/// The slot `After` of two contexts ([`SameContext`]) holds the same shape in both: `Self` is
+/// the found shape, `Expected` the expected one, and `After` names the slot by the number of
+/// slots that follow it (`Last<0>` is the last slot).
+#[diagnostic::on_unimplemented(
+    message = "context mismatch at slot `{After}`: expected a `{Expected}`, found a `{Self}`",
+    label = "this has a `{Self}` at slot `{After}` where a `{Expected}` is expected",
+    note = "slots are named from the end of the context: `Last<0>` is the last slot, `Last<1>` the one before it, and so on; every slot after `{After}` agrees"
+)]
+pub trait SlotMatches<Expected, After> {}
+impl<S: Shape, After> SlotMatches<S, After> for S {}
 
 /// `Self` is a context that a list over `From` can be cast to: `From: SameContext<Self>` with
 /// the *target* as `Self`.

@@ -56,11 +56,15 @@ pub struct SlotLayout {
     label = "expected a context such as `HList![Scalar, Vector<3>]`",
     note = "every entry of a context must implement `shapetape::Shape`"
 )]
-pub trait ShapeList: Sized + Send + Sync + 'static {
+pub trait ShapeList: crate::constraint::SameSlots<Self> + Sized + Send + Sync + 'static {
     /// `Self ++ R`: list concatenation.
     type Concat<R: ShapeList>: ShapeList;
     /// Length of the list.
     const LEN: usize;
+    /// The length again, as the type [`Last<LEN>`](crate::internal::Last) that names a slot by
+    /// how many slots follow it (read by [`SameContext`] to name the first slot that differs).
+    #[doc(hidden)]
+    type Tally: crate::internal::Tally;
     /// The slots of the list as a tree built at compile time (read by [`ShapeList::layout`]).
     #[doc(hidden)]
     const LAYOUT: &'static LayoutTree;
@@ -73,12 +77,14 @@ pub trait ShapeList: Sized + Send + Sync + 'static {
 impl ShapeList for HNil {
     type Concat<R: ShapeList> = R;
     const LEN: usize = 0;
+    type Tally = crate::internal::Last<0>;
     const LAYOUT: &'static LayoutTree = &LayoutTree::Empty;
 }
 
 impl<H: Shape, T: ShapeList> ShapeList for HCons<H, T> {
     type Concat<R: ShapeList> = HCons<H, T::Concat<R>>;
     const LEN: usize = 1 + T::LEN;
+    type Tally = <T::Tally as crate::internal::Tally>::Next;
     const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(
         &LayoutTree::Slot {
             dims: dims_of::<H>,
