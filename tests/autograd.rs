@@ -36,15 +36,14 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use shapetape::autograd::{AdjointCheck, Cotangent, GradcheckOptions, Graph, Node, check_adjoint};
+use shapetape::autograd::{AdjointCheck, Cotangent, GradcheckOptions, Graph, check_adjoint};
 use shapetape::ops;
 use shapetape::prelude::*;
 use shapetape::{SameContext, SplitAt};
-use typenum::NonZero;
+#[path = "common/registry.rs"]
+mod registry;
+use registry::*;
 
-type V2 = Vector<2>;
-type V3 = Vector<3>;
-type M22 = Matrix<2, 2>;
 type Law = Result<(), TestCaseError>;
 
 /// `backprop_correct` in f64: `|lhs − rhs| ≤ F64_ADJOINT_RTOL · magnitude`, where the
@@ -57,70 +56,22 @@ const F64_ADJOINT_RTOL: f64 = 1e-11;
 // ---------------------------------------------------------------- scalars
 
 /// What the templates need of a scalar: small constants, bit patterns (for bitwise
-/// comparison), and the transcendental ops where the type has them.
-trait Scal: Element + ops::Constant<Self> {
-    /// Whether the transcendental ops exist (`Real`).
-    const REAL: bool;
+/// comparison), and its node of every registry op ([`ExecScalar`]).
+trait Scal: Element + ops::Constant<Self> + ExecScalar {
     /// `n / d`.
     fn small(n: i64, d: i64) -> Self;
     /// The entry as bits (exact for floats; the value itself is compared for rationals).
     fn bits(&self) -> String;
-    /// A transcendental unary op (only called when `REAL`).
-    fn real_op<C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> Node<Self, (), C, S>;
-    /// `cross_entropy` (only called when `REAL`).
-    fn cross_entropy<C: ShapeList, S: Shape>(
-        z: Idx<C, S>,
-        t: Idx<C, S>,
-    ) -> Node<Self, (), C, Scalar>
-    where
-        S::Size: NonZero;
 }
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RealOp {
-    Exp,
-    Tanh,
-    Sigmoid,
-    Softplus,
-    SafeLog,
-    Softmax,
-    LogSoftmax,
-}
-
-/// The clamp point of `safe_log` in the templates.
-const SAFE_LOG_EPS: f64 = 1e-3;
 
 macro_rules! impl_scal_float {
     ($t:ty) => {
         impl Scal for $t {
-            const REAL: bool = true;
             fn small(n: i64, d: i64) -> Self {
                 n as $t / d as $t
             }
             fn bits(&self) -> String {
                 format!("{:#x}", self.to_bits())
-            }
-            fn real_op<C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> Node<Self, (), C, S> {
-                match op {
-                    RealOp::Exp => ops::exp(a).into_node(),
-                    RealOp::Tanh => ops::tanh(a).into_node(),
-                    RealOp::Sigmoid => ops::sigmoid(a).into_node(),
-                    RealOp::Softplus => ops::softplus(a).into_node(),
-                    RealOp::SafeLog => ops::safe_log(a, SAFE_LOG_EPS as $t)
-                        .expect("ε > 0 is finite")
-                        .into_node(),
-                    RealOp::Softmax => ops::softmax(a).into_node(),
-                    RealOp::LogSoftmax => ops::log_softmax(a).into_node(),
-                }
-            }
-            fn cross_entropy<C: ShapeList, S: Shape>(
-                z: Idx<C, S>,
-                t: Idx<C, S>,
-            ) -> Node<Self, (), C, Scalar>
-            where
-                S::Size: NonZero,
-            {
-                ops::cross_entropy(z, t).into_node()
             }
         }
     };
@@ -129,292 +80,12 @@ impl_scal_float!(f32);
 impl_scal_float!(f64);
 
 impl Scal for Rational {
-    const REAL: bool = false;
     fn small(n: i64, d: i64) -> Self {
         Rational::new(n.into(), d.into())
     }
     fn bits(&self) -> String {
         self.to_string()
     }
-    fn real_op<C: ShapeList, S: Shape>(_: RealOp, _: Idx<C, S>) -> Node<Self, (), C, S> {
-        unreachable!("the rational templates draw no transcendental op")
-    }
-    fn cross_entropy<C: ShapeList, S: Shape>(
-        _: Idx<C, S>,
-        _: Idx<C, S>,
-    ) -> Node<Self, (), C, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        unreachable!("the rational templates draw no transcendental op")
-    }
-}
-
-// ---------------------------------------------------------------- random node choices
-
-/// The raw random numbers of one node, interpreted when the node is built: `op` selects among
-/// the ops that produce the node's shape, `operands` among the earlier slots of each needed
-/// shape, `alias` makes the second operand of a binary op equal to the first, `konst` is the
-/// numerator of a `scale` constant `konst / 4`.
-#[derive(Clone, Debug)]
-struct Choice {
-    op: usize,
-    operands: [usize; 3],
-    alias: bool,
-    konst: i64,
-}
-
-fn choice() -> impl Strategy<Value = Choice> {
-    (
-        any::<usize>(),
-        any::<[usize; 3]>(),
-        prop::bool::weighted(0.25),
-        -8_i64..=8,
-    )
-        .prop_map(|(op, operands, alias, konst)| Choice {
-            op,
-            operands,
-            alias,
-            konst,
-        })
-}
-
-fn choices(n: usize) -> impl Strategy<Value = Vec<Choice>> {
-    proptest::collection::vec(choice(), n)
-}
-
-/// The ops a template draws from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Add,
-    Sub,
-    Mul,
-    Neg,
-    Scale,
-    Relu,
-    Real(RealOp),
-    Matvec,
-    Linear,
-    Matmul,
-    Transpose,
-    LinearBatch,
-    Sum,
-    Mean,
-    Mse,
-    CrossEntropy,
-}
-
-const POLY_SAME_SHAPE: [Kind; 6] = [
-    Kind::Add,
-    Kind::Sub,
-    Kind::Mul,
-    Kind::Neg,
-    Kind::Scale,
-    Kind::Relu,
-];
-const REAL_SAME_SHAPE: [Kind; 7] = [
-    Kind::Real(RealOp::Exp),
-    Kind::Real(RealOp::Tanh),
-    Kind::Real(RealOp::Sigmoid),
-    Kind::Real(RealOp::Softplus),
-    Kind::Real(RealOp::SafeLog),
-    Kind::Real(RealOp::Softmax),
-    Kind::Real(RealOp::LogSoftmax),
-];
-
-/// Every slot of `C` of shape `S`.
-fn candidates<C: ShapeList, S: Shape>() -> Vec<Idx<C, S>> {
-    (0..C::LEN).filter_map(Idx::<C, S>::try_at).collect()
-}
-
-/// The `raw`-th (mod the count) slot of `C` of shape `S`.
-fn pick<C: ShapeList, S: Shape>(raw: usize) -> Option<Idx<C, S>> {
-    let c = candidates::<C, S>();
-    (!c.is_empty()).then(|| c[raw % c.len()])
-}
-
-/// A node, the slots it reads, and the kink of its op if it has one: `(operand, point)` for
-/// `relu` (point 0) and `safe_log` (point ε), whose derivatives jump where an entry of the
-/// operand equals the point.
-struct Made<A, C, S> {
-    node: Node<A, (), C, S>,
-    reads: Vec<usize>,
-    kink: Option<(usize, f64)>,
-}
-
-fn made<A, C, S>(node: Node<A, (), C, S>, reads: Vec<usize>) -> Option<Made<A, C, S>> {
-    Some(Made {
-        node,
-        reads,
-        kink: None,
-    })
-}
-
-/// The same-shape ops (`S → S`, `S × S → S`) at output shape `S`.
-fn same_shape<A: Scal, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Option<Made<A, C, S>> {
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    let unary = |node| made(node, vec![a.pos()]);
-    let binary = |node| made(node, vec![a.pos(), b.pos()]);
-    match kind {
-        Kind::Add => binary(ops::add(a, b).into_node()),
-        Kind::Sub => binary(ops::sub(a, b).into_node()),
-        Kind::Mul => binary(ops::mul(a, b).into_node()),
-        Kind::Neg => unary(ops::neg(a).into_node()),
-        Kind::Scale => unary(
-            ops::scale(a, A::small(ch.konst, 4))
-                .expect("a small rational constant is finite")
-                .into_node(),
-        ),
-        Kind::Relu => Some(Made {
-            node: ops::relu(a).into_node(),
-            reads: vec![a.pos()],
-            kink: Some((a.pos(), 0.0)),
-        }),
-        Kind::Real(op) => Some(Made {
-            node: A::real_op(op, a),
-            reads: vec![a.pos()],
-            kink: (op == RealOp::SafeLog).then_some((a.pos(), SAFE_LOG_EPS)),
-        }),
-        _ => None,
-    }
-}
-
-/// A reduction `S → Scalar` of a slot of shape `S` (`None` if `C` has no such slot).
-fn reduction<A: Scal, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Scalar>>
-where
-    S::Size: NonZero,
-{
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    match kind {
-        Kind::Sum => made(ops::sum(a).into_node(), vec![a.pos()]),
-        Kind::Mean => made(ops::mean(a).into_node(), vec![a.pos()]),
-        Kind::Mse => made(ops::mse(a, b).into_node(), vec![a.pos(), b.pos()]),
-        Kind::CrossEntropy => made(A::cross_entropy(a, b), vec![a.pos(), b.pos()]),
-        _ => None,
-    }
-}
-
-/// Output shapes a template may use: the ops that produce the shape, and how to build one.
-trait OutShape: Shape {
-    fn kinds(real: bool) -> Vec<Kind>;
-    fn make<A: Scal, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Self>>;
-}
-
-fn same_shape_kinds(real: bool, extra: &[Kind]) -> Vec<Kind> {
-    let mut k = POLY_SAME_SHAPE.to_vec();
-    k.extend_from_slice(extra);
-    if real {
-        k.extend_from_slice(&REAL_SAME_SHAPE);
-    }
-    k
-}
-
-impl OutShape for V3 {
-    fn kinds(real: bool) -> Vec<Kind> {
-        same_shape_kinds(real, &[])
-    }
-    fn make<A: Scal, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Self>> {
-        same_shape(kind, ch)
-    }
-}
-
-impl OutShape for V2 {
-    fn kinds(real: bool) -> Vec<Kind> {
-        same_shape_kinds(real, &[Kind::Matvec, Kind::Linear])
-    }
-    fn make<A: Scal, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Self>> {
-        let [o0, o1, o2] = ch.operands;
-        match kind {
-            Kind::Matvec => {
-                let (w, x) = (pick::<C, M22>(o0)?, pick::<C, V2>(o1)?);
-                made(ops::matvec(w, x).into_node(), vec![w.pos(), x.pos()])
-            }
-            Kind::Linear => {
-                let (w, x) = (pick::<C, M22>(o0)?, pick::<C, V2>(o1)?);
-                let b = if ch.alias { x } else { pick::<C, V2>(o2)? };
-                made(
-                    ops::linear(w, x, b).into_node(),
-                    vec![w.pos(), x.pos(), b.pos()],
-                )
-            }
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M22 {
-    fn kinds(real: bool) -> Vec<Kind> {
-        same_shape_kinds(real, &[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<A: Scal, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Self>> {
-        let [o0, o1, o2] = ch.operands;
-        match kind {
-            Kind::Matmul => {
-                let a = pick::<C, M22>(o0)?;
-                let b = if ch.alias { a } else { pick::<C, M22>(o1)? };
-                made(ops::matmul(a, b).into_node(), vec![a.pos(), b.pos()])
-            }
-            Kind::Transpose => {
-                let a = pick::<C, M22>(o0)?;
-                made(ops::transpose(a).into_node(), vec![a.pos()])
-            }
-            Kind::LinearBatch => {
-                let w = pick::<C, M22>(o0)?;
-                let x = if ch.alias { w } else { pick::<C, M22>(o1)? };
-                let b = pick::<C, V2>(o2)?;
-                made(
-                    ops::linear_batch(w, x, b).into_node(),
-                    vec![w.pos(), x.pos(), b.pos()],
-                )
-            }
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for Scalar {
-    fn kinds(real: bool) -> Vec<Kind> {
-        let mut k = same_shape_kinds(real, &[Kind::Sum, Kind::Mean, Kind::Mse]);
-        if real {
-            k.push(Kind::CrossEntropy);
-        }
-        k
-    }
-    fn make<A: Scal, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<A, C, Self>> {
-        if !matches!(
-            kind,
-            Kind::Sum | Kind::Mean | Kind::Mse | Kind::CrossEntropy
-        ) {
-            return same_shape(kind, ch);
-        }
-        // The operand shape is drawn too; shapes absent from the context are skipped.
-        let start = ch.operands[2] % 4;
-        (0..4).find_map(|i| match (start + i) % 4 {
-            0 => reduction::<A, C, Scalar>(kind, ch),
-            1 => reduction::<A, C, V2>(kind, ch),
-            2 => reduction::<A, C, V3>(kind, ch),
-            _ => reduction::<A, C, M22>(kind, ch),
-        })
-    }
-}
-
-/// The node for `ch` at output shape `S` in the context `C`: the drawn op if its operands
-/// exist in `C`, otherwise the first op (in the drawn rotation) whose operands do.
-fn make_node<A: Scal, C: ShapeList, S: OutShape>(ch: &Choice, real: bool) -> Made<A, C, S> {
-    let kinds = S::kinds(real && A::REAL);
-    (0..kinds.len())
-        .find_map(|i| S::make::<A, C>(kinds[(ch.op + i) % kinds.len()], ch))
-        .expect("every template context has a slot of each output shape")
 }
 
 // ---------------------------------------------------------------- templates
@@ -472,9 +143,9 @@ impl<A: Scal, G: ShapeList> Built<A, G, HNil> {
 fn push<A: Scal, G: ShapeList, Ss: ShapeList, S: OutShape>(
     b: Built<A, G, Ss>,
     ch: &Choice,
-    real: bool,
+    ops: &[Kind],
 ) -> Built<A, G, Snoc<Ss, S>> {
-    let Made { node, reads, kink } = make_node::<A, Cat<G, Ss>, S>(ch, real);
+    let Made { node, reads, kink } = make_node::<Exec<A>, Cat<G, Ss>, S>(ch, ops);
     let (n1, n2, n3) = (node.clone(), node.clone(), node.clone());
     let probe = Probe {
         name: node.data().name().to_string(),
@@ -502,12 +173,12 @@ fn push<A: Scal, G: ShapeList, Ss: ShapeList, S: OutShape>(
     }
 }
 
-/// Builds a template: `template!(A, G, [S₀, S₁, …], choices, real)`.
+/// Builds a template: `template!(A, G, [S₀, S₁, …], choices, ops)`.
 macro_rules! template {
-    ($A:ty, $G:ty, [$($S:ty),* $(,)?], $choices:expr, $real:expr) => {{
+    ($A:ty, $G:ty, [$($S:ty),* $(,)?], $choices:expr, $ops:expr) => {{
         let mut it = $choices.iter();
         let b = Built::<$A, $G, HNil>::new();
-        $( let b = push::<$A, _, _, $S>(b, it.next().expect("one choice per node"), $real); )*
+        $( let b = push::<$A, _, _, $S>(b, it.next().expect("one choice per node"), $ops); )*
         b
     }};
 }
@@ -516,8 +187,8 @@ type UniformG = HList![V3, V3, V3];
 type UniformSs = HList![V3, V3, V3, V3, V3, V3, V3, V3];
 const UNIFORM_NODES: usize = 8;
 
-fn uniform<A: Scal>(ch: &[Choice], real: bool) -> Built<A, UniformG, UniformSs> {
-    template!(A, UniformG, [V3, V3, V3, V3, V3, V3, V3, V3], ch, real)
+fn uniform<A: Scal>(ch: &[Choice], ops: &[Kind]) -> Built<A, UniformG, UniformSs> {
+    template!(A, UniformG, [V3, V3, V3, V3, V3, V3, V3, V3], ch, ops)
 }
 
 /// A short graph, where a signed zero in the seed survives more often (fewer nodes add dense
@@ -526,21 +197,21 @@ type SmallG = HList![V2, V2];
 type SmallSs = HList![V2, V2, V2];
 const SMALL_NODES: usize = 3;
 
-fn small<A: Scal>(ch: &[Choice], real: bool) -> Built<A, SmallG, SmallSs> {
-    template!(A, SmallG, [V2, V2, V2], ch, real)
+fn small<A: Scal>(ch: &[Choice], ops: &[Kind]) -> Built<A, SmallG, SmallSs> {
+    template!(A, SmallG, [V2, V2, V2], ch, ops)
 }
 
 type MixedG = HList![Scalar, V2, M22, V2, M22];
 type MixedSs = HList![V2, M22, Scalar, V2, M22, Scalar, V2, M22, Scalar];
 const MIXED_NODES: usize = 9;
 
-fn mixed<A: Scal>(ch: &[Choice], real: bool) -> Built<A, MixedG, MixedSs> {
+fn mixed<A: Scal>(ch: &[Choice], ops: &[Kind]) -> Built<A, MixedG, MixedSs> {
     template!(
         A,
         MixedG,
         [V2, M22, Scalar, V2, M22, Scalar, V2, M22, Scalar],
         ch,
-        real
+        ops
     )
 }
 
@@ -653,7 +324,7 @@ proptest! {
         x in tlist_of::<f32, MixedG>(input_f32()),
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(seed_f32()),
     ) {
-        let b = mixed::<f32>(&ch, true);
+        let b = mixed::<f32>(&ch, LIBRARY);
         prefix_equals_full::<f32, HList![Scalar, V2], HList![M22, V2, M22], _, _>(&b, x.clone(), seed.clone())?;
         prefix_equals_full::<f32, HList![Scalar, V2, M22, V2], HList![M22], _, _>(&b, x.clone(), seed.clone())?;
         prefix_equals_full::<f32, HNil, MixedG, _, _>(&b, x.clone(), seed.clone())?;
@@ -666,7 +337,7 @@ proptest! {
         x in tlist_of::<f64, MixedG>(input_f64()),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
     ) {
-        let b = mixed::<f64>(&ch, true);
+        let b = mixed::<f64>(&ch, LIBRARY);
         prefix_equals_full::<f64, HList![Scalar], HList![V2, M22, V2, M22], _, _>(&b, x.clone(), seed.clone())?;
         prefix_equals_full::<f64, HList![Scalar, V2, M22], HList![V2, M22], _, _>(&b, x, seed)?;
     }
@@ -677,7 +348,7 @@ proptest! {
         x in tlist_of::<f32, UniformG>(input_f32()),
         seed in tlist_of::<f32, Cat<UniformG, UniformSs>>(seed_f32()),
     ) {
-        let b = uniform::<f32>(&ch, true);
+        let b = uniform::<f32>(&ch, LIBRARY);
         prefix_equals_full::<f32, HList![V3], HList![V3, V3], _, _>(&b, x.clone(), seed.clone())?;
         prefix_equals_full::<f32, HList![V3, V3], HList![V3], _, _>(&b, x, seed)?;
     }
@@ -708,7 +379,7 @@ proptest! {
         x in tlist_of::<f64, UniformG>(input_f64()),
         seed in tlist_of::<f64, Cat<UniformG, UniformSs>>(seed_f64()),
     ) {
-        linear_equals_literal(&uniform::<f64>(&ch, true), x, seed)?;
+        linear_equals_literal(&uniform::<f64>(&ch, LIBRARY), x, seed)?;
     }
 
     #[test]
@@ -717,7 +388,7 @@ proptest! {
         x in tlist_of::<f32, UniformG>(input_f32()),
         seed in tlist_of::<f32, Cat<UniformG, UniformSs>>(seed_f32()),
     ) {
-        linear_equals_literal(&uniform::<f32>(&ch, true), x, seed)?;
+        linear_equals_literal(&uniform::<f32>(&ch, LIBRARY), x, seed)?;
     }
 
     #[test]
@@ -726,7 +397,7 @@ proptest! {
         x in tlist_of::<f64, MixedG>(input_f64()),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
     ) {
-        linear_equals_literal(&mixed::<f64>(&ch, true), x, seed)?;
+        linear_equals_literal(&mixed::<f64>(&ch, LIBRARY), x, seed)?;
     }
 
     #[test]
@@ -735,7 +406,7 @@ proptest! {
         x in tlist_of::<f32, MixedG>(input_f32()),
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(seed_f32()),
     ) {
-        linear_equals_literal(&mixed::<f32>(&ch, true), x, seed)?;
+        linear_equals_literal(&mixed::<f32>(&ch, LIBRARY), x, seed)?;
     }
 
     #[test]
@@ -744,7 +415,7 @@ proptest! {
         x in tlist_of::<f64, SmallG>(zeros_f64()),
         seed in tlist_of::<f64, Cat<SmallG, SmallSs>>(zeros_f64()),
     ) {
-        linear_equals_literal(&small::<f64>(&ch, true), x, seed)?;
+        linear_equals_literal(&small::<f64>(&ch, LIBRARY), x, seed)?;
     }
 
     #[test]
@@ -753,7 +424,7 @@ proptest! {
         x in tlist_of::<f64, MixedG>(wild_f64()),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
     ) {
-        linear_equals_literal(&mixed::<f64>(&ch, true), x, seed)?;
+        linear_equals_literal(&mixed::<f64>(&ch, LIBRARY), x, seed)?;
     }
 }
 
@@ -775,9 +446,8 @@ fn linear_equals_literal_exhaustive_signed_zeros() {
         Kind::Relu,
         Kind::Sum,
     ];
-    // A node's drawn op is `kinds(false)[op]`; find each wanted kind's index.
-    let all = <Scalar as OutShape>::kinds(false);
-    let op_of = |k: Kind| all.iter().position(|&c| c == k).expect("a scalar op");
+    // A node's drawn op is `kinds_for::<Scalar>(EXACT, true)[op]`.
+    let op_of = |k: Kind| op_index::<Scalar>(EXACT, true, k);
     let node_choices = |avail: usize| {
         let mut v = Vec::new();
         for &k in &kinds {
@@ -801,7 +471,7 @@ fn linear_equals_literal_exhaustive_signed_zeros() {
         for c1 in node_choices(2) {
             for c2 in node_choices(3) {
                 let ch = [c0.clone(), c1.clone(), c2];
-                let b = template!(f64, G, [Scalar, Scalar, Scalar], ch, false);
+                let b = template!(f64, G, [Scalar, Scalar, Scalar], ch, EXACT);
                 graphs += 1;
                 for x in [0.0, -0.0, 1.0] {
                     let x: TList<f64, G> = tlist![Tensor::new(x)];
@@ -895,7 +565,7 @@ proptest! {
         dx in tlist_of::<Rational, UniformG>(rational()),
         seed in tlist_of::<Rational, Cat<UniformG, UniformSs>>(rational()),
     ) {
-        exact_backprop_correct(&uniform::<Rational>(&ch, false), x, dx, seed)?;
+        exact_backprop_correct(&uniform::<Rational>(&ch, EXACT), x, dx, seed)?;
     }
 
     #[test]
@@ -905,7 +575,7 @@ proptest! {
         dx in tlist_of::<Rational, MixedG>(rational()),
         seed in tlist_of::<Rational, Cat<MixedG, MixedSs>>(rational()),
     ) {
-        exact_backprop_correct(&mixed::<Rational>(&ch, false), x, dx, seed)?;
+        exact_backprop_correct(&mixed::<Rational>(&ch, EXACT), x, dx, seed)?;
     }
 }
 
@@ -979,7 +649,7 @@ proptest! {
         dx in tlist_of::<f64, UniformG>(-1.0_f64..1.0),
         seed in tlist_of::<f64, Cat<UniformG, UniformSs>>(-1.0_f64..1.0),
     ) {
-        f64_backprop_correct(&uniform::<f64>(&ch, true), x, dx, seed)?;
+        f64_backprop_correct(&uniform::<f64>(&ch, LIBRARY), x, dx, seed)?;
     }
 
     #[test]
@@ -989,7 +659,7 @@ proptest! {
         dx in tlist_of::<f64, MixedG>(-1.0_f64..1.0),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(-1.0_f64..1.0),
     ) {
-        f64_backprop_correct(&mixed::<f64>(&ch, true), x, dx, seed)?;
+        f64_backprop_correct(&mixed::<f64>(&ch, LIBRARY), x, dx, seed)?;
     }
 }
 
@@ -1063,7 +733,7 @@ proptest! {
         x in tlist_of::<f64, MixedG>(input_f64()),
         dx in tlist_of::<f64, MixedG>(seed_f64()),
     ) {
-        eval_and_jvp_semantics(&mixed::<f64>(&ch, true), x, dx)?;
+        eval_and_jvp_semantics(&mixed::<f64>(&ch, LIBRARY), x, dx)?;
     }
 
     #[test]
@@ -1072,7 +742,7 @@ proptest! {
         x in tlist_of::<f32, UniformG>(input_f32()),
         dx in tlist_of::<f32, UniformG>(seed_f32()),
     ) {
-        eval_and_jvp_semantics(&uniform::<f32>(&ch, true), x, dx)?;
+        eval_and_jvp_semantics(&uniform::<f32>(&ch, LIBRARY), x, dx)?;
     }
 
     #[test]
@@ -1082,7 +752,7 @@ proptest! {
         dx in tlist_of::<f64, MixedG>(seed_f64()),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
     ) {
-        to_data_agrees(&mixed::<f64>(&ch, true), x, dx, seed)?;
+        to_data_agrees(&mixed::<f64>(&ch, LIBRARY), x, dx, seed)?;
     }
 }
 
@@ -1093,7 +763,7 @@ proptest! {
         x in tlist_of::<Rational, MixedG>(rational()),
         dx in tlist_of::<Rational, MixedG>(rational()),
     ) {
-        eval_and_jvp_semantics(&mixed::<Rational>(&ch, false), x, dx)?;
+        eval_and_jvp_semantics(&mixed::<Rational>(&ch, EXACT), x, dx)?;
     }
 }
 
@@ -1171,7 +841,7 @@ proptest! {
         v in tlist_of::<f64, UniformG>(-1.0_f64..1.0),
         w in tlist_of::<f64, Cat<UniformG, UniformSs>>(-1.0_f64..1.0),
     ) {
-        gradcheck_composition(&uniform::<f64>(&ch, true), x, v, w)?;
+        gradcheck_composition(&uniform::<f64>(&ch, LIBRARY), x, v, w)?;
     }
 
     #[test]
@@ -1181,7 +851,7 @@ proptest! {
         v in tlist_of::<f64, MixedG>(-1.0_f64..1.0),
         w in tlist_of::<f64, Cat<MixedG, MixedSs>>(-1.0_f64..1.0),
     ) {
-        gradcheck_composition(&mixed::<f64>(&ch, true), x, v, w)?;
+        gradcheck_composition(&mixed::<f64>(&ch, LIBRARY), x, v, w)?;
     }
 }
 
@@ -1242,7 +912,7 @@ proptest! {
         entry in any::<usize>(),
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
     ) {
-        nan_propagates(&mixed::<f64>(&ch, true), x, slot, entry, seed)?;
+        nan_propagates(&mixed::<f64>(&ch, LIBRARY), x, slot, entry, seed)?;
     }
 
     #[test]
@@ -1253,7 +923,7 @@ proptest! {
         entry in any::<usize>(),
         seed in tlist_of::<f64, Cat<UniformG, UniformSs>>(seed_f64()),
     ) {
-        nan_propagates(&uniform::<f64>(&ch, true), x, slot, entry, seed)?;
+        nan_propagates(&uniform::<f64>(&ch, LIBRARY), x, slot, entry, seed)?;
     }
 }
 
