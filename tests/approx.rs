@@ -65,7 +65,10 @@
 mod checks;
 
 use checks::*;
+#[path = "common/registry.rs"]
+mod registry;
 use proptest::prelude::*;
+use registry::*;
 use shapetape::approx::interval::Interval;
 use shapetape::approx::{
     AddBound, Ball, CtxAddBound, EList, EListError, Enclosed, Enclosure, FwdGraph, LeanCtxAddBound,
@@ -74,7 +77,6 @@ use shapetape::approx::{
 };
 use shapetape::ops;
 use shapetape::prelude::*;
-use typenum::NonZero;
 
 /// Default number of cases of the exact-rational graph properties.
 const RATIONAL_CASES: u32 = 128;
@@ -92,19 +94,11 @@ const BLOCKED_RATIONAL_CASES: u32 = 32;
 // ================================================================ random typed graph templates
 // (the same generator as in tests/approx.rs)
 
-type V2 = Vector<2>;
-type V3 = Vector<3>;
-type M22 = Matrix<2, 2>;
-type M23 = Matrix<2, 3>;
-type M32 = Matrix<3, 2>;
-/// Large enough (`16·16·16 = 4096`) for the blocked GEMM kernel of f32/f64 (`Element::gemm`).
-type M16 = Matrix<16, 16>;
-type V16 = Vector<16>;
-
 /// A runtime scalar of the templates: `f32` or `f64`. It is also the type of the `scale`
 /// factor and the `safe_log` clamp point (exact at every spec scalar and on intervals).
 trait Rt:
-    RuntimeFloat
+    RevRuntime
+    + RuntimeFloat
     + ToSpec<f64>
     + ToSpec<Rational>
     + shapetape::ops::Constant<Self>
@@ -127,539 +121,10 @@ impl Rt for f64 {
     }
 }
 
-/// The transcendental ops of the templates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RealOp {
-    Exp,
-    Tanh,
-    Sigmoid,
-    Softplus,
-    SafeLog,
-    Softmax,
-    LogSoftmax,
-}
-
-/// The clamp point of `safe_log` in the templates.
-const SAFE_LOG_EPS: f64 = 1e-3;
-
 /// A spec scalar of the templates: `f64` (every op) or `Rational` (no transcendental op).
-trait Sp: SpecScalar {
-    /// Whether the transcendental ops exist at this spec scalar.
-    const REAL: bool;
-    fn real_op<R: Rt, C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> RevNode<R, Self, C, S>;
-    fn cross_entropy<R: Rt, C: ShapeList, S: Shape>(
-        z: Idx<C, S>,
-        t: Idx<C, S>,
-    ) -> RevNode<R, Self, C, Scalar>
-    where
-        S::Size: NonZero;
-    fn scale<R: Rt, C: ShapeList, S: Shape>(a: Idx<C, S>, c: R) -> RevNode<R, Self, C, S>;
-}
-
-impl Sp for f64 {
-    const REAL: bool = true;
-    fn real_op<R: Rt, C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> RevNode<R, f64, C, S> {
-        match op {
-            RealOp::Exp => shapetape::ops::exp(a).into_rev_node::<R, f64>(),
-            RealOp::Tanh => shapetape::ops::tanh(a).into_rev_node::<R, f64>(),
-            RealOp::Sigmoid => shapetape::ops::sigmoid(a).into_rev_node::<R, f64>(),
-            RealOp::Softplus => shapetape::ops::softplus(a).into_rev_node::<R, f64>(),
-            RealOp::SafeLog => shapetape::ops::safe_log(a, R::from_f64(SAFE_LOG_EPS))
-                .expect("ε > 0 is finite")
-                .into_rev_node::<R, f64>(),
-            RealOp::Softmax => shapetape::ops::softmax(a).into_rev_node::<R, f64>(),
-            RealOp::LogSoftmax => shapetape::ops::log_softmax(a).into_rev_node::<R, f64>(),
-        }
-    }
-    fn cross_entropy<R: Rt, C: ShapeList, S: Shape>(
-        z: Idx<C, S>,
-        t: Idx<C, S>,
-    ) -> RevNode<R, f64, C, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        shapetape::ops::cross_entropy(z, t).into_rev_node::<R, f64>()
-    }
-    fn scale<R: Rt, C: ShapeList, S: Shape>(a: Idx<C, S>, c: R) -> RevNode<R, f64, C, S> {
-        shapetape::ops::scale(a, c)
-            .expect("a finite factor")
-            .into_rev_node::<R, f64>()
-    }
-}
-
-impl Sp for Rational {
-    const REAL: bool = false;
-    fn real_op<R: Rt, C: ShapeList, S: Shape>(_: RealOp, _: Idx<C, S>) -> RevNode<R, Self, C, S> {
-        unreachable!("rational templates draw no transcendental op")
-    }
-    fn cross_entropy<R: Rt, C: ShapeList, S: Shape>(
-        _: Idx<C, S>,
-        _: Idx<C, S>,
-    ) -> RevNode<R, Self, C, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        unreachable!("rational templates draw no transcendental op")
-    }
-    fn scale<R: Rt, C: ShapeList, S: Shape>(a: Idx<C, S>, c: R) -> RevNode<R, Self, C, S> {
-        shapetape::ops::scale(a, c)
-            .expect("a finite factor")
-            .into_rev_node::<R, Rational>()
-    }
-}
-
-/// Which ops a template draws from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)]
-enum OpSet {
-    /// Polynomial and piecewise-linear ops (exact over `Rational`).
-    Poly,
-    /// Every op.
-    All,
-    /// Ops whose output is unbounded on an unbounded input box (no tanh, sigmoid, softmax,
-    /// log-softmax, cross-entropy; `scale` by a nonzero constant).
-    Unbounded,
-}
-
-/// The raw random numbers of one node, interpreted when the node is built: `op` selects among
-/// the ops producing the node's shape, `operands` among the earlier slots of each needed shape
-/// (`operands[2]` also rotates among operand shapes), `alias` makes the second operand equal
-/// to the first, `konst / 4` is a `scale` factor.
-#[derive(Clone, Debug)]
-struct Choice {
-    op: usize,
-    operands: [usize; 3],
-    alias: bool,
-    konst: i64,
-}
-
-fn choice() -> impl Strategy<Value = Choice> {
-    (
-        any::<usize>(),
-        any::<[usize; 3]>(),
-        prop::bool::weighted(0.25),
-        -8_i64..=8,
-    )
-        .prop_map(|(op, operands, alias, konst)| Choice {
-            op,
-            operands,
-            alias,
-            konst,
-        })
-}
-
-fn choices(n: usize) -> impl Strategy<Value = Vec<Choice>> {
-    proptest::collection::vec(choice(), n)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Add,
-    Sub,
-    Mul,
-    Neg,
-    Scale,
-    Relu,
-    Real(RealOp),
-    Matvec,
-    Linear,
-    Matmul,
-    Transpose,
-    LinearBatch,
-    Sum,
-    Mean,
-    Mse,
-    CrossEntropy,
-}
-
-const POLY_SAME_SHAPE: [Kind; 6] = [
-    Kind::Add,
-    Kind::Sub,
-    Kind::Mul,
-    Kind::Neg,
-    Kind::Scale,
-    Kind::Relu,
-];
-
-fn real_same_shape(set: OpSet) -> Vec<Kind> {
-    match set {
-        OpSet::Poly => vec![],
-        OpSet::All => vec![
-            Kind::Real(RealOp::Exp),
-            Kind::Real(RealOp::Tanh),
-            Kind::Real(RealOp::Sigmoid),
-            Kind::Real(RealOp::Softplus),
-            Kind::Real(RealOp::SafeLog),
-            Kind::Real(RealOp::Softmax),
-            Kind::Real(RealOp::LogSoftmax),
-        ],
-        OpSet::Unbounded => vec![
-            Kind::Real(RealOp::Exp),
-            Kind::Real(RealOp::Softplus),
-            Kind::Real(RealOp::SafeLog),
-        ],
-    }
-}
-
-fn same_shape_kinds(set: OpSet, extra: &[Kind]) -> Vec<Kind> {
-    let mut k = POLY_SAME_SHAPE.to_vec();
-    k.extend_from_slice(extra);
-    k.extend(real_same_shape(set));
-    k
-}
-
-/// The `raw`-th (mod the count) slot of `C` of shape `S`.
-fn pick<C: ShapeList, S: Shape>(raw: usize) -> Option<Idx<C, S>> {
-    let c: Vec<Idx<C, S>> = (0..C::LEN).filter_map(Idx::<C, S>::try_at).collect();
-    (!c.is_empty()).then(|| c[raw % c.len()])
-}
-
-/// A node and the slots it reads.
-struct Made<R, P, C, S> {
-    node: RevNode<R, P, C, S>,
-    reads: Vec<usize>,
-}
-
-fn made<R, P, C, S>(node: RevNode<R, P, C, S>, reads: Vec<usize>) -> Option<Made<R, P, C, S>> {
-    Some(Made { node, reads })
-}
-
-type Maker<R, P, C, S> = fn(&Choice) -> Option<Made<R, P, C, S>>;
-
-/// The first variant (rotating from `operands[2]`) whose operands exist.
-fn first_of<R, P, C, S>(ch: &Choice, variants: &[Maker<R, P, C, S>]) -> Option<Made<R, P, C, S>> {
-    let start = ch.operands[2] % variants.len();
-    (0..variants.len()).find_map(|i| variants[(start + i) % variants.len()](ch))
-}
-
-/// The same-shape ops (`S → S`, `S × S → S`) at output shape `S`.
-fn same_shape<R: Rt, P: Sp, C: ShapeList, S: Shape>(
-    kind: Kind,
-    ch: &Choice,
-    set: OpSet,
-) -> Option<Made<R, P, C, S>> {
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    let (ra, rab) = (vec![a.pos()], vec![a.pos(), b.pos()]);
-    match kind {
-        Kind::Add => made(shapetape::ops::add(a, b).into_rev_node::<R, P>(), rab),
-        Kind::Sub => made(shapetape::ops::sub(a, b).into_rev_node::<R, P>(), rab),
-        Kind::Mul => made(shapetape::ops::mul(a, b).into_rev_node::<R, P>(), rab),
-        Kind::Neg => made(shapetape::ops::neg(a).into_rev_node::<R, P>(), ra),
-        Kind::Scale => {
-            let k = if set == OpSet::Unbounded && ch.konst == 0 {
-                3
-            } else {
-                ch.konst
-            };
-            made(P::scale(a, R::from_f64(k as f64 / 4.0)), ra)
-        }
-        Kind::Relu => made(shapetape::ops::relu(a).into_rev_node::<R, P>(), ra),
-        Kind::Real(op) => made(P::real_op(op, a), ra),
-        _ => None,
-    }
-}
-
-fn matvec<R: Rt, P: Sp, C: ShapeList, const M: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, P, C, Vector<M>>>
-where
-    Matrix<M, N>: Shape,
-    Vector<N>: Shape,
-    Vector<M>: Shape,
-{
-    let (w, x) = (
-        pick::<C, Matrix<M, N>>(ch.operands[0])?,
-        pick::<C, Vector<N>>(ch.operands[1])?,
-    );
-    made(
-        shapetape::ops::matvec(w, x).into_rev_node::<R, P>(),
-        vec![w.pos(), x.pos()],
-    )
-}
-
-fn linear<R: Rt, P: Sp, C: ShapeList, const O: usize, const I: usize>(
-    ch: &Choice,
-) -> Option<Made<R, P, C, Vector<O>>>
-where
-    Matrix<O, I>: Shape,
-    Vector<I>: Shape,
-    Vector<O>: Shape,
-{
-    let (w, x) = (
-        pick::<C, Matrix<O, I>>(ch.operands[0])?,
-        pick::<C, Vector<I>>(ch.operands[1])?,
-    );
-    // `b` aliases `x` when the shapes agree and `alias` is drawn.
-    let b = match Idx::<C, Vector<O>>::try_at(x.pos()) {
-        Some(xb) if ch.alias => xb,
-        _ => pick::<C, Vector<O>>(ch.operands[2] / 7)?,
-    };
-    made(
-        shapetape::ops::linear(w, x, b).into_rev_node::<R, P>(),
-        vec![w.pos(), x.pos(), b.pos()],
-    )
-}
-
-fn matmul<R: Rt, P: Sp, C: ShapeList, const M: usize, const K: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, P, C, Matrix<M, N>>>
-where
-    Matrix<M, K>: Shape,
-    Matrix<K, N>: Shape,
-    Matrix<M, N>: Shape,
-{
-    let a = pick::<C, Matrix<M, K>>(ch.operands[0])?;
-    let b = match Idx::<C, Matrix<K, N>>::try_at(a.pos()) {
-        Some(ab) if ch.alias => ab,
-        _ => pick::<C, Matrix<K, N>>(ch.operands[1])?,
-    };
-    made(
-        shapetape::ops::matmul(a, b).into_rev_node::<R, P>(),
-        vec![a.pos(), b.pos()],
-    )
-}
-
-fn transpose<R: Rt, P: Sp, C: ShapeList, const M: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, P, C, Matrix<N, M>>>
-where
-    Matrix<M, N>: Shape,
-    Matrix<N, M>: Shape,
-{
-    let a = pick::<C, Matrix<M, N>>(ch.operands[0])?;
-    made(
-        shapetape::ops::transpose(a).into_rev_node::<R, P>(),
-        vec![a.pos()],
-    )
-}
-
-fn linear_batch<R: Rt, P: Sp, C: ShapeList, const B: usize, const O: usize, const I: usize>(
-    ch: &Choice,
-) -> Option<Made<R, P, C, Matrix<B, O>>>
-where
-    Matrix<O, I>: Shape,
-    Matrix<B, I>: Shape,
-    Matrix<B, O>: Shape,
-    Vector<O>: Shape,
-{
-    let w = pick::<C, Matrix<O, I>>(ch.operands[0])?;
-    let x = match Idx::<C, Matrix<B, I>>::try_at(w.pos()) {
-        Some(wx) if ch.alias => wx,
-        _ => pick::<C, Matrix<B, I>>(ch.operands[1])?,
-    };
-    let b = pick::<C, Vector<O>>(ch.operands[2] / 7)?;
-    made(
-        shapetape::ops::linear_batch(w, x, b).into_rev_node::<R, P>(),
-        vec![w.pos(), x.pos(), b.pos()],
-    )
-}
-
-/// A reduction `S → Scalar` of a slot of shape `S`.
-fn reduction<R: Rt, P: Sp, C: ShapeList, S: Shape>(
-    kind: Kind,
-    ch: &Choice,
-) -> Option<Made<R, P, C, Scalar>>
-where
-    S::Size: NonZero,
-{
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    match kind {
-        Kind::Sum => made(
-            shapetape::ops::sum(a).into_rev_node::<R, P>(),
-            vec![a.pos()],
-        ),
-        Kind::Mean => made(
-            shapetape::ops::mean(a).into_rev_node::<R, P>(),
-            vec![a.pos()],
-        ),
-        Kind::Mse => made(
-            shapetape::ops::mse(a, b).into_rev_node::<R, P>(),
-            vec![a.pos(), b.pos()],
-        ),
-        Kind::CrossEntropy => made(P::cross_entropy(a, b), vec![a.pos(), b.pos()]),
-        _ => None,
-    }
-}
-
-/// Output shapes of the templates: the ops producing the shape, and how to build one.
-trait OutShape: Shape {
-    fn kinds(set: OpSet) -> Vec<Kind>;
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>>;
-}
-
-impl OutShape for V2 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        same_shape_kinds(set, &[Kind::Matvec, Kind::Linear])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matvec => first_of(ch, &[matvec::<R, P, C, 2, 2>, matvec::<R, P, C, 2, 3>]),
-            Kind::Linear => first_of(ch, &[linear::<R, P, C, 2, 2>, linear::<R, P, C, 2, 3>]),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for V3 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        same_shape_kinds(set, &[Kind::Matvec, Kind::Linear])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matvec => matvec::<R, P, C, 3, 2>(ch),
-            Kind::Linear => linear::<R, P, C, 3, 2>(ch),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for M22 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        same_shape_kinds(set, &[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matmul => first_of(
-                ch,
-                &[matmul::<R, P, C, 2, 2, 2>, matmul::<R, P, C, 2, 3, 2>],
-            ),
-            Kind::Transpose => transpose::<R, P, C, 2, 2>(ch),
-            Kind::LinearBatch => first_of(
-                ch,
-                &[
-                    linear_batch::<R, P, C, 2, 2, 2>,
-                    linear_batch::<R, P, C, 2, 2, 3>,
-                ],
-            ),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for M23 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        same_shape_kinds(set, &[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, P, C, 2, 2, 3>(ch),
-            Kind::Transpose => transpose::<R, P, C, 3, 2>(ch),
-            Kind::LinearBatch => linear_batch::<R, P, C, 2, 3, 2>(ch),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for M32 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        same_shape_kinds(set, &[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, P, C, 3, 2, 2>(ch),
-            Kind::Transpose => transpose::<R, P, C, 2, 3>(ch),
-            Kind::LinearBatch => linear_batch::<R, P, C, 3, 2, 2>(ch),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for M16 {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        // Indices 6 and 8 (for every op set) are the blocked products matmul and linear_batch.
-        same_shape_kinds(set, &[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, P, C, 16, 16, 16>(ch),
-            Kind::Transpose => transpose::<R, P, C, 16, 16>(ch),
-            Kind::LinearBatch => linear_batch::<R, P, C, 16, 16, 16>(ch),
-            _ => same_shape(kind, ch, set),
-        }
-    }
-}
-
-impl OutShape for Scalar {
-    fn kinds(set: OpSet) -> Vec<Kind> {
-        let mut k = same_shape_kinds(set, &[Kind::Sum, Kind::Mean, Kind::Mse]);
-        if set == OpSet::All {
-            k.push(Kind::CrossEntropy);
-        }
-        k
-    }
-    fn make<R: Rt, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-        set: OpSet,
-    ) -> Option<Made<R, P, C, Self>> {
-        if !matches!(
-            kind,
-            Kind::Sum | Kind::Mean | Kind::Mse | Kind::CrossEntropy
-        ) {
-            return same_shape(kind, ch, set);
-        }
-        // The operand shape is drawn too; shapes absent from the context are skipped.
-        let start = ch.operands[2] % 8;
-        (0..8).find_map(|i| match (start + i) % 8 {
-            0 => reduction::<R, P, C, Scalar>(kind, ch),
-            1 => reduction::<R, P, C, V2>(kind, ch),
-            2 => reduction::<R, P, C, V3>(kind, ch),
-            3 => reduction::<R, P, C, M22>(kind, ch),
-            4 => reduction::<R, P, C, M23>(kind, ch),
-            5 => reduction::<R, P, C, M32>(kind, ch),
-            6 => reduction::<R, P, C, M16>(kind, ch),
-            _ => reduction::<R, P, C, V16>(kind, ch),
-        })
-    }
-}
-
-/// The node for `ch` at output shape `S` in the context `C`: the drawn op if its operands
-/// exist in `C`, otherwise the first op (in the drawn rotation) whose operands do.
-fn make_node<R: Rt, P: Sp, C: ShapeList, S: OutShape>(ch: &Choice, set: OpSet) -> Made<R, P, C, S> {
-    let set = if P::REAL { set } else { OpSet::Poly };
-    let kinds = S::kinds(set);
-    (0..kinds.len())
-        .find_map(|i| S::make::<R, P, C>(kinds[(ch.op + i) % kinds.len()], ch, set))
-        .expect("every template context has a slot for some op of each output shape")
-}
+trait Sp: RevSpec {}
+impl Sp for f64 {}
+impl Sp for Rational {}
 
 /// A random graph and the slots each node reads.
 struct Built<R, P, G, Ss> {
@@ -680,9 +145,9 @@ impl<R: Rt, P: Sp, G: ShapeList> Built<R, P, G, HNil> {
 fn push<R: Rt, P: Sp, G: ShapeList, Ss: ShapeList, S: OutShape>(
     b: Built<R, P, G, Ss>,
     ch: &Choice,
-    set: OpSet,
+    ops: &[Kind],
 ) -> Built<R, P, G, Snoc<Ss, S>> {
-    let Made { node, reads } = make_node::<R, P, Cat<G, Ss>, S>(ch, set);
+    let Made { node, reads, .. } = make_node::<Rev<R, P>, Cat<G, Ss>, S>(ch, ops);
     let mut all = b.reads;
     all.push(reads);
     Built {
@@ -691,12 +156,12 @@ fn push<R: Rt, P: Sp, G: ShapeList, Ss: ShapeList, S: OutShape>(
     }
 }
 
-/// Builds a template: `template!(R, P, G, [S₀, S₁, …], choices, set)`.
+/// Builds a template: `template!(R, P, G, [S₀, S₁, …], choices, ops)`.
 macro_rules! template {
-    ($R:ty, $P:ty, $G:ty, [$($S:ty),* $(,)?], $choices:expr, $set:expr) => {{
+    ($R:ty, $P:ty, $G:ty, [$($S:ty),* $(,)?], $choices:expr, $ops:expr) => {{
         let mut it = $choices.iter();
         let b = Built::<$R, $P, $G, HNil>::new();
-        $( let b = push::<$R, $P, _, _, $S>(b, it.next().expect("one choice per node"), $set); )*
+        $( let b = push::<$R, $P, _, _, $S>(b, it.next().expect("one choice per node"), $ops); )*
         b
     }};
 }
@@ -707,8 +172,8 @@ type UniformG = HList![V3, V3, V3];
 type UniformSs = HList![V3, V3, V3, V3, V3, V3, V3, V3];
 const UNIFORM_NODES: usize = 8;
 
-fn uniform<R: Rt, P: Sp>(ch: &[Choice], set: OpSet) -> Built<R, P, UniformG, UniformSs> {
-    template!(R, P, UniformG, [V3, V3, V3, V3, V3, V3, V3, V3], ch, set)
+fn uniform<R: Rt, P: Sp>(ch: &[Choice], ops: &[Kind]) -> Built<R, P, UniformG, UniformSs> {
+    template!(R, P, UniformG, [V3, V3, V3, V3, V3, V3, V3, V3], ch, ops)
 }
 
 /// Γ = [Scalar, V2, M22, V3, M23], nine nodes of six shapes: matrix–vector and matrix–matrix
@@ -717,14 +182,14 @@ type MixedG = HList![Scalar, V2, M22, V3, M23];
 type MixedSs = HList![V2, M22, Scalar, V3, M32, M23, Scalar, V2, M22];
 const MIXED_NODES: usize = 9;
 
-fn mixed<R: Rt, P: Sp>(ch: &[Choice], set: OpSet) -> Built<R, P, MixedG, MixedSs> {
+fn mixed<R: Rt, P: Sp>(ch: &[Choice], ops: &[Kind]) -> Built<R, P, MixedG, MixedSs> {
     template!(
         R,
         P,
         MixedG,
         [V2, M22, Scalar, V3, M32, M23, Scalar, V2, M22],
         ch,
-        set
+        ops
     )
 }
 
@@ -735,21 +200,26 @@ type BlockedG = HList![M16, M16, V16];
 type BlockedSs = HList![M16, M16, Scalar];
 const BLOCKED_NODES: usize = 3;
 
-fn blocked<R: Rt, P: Sp>(ch: &[Choice], set: OpSet) -> Built<R, P, BlockedG, BlockedSs> {
-    template!(R, P, BlockedG, [M16, M16, Scalar], ch, set)
+fn blocked<R: Rt, P: Sp>(ch: &[Choice], ops: &[Kind]) -> Built<R, P, BlockedG, BlockedSs> {
+    template!(R, P, BlockedG, [M16, M16, Scalar], ch, ops)
 }
 
-/// Choices for [`blocked`]: the first node is `matmul` or `linear_batch` (op index 6 or 8 of
-/// `M16::kinds`, the same for every op set).
+/// Choices for [`blocked`]: the first node is `matmul` or `linear_batch` (the same op indices
+/// in [`LIBRARY`] and [`EXACT`]).
 fn blocked_choices() -> impl Strategy<Value = Vec<Choice>> {
-    (
-        prop::sample::select(vec![6_usize, 8]),
-        choices(BLOCKED_NODES),
-    )
-        .prop_map(|(op, mut ch)| {
-            ch[0].op = op;
-            ch
-        })
+    let blocked = [Kind::Matmul, Kind::LinearBatch];
+    let index = |ops, real, k| op_index::<M16>(ops, real, k);
+    let ops: Vec<usize> = blocked.iter().map(|&k| index(LIBRARY, true, k)).collect();
+    assert!(
+        blocked
+            .iter()
+            .zip(&ops)
+            .all(|(&k, &i)| index(EXACT, false, k) == i)
+    );
+    (prop::sample::select(ops), choices(BLOCKED_NODES)).prop_map(|(op, mut ch)| {
+        ch[0].op = op;
+        ch
+    })
 }
 
 fn total_len<G: ShapeList>() -> usize {
@@ -1280,7 +750,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<UniformG, UniformSs>>(rt(seed_f64())),
         eps_seed in elist_of::<Cat<UniformG, UniformSs>>(),
     ) {
-        literal_equals_linear(&uniform::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        literal_equals_linear(&uniform::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 
     #[test]
@@ -1291,7 +761,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(rt(seed_f64())),
         eps_seed in elist_of::<Cat<MixedG, MixedSs>>(),
     ) {
-        literal_equals_linear(&mixed::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        literal_equals_linear(&mixed::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 
     #[test]
@@ -1302,7 +772,7 @@ proptest! {
         seed in tlist_of::<f64, Cat<MixedG, MixedSs>>(seed_f64()),
         eps_seed in elist_of::<Cat<MixedG, MixedSs>>(),
     ) {
-        literal_equals_linear(&mixed::<f64, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        literal_equals_linear(&mixed::<f64, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 
     #[test]
@@ -1313,7 +783,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(rt(wild_f64())),
         eps_seed in elist_of::<Cat<MixedG, MixedSs>>(),
     ) {
-        literal_equals_linear(&mixed::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        literal_equals_linear(&mixed::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 }
 
@@ -1328,7 +798,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<BlockedG, BlockedSs>>(rt(seed_f64())),
         eps_seed in elist_of::<Cat<BlockedG, BlockedSs>>(),
     ) {
-        literal_equals_linear(&blocked::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        literal_equals_linear(&blocked::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 }
 
@@ -1448,7 +918,7 @@ proptest! {
         x in raw_ctx::<UniformG>(Range::F32),
         seed in raw_ctx::<Cat<UniformG, UniformSs>>(Range::F32),
     ) {
-        exact_soundness(&uniform::<f32, Rational>(&ch, OpSet::Poly), &x, &seed, true)?;
+        exact_soundness(&uniform::<f32, Rational>(&ch, EXACT), &x, &seed, true)?;
     }
 
     #[test]
@@ -1457,7 +927,7 @@ proptest! {
         x in raw_ctx::<MixedG>(Range::F32),
         seed in raw_ctx::<Cat<MixedG, MixedSs>>(Range::F32),
     ) {
-        exact_soundness(&mixed::<f32, Rational>(&ch, OpSet::Poly), &x, &seed, true)?;
+        exact_soundness(&mixed::<f32, Rational>(&ch, EXACT), &x, &seed, true)?;
     }
 
     #[test]
@@ -1466,7 +936,7 @@ proptest! {
         x in raw_ctx::<MixedG>(Range::F64),
         seed in raw_ctx::<Cat<MixedG, MixedSs>>(Range::F64),
     ) {
-        exact_soundness(&mixed::<f64, Rational>(&ch, OpSet::Poly), &x, &seed, true)?;
+        exact_soundness(&mixed::<f64, Rational>(&ch, EXACT), &x, &seed, true)?;
     }
 }
 
@@ -1484,7 +954,7 @@ proptest! {
         x in raw_ctx::<BlockedG>(Range::Small),
         seed in raw_ctx::<Cat<BlockedG, BlockedSs>>(Range::Small),
     ) {
-        exact_soundness(&blocked::<f32, Rational>(&ch, OpSet::Poly), &x, &seed, false)?;
+        exact_soundness(&blocked::<f32, Rational>(&ch, EXACT), &x, &seed, false)?;
     }
 }
 
@@ -1572,7 +1042,7 @@ proptest! {
         x in raw_ctx::<UniformG>(Range::F32),
         seed in raw_ctx::<Cat<UniformG, UniformSs>>(Range::F32),
     ) {
-        f64_soundness(&uniform::<f32, f64>(&ch, OpSet::All), &x, &seed)?;
+        f64_soundness(&uniform::<f32, f64>(&ch, LIBRARY), &x, &seed)?;
     }
 
     #[test]
@@ -1581,7 +1051,7 @@ proptest! {
         x in raw_ctx::<MixedG>(Range::F32),
         seed in raw_ctx::<Cat<MixedG, MixedSs>>(Range::F32),
     ) {
-        f64_soundness(&mixed::<f32, f64>(&ch, OpSet::All), &x, &seed)?;
+        f64_soundness(&mixed::<f32, f64>(&ch, LIBRARY), &x, &seed)?;
     }
 }
 
@@ -1595,7 +1065,7 @@ proptest! {
         x in raw_ctx::<BlockedG>(Range::F32),
         seed in raw_ctx::<Cat<BlockedG, BlockedSs>>(Range::F32),
     ) {
-        f64_soundness(&blocked::<f32, f64>(&ch, OpSet::All), &x, &seed)?;
+        f64_soundness(&blocked::<f32, f64>(&ch, LIBRARY), &x, &seed)?;
     }
 }
 
@@ -1666,7 +1136,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(rt(wild_f64())),
         eps_seed in elist_of::<Cat<MixedG, MixedSs>>(),
     ) {
-        non_finite_runtime(&mixed::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        non_finite_runtime(&mixed::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 
     #[test]
@@ -1677,7 +1147,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<UniformG, UniformSs>>(rt(wild_f64())),
         eps_seed in elist_of::<Cat<UniformG, UniformSs>>(),
     ) {
-        non_finite_runtime(&uniform::<f32, f64>(&ch, OpSet::All), x, eps_in, seed, eps_seed)?;
+        non_finite_runtime(&uniform::<f32, f64>(&ch, LIBRARY), x, eps_in, seed, eps_seed)?;
     }
 
     /// Input bounds `+∞` (any spec input is allowed): every node built from ops that are
@@ -1690,7 +1160,7 @@ proptest! {
         seed in tlist_of::<f32, Cat<MixedG, MixedSs>>(rt(seed_f64())),
         eps_seed in elist_of::<Cat<MixedG, MixedSs>>(),
     ) {
-        let b = mixed::<f32, f64>(&ch, OpSet::Unbounded);
+        let b = mixed::<f32, f64>(&nonzero_scale(ch.clone()), UNBOUNDED);
         let eps = b.graph.eval_bounds(EList::uniform(f64::INFINITY), x.clone());
         prop_assert!(
             eps.as_slice().iter().all(|&e| e == f64::INFINITY),
@@ -1698,7 +1168,7 @@ proptest! {
             eps,
             names(&b)
         );
-        let b = mixed::<f32, f64>(&ch, OpSet::All);
+        let b = mixed::<f32, f64>(&ch, LIBRARY);
         for eps_in in [EList::uniform(f64::INFINITY), EList::zero()] {
             let e = b.graph.backprop_bounds(eps_in, x.clone(), EList::uniform(f64::INFINITY), seed.clone());
             prop_assert!(e.as_slice().iter().all(|&e| e == f64::INFINITY), "{:?}", e);
@@ -2091,7 +1561,7 @@ fn templates_cover_every_op() {
     };
     for _ in 0..400 {
         let ch = draw(MIXED_NODES, &mut rng);
-        let b = mixed::<f32, f64>(&ch, OpSet::All);
+        let b = mixed::<f32, f64>(&ch, LIBRARY);
         seen.extend(names(&b));
         aliased += b
             .reads
@@ -2099,7 +1569,7 @@ fn templates_cover_every_op() {
             .filter(|r| r.len() > 1 && r[0] == r[1])
             .count();
         let ch = draw(UNIFORM_NODES, &mut rng);
-        let b = uniform::<f32, Rational>(&ch, OpSet::Poly);
+        let b = uniform::<f32, Rational>(&ch, EXACT);
         aliased += b
             .reads
             .iter()
@@ -2138,8 +1608,13 @@ fn templates_cover_every_op() {
     let mut first = BTreeSet::new();
     for _ in 0..20 {
         let mut ch = draw(BLOCKED_NODES, &mut rng);
-        ch[0].op = if rng.next_u64() % 2 == 0 { 6 } else { 8 };
-        let b = blocked::<f32, f64>(&ch, OpSet::All);
+        let kind = if rng.next_u64() % 2 == 0 {
+            Kind::Matmul
+        } else {
+            Kind::LinearBatch
+        };
+        ch[0].op = op_index::<M16>(LIBRARY, true, kind);
+        let b = blocked::<f32, f64>(&ch, LIBRARY);
         first.insert(names(&b)[0].clone());
     }
     assert_eq!(
