@@ -50,7 +50,10 @@ use num_traits::Signed;
 mod checks;
 
 use checks::*;
+#[path = "common/registry.rs"]
+mod registry;
 use proptest::prelude::*;
+use registry::*;
 use shapetape::approx::round::{self, BinaryFormat};
 use shapetape::approx::{
     CtxAddBound, EList, LeanCtxAddBound, RevGraph, RevNode, RuntimeFloat, SpecScalar, ToSpec,
@@ -59,7 +62,6 @@ use shapetape::approx::{
 use shapetape::autograd::GraphData;
 use shapetape::ops;
 use shapetape::prelude::*;
-use typenum::NonZero;
 
 /// Default cases of the arithmetic properties (per format and operation).
 const ARITH_CASES: u32 = 512;
@@ -78,7 +80,7 @@ fn config(default: u32) -> ProptestConfig {
 // ================================================================ the two formats
 
 /// A half-precision runtime scalar.
-trait Half: RuntimeFloat + ToSpec<f64> + ToSpec<Rational> {
+trait Half: RevRuntime + RuntimeFloat + ToSpec<f64> + ToSpec<Rational> {
     /// The bits of `+∞` (every finite positive value has smaller bits).
     const INF_BITS: u16;
     fn bits(self) -> u16;
@@ -441,330 +443,55 @@ fn transcendental_functions_are_within_one_ulp() {
 
 // ================================================================ 4–6. random certified graphs
 
-/// The transcendental ops of the `f64`-spec graphs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RealOp {
-    Exp,
-    Tanh,
-    Log,
-    Softmax,
-}
-
 /// A spec scalar: exact `Rational` (polynomial and piecewise-linear ops) or `f64` (every op).
-trait Sp: SpecScalar + ops::TotalDiv {
-    const REAL: bool;
+trait Sp: RevSpec + ops::TotalDiv {
     fn from_rational(r: &Rational) -> Self;
     fn to_rational(&self) -> Option<Rational>;
-    fn real_op<H: Half, C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>)
-    -> RevNode<H, Self, C, S>;
-    fn cross_entropy<H: Half, C: ShapeList, S: Shape>(
-        z: Idx<C, S>,
-        t: Idx<C, S>,
-    ) -> RevNode<H, Self, C, Scalar>
-    where
-        S::Size: NonZero;
 }
 
 impl Sp for Rational {
-    const REAL: bool = false;
     fn from_rational(r: &Rational) -> Self {
         r.clone()
     }
     fn to_rational(&self) -> Option<Rational> {
         Some(self.clone())
     }
-    fn real_op<H: Half, C: ShapeList, S: Shape>(_: RealOp, _: Idx<C, S>) -> RevNode<H, Self, C, S> {
-        unreachable!("rational graphs draw no transcendental op")
-    }
-    fn cross_entropy<H: Half, C: ShapeList, S: Shape>(
-        _: Idx<C, S>,
-        _: Idx<C, S>,
-    ) -> RevNode<H, Self, C, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        unreachable!("rational graphs draw no transcendental op")
-    }
 }
 
 impl Sp for f64 {
-    const REAL: bool = true;
     fn from_rational(r: &Rational) -> Self {
         Element::to_f64(r)
     }
     fn to_rational(&self) -> Option<Rational> {
         Rational::from_f64_exact(*self)
     }
-    fn real_op<H: Half, C: ShapeList, S: Shape>(op: RealOp, a: Idx<C, S>) -> RevNode<H, f64, C, S> {
-        match op {
-            RealOp::Exp => ops::exp(a).into_rev_node(),
-            RealOp::Tanh => ops::tanh(a).into_rev_node(),
-            RealOp::Log => ops::log(a).into_rev_node(),
-            RealOp::Softmax => ops::softmax(a).into_rev_node(),
-        }
-    }
-    fn cross_entropy<H: Half, C: ShapeList, S: Shape>(
-        z: Idx<C, S>,
-        t: Idx<C, S>,
-    ) -> RevNode<H, f64, C, Scalar>
-    where
-        S::Size: NonZero,
-    {
-        ops::cross_entropy(z, t).into_rev_node()
-    }
 }
 
-type V2 = Vector<2>;
-type V3 = Vector<3>;
-type M22 = Matrix<2, 2>;
-type M23 = Matrix<2, 3>;
-type M32 = Matrix<3, 2>;
-
-/// The raw random numbers of one node: `op` selects among the ops producing its shape,
-/// `operands` among the earlier slots of each needed shape, `alias` makes the second operand
-/// the first.
-#[derive(Clone, Debug)]
-struct Choice {
-    op: usize,
-    operands: [usize; 3],
-    alias: bool,
-}
-
-fn choices(n: usize) -> impl Strategy<Value = Vec<Choice>> {
-    proptest::collection::vec(
-        (
-            any::<usize>(),
-            any::<[usize; 3]>(),
-            prop::bool::weighted(0.25),
-        )
-            .prop_map(|(op, operands, alias)| Choice {
-                op,
-                operands,
-                alias,
-            }),
-        n,
-    )
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Relu,
-    Square,
-    Real(RealOp),
-    Matvec,
-    Linear,
-    Matmul,
-    LinearBatch,
-    Mse,
-    CrossEntropy,
-}
-
-const SAME_SHAPE: [Kind; 6] = [
+/// The ops of the random half-precision graphs (from the shared registry): the four
+/// arithmetic operations, `relu`, `square`, products, `mse`, and with the `f64` spec `exp`,
+/// `tanh`, `log`, `softmax` and cross-entropy.
+const HALF_OPS: &[Kind] = &[
     Kind::Add,
     Kind::Sub,
     Kind::Mul,
     Kind::Div,
     Kind::Relu,
     Kind::Square,
+    Kind::Matvec,
+    Kind::Linear,
+    Kind::Matmul,
+    Kind::LinearBatch,
+    Kind::Mse,
+    Kind::Exp,
+    Kind::Tanh,
+    Kind::Log,
+    Kind::Softmax,
+    Kind::CrossEntropy,
 ];
-const REAL_OPS: [Kind; 4] = [
-    Kind::Real(RealOp::Exp),
-    Kind::Real(RealOp::Tanh),
-    Kind::Real(RealOp::Log),
-    Kind::Real(RealOp::Softmax),
-];
 
-/// The `raw`-th (mod the count) slot of `C` of shape `S`.
-fn pick<C: ShapeList, S: Shape>(raw: usize) -> Option<Idx<C, S>> {
-    let c: Vec<Idx<C, S>> = (0..C::LEN).filter_map(Idx::<C, S>::try_at).collect();
-    (!c.is_empty()).then(|| c[raw % c.len()])
-}
-
-fn same_shape<H: Half, P: Sp, C: ShapeList, S: Shape>(
-    kind: Kind,
-    ch: &Choice,
-) -> Option<RevNode<H, P, C, S>> {
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    Some(match kind {
-        Kind::Add => ops::add(a, b).into_rev_node(),
-        Kind::Sub => ops::sub(a, b).into_rev_node(),
-        Kind::Mul => ops::mul(a, b).into_rev_node(),
-        Kind::Div => ops::div(a, b).into_rev_node(),
-        Kind::Relu => ops::relu(a).into_rev_node(),
-        Kind::Square => ops::square(a).into_rev_node(),
-        Kind::Real(op) => P::real_op(op, a),
-        _ => return None,
-    })
-}
-
-/// `W x` (`Matvec`) or `W x + b` (`Linear`, `b` aliasing `x` when `alias` and the shapes
-/// agree) with `W: O×I`.
-fn affine<H: Half, P: Sp, C: ShapeList, const O: usize, const I: usize>(
-    kind: Kind,
-    ch: &Choice,
-) -> Option<RevNode<H, P, C, Vector<O>>>
-where
-    Matrix<O, I>: Shape,
-    Vector<I>: Shape,
-    Vector<O>: Shape,
-{
-    let w = pick::<C, Matrix<O, I>>(ch.operands[0])?;
-    let x = pick::<C, Vector<I>>(ch.operands[1])?;
-    if kind == Kind::Matvec {
-        return Some(ops::matvec(w, x).into_rev_node());
-    }
-    let b = match Idx::<C, Vector<O>>::try_at(x.pos()) {
-        Some(xb) if ch.alias => xb,
-        _ => pick::<C, Vector<O>>(ch.operands[2] / 7)?,
-    };
-    Some(ops::linear(w, x, b).into_rev_node())
-}
-
-/// `A B` (`Matmul`, `A: 2×K`, `B: K×2`) or `X Wᵀ + 1 bᵀ` (`LinearBatch`, `W: 2×K`, `X: 2×K`,
-/// aliasing `W` when `alias`).
-fn product<H: Half, P: Sp, C: ShapeList, const K: usize>(
-    kind: Kind,
-    ch: &Choice,
-) -> Option<RevNode<H, P, C, M22>>
-where
-    Matrix<2, K>: Shape,
-    Matrix<K, 2>: Shape,
-{
-    let a = pick::<C, Matrix<2, K>>(ch.operands[0])?;
-    if kind == Kind::Matmul {
-        let b = pick::<C, Matrix<K, 2>>(ch.operands[1])?;
-        return Some(ops::matmul(a, b).into_rev_node());
-    }
-    let x = if ch.alias {
-        a
-    } else {
-        pick::<C, Matrix<2, K>>(ch.operands[1])?
-    };
-    let b = pick::<C, V2>(ch.operands[2] / 7)?;
-    Some(ops::linear_batch(a, x, b).into_rev_node())
-}
-
-/// A loss `S × S → Scalar` (mse, or cross-entropy with the `f64` spec).
-fn loss<H: Half, P: Sp, C: ShapeList, S: Shape>(
-    kind: Kind,
-    ch: &Choice,
-) -> Option<RevNode<H, P, C, Scalar>>
-where
-    S::Size: NonZero,
-{
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    match kind {
-        Kind::Mse => Some(ops::mse(a, b).into_rev_node()),
-        Kind::CrossEntropy => Some(P::cross_entropy(a, b)),
-        _ => None,
-    }
-}
-
-/// The output shapes of the templates: the ops producing the shape, and how to build one.
-trait OutShape: Shape {
-    fn extra(real: bool) -> Vec<Kind>;
-    fn make<H: Half, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-    ) -> Option<RevNode<H, P, C, Self>>;
-}
-
-impl OutShape for V2 {
-    fn extra(_: bool) -> Vec<Kind> {
-        vec![Kind::Matvec, Kind::Linear]
-    }
-    fn make<H: Half, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-    ) -> Option<RevNode<H, P, C, Self>> {
-        match kind {
-            Kind::Matvec | Kind::Linear => affine::<H, P, C, 2, 3>(kind, ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for V3 {
-    fn extra(_: bool) -> Vec<Kind> {
-        vec![Kind::Matvec, Kind::Linear]
-    }
-    fn make<H: Half, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-    ) -> Option<RevNode<H, P, C, Self>> {
-        match kind {
-            Kind::Matvec | Kind::Linear => affine::<H, P, C, 3, 2>(kind, ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M22 {
-    fn extra(_: bool) -> Vec<Kind> {
-        vec![Kind::Matmul, Kind::LinearBatch]
-    }
-    fn make<H: Half, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-    ) -> Option<RevNode<H, P, C, Self>> {
-        match kind {
-            Kind::Matmul | Kind::LinearBatch => {
-                product::<H, P, C, 3>(kind, ch).or_else(|| product::<H, P, C, 2>(kind, ch))
-            }
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for Scalar {
-    fn extra(real: bool) -> Vec<Kind> {
-        if real {
-            vec![Kind::Mse, Kind::CrossEntropy]
-        } else {
-            vec![Kind::Mse]
-        }
-    }
-    fn make<H: Half, P: Sp, C: ShapeList>(
-        kind: Kind,
-        ch: &Choice,
-    ) -> Option<RevNode<H, P, C, Self>> {
-        if !matches!(kind, Kind::Mse | Kind::CrossEntropy) {
-            return same_shape(kind, ch);
-        }
-        let start = ch.operands[2] % 3;
-        (0..3).find_map(|i| match (start + i) % 3 {
-            0 => loss::<H, P, C, V3>(kind, ch),
-            1 => loss::<H, P, C, M22>(kind, ch),
-            _ => loss::<H, P, C, V2>(kind, ch),
-        })
-    }
-}
-
-/// The node for `ch` at output shape `S` over the context `C`: the drawn op if its operands
-/// exist in `C`, otherwise the next one (in rotation) whose operands do.
+/// The node for `ch` at output shape `S` over `C`, drawn from [`HALF_OPS`].
 fn make_node<H: Half, P: Sp, C: ShapeList, S: OutShape>(ch: &Choice) -> RevNode<H, P, C, S> {
-    let mut kinds = SAME_SHAPE.to_vec();
-    kinds.extend(S::extra(P::REAL));
-    if P::REAL {
-        kinds.extend(REAL_OPS);
-    }
-    (0..kinds.len())
-        .find_map(|i| S::make::<H, P, C>(kinds[(ch.op + i) % kinds.len()], ch))
-        .expect("every template context has a slot of each output shape")
+    registry::make_node::<Rev<H, P>, C, S>(ch, HALF_OPS).node
 }
 
 /// Builds a graph: `template!(H, P, G, [S₀, S₁, …], choices)`.
