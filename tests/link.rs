@@ -42,7 +42,10 @@ use shapetape::autograd::{Cotangent, GraphData, Node, NodeData, OpNode, check_ba
 use shapetape::ops;
 use shapetape::prelude::*;
 use shapetape::shape_list::SplitAt;
-use typenum::NonZero;
+use std::marker::PhantomData;
+#[path = "common/registry.rs"]
+mod registry;
+use registry::*;
 
 type Law = Result<(), TestCaseError>;
 
@@ -69,7 +72,9 @@ fn cases(default: u32) -> u32 {
 /// Its constants (`scale`, `safe_log`) are runtime scalars, which every certified graph over it
 /// runs (at the runtime scalar, the `f64` spec and on intervals).
 trait Rt:
-    RuntimeFloat
+    RevRuntime
+    + ExecScalar
+    + RuntimeFloat
     + ToSpec<f64>
     + Copy
     + ops::Constant<Self>
@@ -220,398 +225,34 @@ fn ref_backprop<R: Rt>(nodes: &[RefNode<R>], x: Slots<R>, mut seed: Slots<R>) ->
 
 // ================================================================ random typed graph templates
 
-type V2 = Vector<2>;
-type V3 = Vector<3>;
-type M22 = Matrix<2, 2>;
-type M23 = Matrix<2, 3>;
-type M32 = Matrix<3, 2>;
-/// Large enough (`16·16·16 = 4096`) for the blocked GEMM kernel of f32/f64 (`Element::gemm`).
-type M16 = Matrix<16, 16>;
-type V16 = Vector<16>;
+/// The bridge's graph kind: each registry op as the certified node that goes into the graph
+/// and, for the reference, the executable node of the same op value.
+struct Linked<R>(PhantomData<R>);
 
-/// The clamp point of `safe_log` in the templates.
-const SAFE_LOG_EPS: f64 = 1e-3;
-
-/// The raw random numbers of one node, interpreted when the node is built: `op` selects among
-/// the ops producing the node's shape, `operands` among the earlier slots of each needed shape
-/// (`operands[2]` also rotates among operand shapes), `alias` makes the second operand equal
-/// to the first, `konst / 4` is a `scale` factor.
-#[derive(Clone, Debug)]
-struct Choice {
-    op: usize,
-    operands: [usize; 3],
-    alias: bool,
-    konst: i64,
+/// The two nodes [`Linked`] makes of one op.
+struct Pair<R, C, S> {
+    rev: RevNode<R, f64, C, S>,
+    exec: Node<R, (), C, S>,
 }
 
-fn choice() -> impl Strategy<Value = Choice> {
-    (
-        any::<usize>(),
-        any::<[usize; 3]>(),
-        prop::bool::weighted(0.25),
-        -8_i64..=8,
-    )
-        .prop_map(|(op, operands, alias, konst)| Choice {
-            op,
-            operands,
-            alias,
-            konst,
-        })
-}
-
-fn choices(n: usize) -> impl Strategy<Value = Vec<Choice>> {
-    proptest::collection::vec(choice(), n)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Add,
-    Sub,
-    Mul,
-    Neg,
-    Scale,
-    Relu,
-    Exp,
-    Tanh,
-    Sigmoid,
-    Softplus,
-    SafeLog,
-    Softmax,
-    LogSoftmax,
-    Matvec,
-    Linear,
-    Matmul,
-    Transpose,
-    LinearBatch,
-    Sum,
-    Mean,
-    Mse,
-    CrossEntropy,
-}
-
-/// The ops `S → S` and `S × S → S`, at every output shape.
-const SAME_SHAPE: [Kind; 13] = [
-    Kind::Add,
-    Kind::Sub,
-    Kind::Mul,
-    Kind::Neg,
-    Kind::Scale,
-    Kind::Relu,
-    Kind::Exp,
-    Kind::Tanh,
-    Kind::Sigmoid,
-    Kind::Softplus,
-    Kind::SafeLog,
-    Kind::Softmax,
-    Kind::LogSoftmax,
-];
-
-fn kinds_with(extra: &[Kind]) -> Vec<Kind> {
-    let mut k = SAME_SHAPE.to_vec();
-    k.extend_from_slice(extra);
-    k
-}
-
-/// The `raw`-th (mod the count) slot of `C` of shape `S`.
-fn pick<C: ShapeList, S: Shape>(raw: usize) -> Option<Idx<C, S>> {
-    let c: Vec<Idx<C, S>> = (0..C::LEN).filter_map(Idx::<C, S>::try_at).collect();
-    (!c.is_empty()).then(|| c[raw % c.len()])
-}
-
-/// A node: the certified node that goes into the graph, and the reference node of the same op.
-struct Made<R, C, S> {
-    node: RevNode<R, f64, C, S>,
-    reference: RefNode<R>,
-}
-
-/// Both nodes of the op `op()` builds (called twice: once per node), whose operands are the
-/// slots `operands` (in operand order, possibly repeated: the op reads each once).
-fn made<R: Rt, C: ShapeList, K>(
-    op: impl Fn() -> OpNode<C, K>,
-    operands: &[usize],
-) -> Option<Made<R, C, K::Out>>
-where
-    K: Certifiable<R, f64>,
-{
-    let mut reads = Vec::new();
-    for &p in operands {
-        if !reads.contains(&p) {
-            reads.push(p);
+impl<R: Rt> Target for Linked<R> {
+    type Node<C: ShapeList, S: Shape> = Pair<R, C, S>;
+    const REAL: bool = true;
+    fn op<C: ShapeList, K: AnyOp>(op: OpNode<C, K>) -> Pair<R, C, K::Out> {
+        Pair {
+            rev: <R as Certify<f64>>::rev_node(op.clone()),
+            exec: <R as ExecScalar>::node(op),
         }
     }
-    let reference = RefNode::new(op().into_node::<R, ()>(), reads);
-    Some(Made {
-        node: op().into_rev_node::<R, f64>(),
-        reference,
-    })
-}
-
-type Maker<R, C, S> = fn(&Choice) -> Option<Made<R, C, S>>;
-
-/// The first variant (rotating from `operands[2]`) whose operands exist.
-fn first_of<R, C, S>(ch: &Choice, variants: &[Maker<R, C, S>]) -> Option<Made<R, C, S>> {
-    let start = ch.operands[2] % variants.len();
-    (0..variants.len()).find_map(|i| variants[(start + i) % variants.len()](ch))
-}
-
-/// The same-shape ops (`S → S`, `S × S → S`) at output shape `S`.
-fn same_shape<R: Rt, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Option<Made<R, C, S>> {
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    let (ra, rab) = ([a.pos()], [a.pos(), b.pos()]);
-    match kind {
-        Kind::Add => made(|| ops::add(a, b), &rab),
-        Kind::Sub => made(|| ops::sub(a, b), &rab),
-        Kind::Mul => made(|| ops::mul(a, b), &rab),
-        Kind::Neg => made(|| ops::neg(a), &ra),
-        Kind::Scale => made(
-            || ops::scale(a, R::from_f64(ch.konst as f64 / 4.0)).expect("a finite factor"),
-            &ra,
-        ),
-        Kind::Relu => made(|| ops::relu(a), &ra),
-        Kind::Exp => made(|| ops::exp(a), &ra),
-        Kind::Tanh => made(|| ops::tanh(a), &ra),
-        Kind::Sigmoid => made(|| ops::sigmoid(a), &ra),
-        Kind::Softplus => made(|| ops::softplus(a), &ra),
-        Kind::SafeLog => made(
-            || ops::safe_log(a, R::from_f64(SAFE_LOG_EPS)).expect("ε > 0 is finite"),
-            &ra,
-        ),
-        Kind::Softmax => made(|| ops::softmax(a), &ra),
-        Kind::LogSoftmax => made(|| ops::log_softmax(a), &ra),
-        _ => None,
-    }
-}
-
-fn matvec<R: Rt, C: ShapeList, const M: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, C, Vector<M>>>
-where
-    Matrix<M, N>: Shape,
-    Vector<N>: Shape,
-    Vector<M>: Shape,
-{
-    let (w, x) = (
-        pick::<C, Matrix<M, N>>(ch.operands[0])?,
-        pick::<C, Vector<N>>(ch.operands[1])?,
-    );
-    made(|| ops::matvec(w, x), &[w.pos(), x.pos()])
-}
-
-fn linear<R: Rt, C: ShapeList, const O: usize, const I: usize>(
-    ch: &Choice,
-) -> Option<Made<R, C, Vector<O>>>
-where
-    Matrix<O, I>: Shape,
-    Vector<I>: Shape,
-    Vector<O>: Shape,
-{
-    let (w, x) = (
-        pick::<C, Matrix<O, I>>(ch.operands[0])?,
-        pick::<C, Vector<I>>(ch.operands[1])?,
-    );
-    // `b` aliases `x` when the shapes agree and `alias` is drawn.
-    let b = match Idx::<C, Vector<O>>::try_at(x.pos()) {
-        Some(xb) if ch.alias => xb,
-        _ => pick::<C, Vector<O>>(ch.operands[2] / 7)?,
-    };
-    made(|| ops::linear(w, x, b), &[w.pos(), x.pos(), b.pos()])
-}
-
-fn matmul<R: Rt, C: ShapeList, const M: usize, const K: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, C, Matrix<M, N>>>
-where
-    Matrix<M, K>: Shape,
-    Matrix<K, N>: Shape,
-    Matrix<M, N>: Shape,
-{
-    let a = pick::<C, Matrix<M, K>>(ch.operands[0])?;
-    let b = match Idx::<C, Matrix<K, N>>::try_at(a.pos()) {
-        Some(ab) if ch.alias => ab,
-        _ => pick::<C, Matrix<K, N>>(ch.operands[1])?,
-    };
-    made(|| ops::matmul(a, b), &[a.pos(), b.pos()])
-}
-
-fn transpose<R: Rt, C: ShapeList, const M: usize, const N: usize>(
-    ch: &Choice,
-) -> Option<Made<R, C, Matrix<N, M>>>
-where
-    Matrix<M, N>: Shape,
-    Matrix<N, M>: Shape,
-{
-    let a = pick::<C, Matrix<M, N>>(ch.operands[0])?;
-    made(|| ops::transpose(a), &[a.pos()])
-}
-
-fn linear_batch<R: Rt, C: ShapeList, const B: usize, const O: usize, const I: usize>(
-    ch: &Choice,
-) -> Option<Made<R, C, Matrix<B, O>>>
-where
-    Matrix<O, I>: Shape,
-    Matrix<B, I>: Shape,
-    Matrix<B, O>: Shape,
-    Vector<O>: Shape,
-{
-    let w = pick::<C, Matrix<O, I>>(ch.operands[0])?;
-    let x = match Idx::<C, Matrix<B, I>>::try_at(w.pos()) {
-        Some(wx) if ch.alias => wx,
-        _ => pick::<C, Matrix<B, I>>(ch.operands[1])?,
-    };
-    let b = pick::<C, Vector<O>>(ch.operands[2] / 7)?;
-    made(|| ops::linear_batch(w, x, b), &[w.pos(), x.pos(), b.pos()])
-}
-
-/// A reduction `S → Scalar` of a slot of shape `S`.
-fn reduction<R: Rt, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Scalar>>
-where
-    S::Size: NonZero,
-{
-    let a = pick::<C, S>(ch.operands[0])?;
-    let b = if ch.alias {
-        a
-    } else {
-        pick::<C, S>(ch.operands[1])?
-    };
-    match kind {
-        Kind::Sum => made(|| ops::sum(a), &[a.pos()]),
-        Kind::Mean => made(|| ops::mean(a), &[a.pos()]),
-        Kind::Mse => made(|| ops::mse(a, b), &[a.pos(), b.pos()]),
-        Kind::CrossEntropy => made(|| ops::cross_entropy(a, b), &[a.pos(), b.pos()]),
-        _ => None,
-    }
-}
-
-/// Output shapes of the templates: the ops producing the shape, and how to build one.
-trait OutShape: Shape {
-    fn kinds() -> Vec<Kind>;
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>>;
-}
-
-impl OutShape for V2 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matvec, Kind::Linear])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matvec => first_of(ch, &[matvec::<R, C, 2, 2>, matvec::<R, C, 2, 3>]),
-            Kind::Linear => first_of(ch, &[linear::<R, C, 2, 2>, linear::<R, C, 2, 3>]),
-            _ => same_shape(kind, ch),
+    fn real_op<C: ShapeList, K: RealOp>(op: OpNode<C, K>) -> Pair<R, C, K::Out> {
+        Pair {
+            rev: <R as Certify<f64>>::real_rev_node(op.clone()),
+            exec: <R as ExecScalar>::real_node(op),
         }
     }
-}
-
-impl OutShape for V3 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matvec, Kind::Linear])
+    fn safe_log_eps() -> f64 {
+        <R as ExecScalar>::eps()
     }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matvec => matvec::<R, C, 3, 2>(ch),
-            Kind::Linear => linear::<R, C, 3, 2>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M22 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matmul => first_of(ch, &[matmul::<R, C, 2, 2, 2>, matmul::<R, C, 2, 3, 2>]),
-            Kind::Transpose => transpose::<R, C, 2, 2>(ch),
-            Kind::LinearBatch => first_of(
-                ch,
-                &[linear_batch::<R, C, 2, 2, 2>, linear_batch::<R, C, 2, 2, 3>],
-            ),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M23 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, C, 2, 2, 3>(ch),
-            Kind::Transpose => transpose::<R, C, 3, 2>(ch),
-            Kind::LinearBatch => linear_batch::<R, C, 2, 3, 2>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M32 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, C, 3, 2, 2>(ch),
-            Kind::Transpose => transpose::<R, C, 2, 3>(ch),
-            Kind::LinearBatch => linear_batch::<R, C, 3, 2, 2>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M16 {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Matmul, Kind::Transpose, Kind::LinearBatch])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<R, C, 16, 16, 16>(ch),
-            Kind::Transpose => transpose::<R, C, 16, 16>(ch),
-            Kind::LinearBatch => linear_batch::<R, C, 16, 16, 16>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for Scalar {
-    fn kinds() -> Vec<Kind> {
-        kinds_with(&[Kind::Sum, Kind::Mean, Kind::Mse, Kind::CrossEntropy])
-    }
-    fn make<R: Rt, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<R, C, Self>> {
-        if !matches!(
-            kind,
-            Kind::Sum | Kind::Mean | Kind::Mse | Kind::CrossEntropy
-        ) {
-            return same_shape(kind, ch);
-        }
-        // The operand shape is drawn too; shapes absent from the context are skipped.
-        let start = ch.operands[2] % 8;
-        (0..8).find_map(|i| match (start + i) % 8 {
-            0 => reduction::<R, C, Scalar>(kind, ch),
-            1 => reduction::<R, C, V2>(kind, ch),
-            2 => reduction::<R, C, V3>(kind, ch),
-            3 => reduction::<R, C, M22>(kind, ch),
-            4 => reduction::<R, C, M23>(kind, ch),
-            5 => reduction::<R, C, M32>(kind, ch),
-            6 => reduction::<R, C, M16>(kind, ch),
-            _ => reduction::<R, C, V16>(kind, ch),
-        })
-    }
-}
-
-/// The node for `ch` at output shape `S` in the context `C`: the drawn op if its operands
-/// exist in `C`, otherwise the first op (in the drawn rotation) whose operands do.
-fn make_node<R: Rt, C: ShapeList, S: OutShape>(ch: &Choice) -> Made<R, C, S> {
-    let kinds = S::kinds();
-    let start = ch.op % kinds.len();
-    (0..kinds.len())
-        .find_map(|i| S::make::<R, C>(kinds[(start + i) % kinds.len()], ch))
-        .expect("every template context has a slot for some op of each output shape")
 }
 
 /// A random certified graph and its reference.
@@ -641,11 +282,17 @@ fn push<R: Rt, G: ShapeList, Ss: ShapeList, S: OutShape>(
     b: Built<R, G, Ss>,
     ch: &Choice,
 ) -> Built<R, G, Snoc<Ss, S>> {
-    let Made { node, reference } = make_node::<R, Cat<G, Ss>, S>(ch);
+    let Made { node, reads, .. } = make_node::<Linked<R>, Cat<G, Ss>, S>(ch, LIBRARY);
+    let mut distinct = Vec::new();
+    for p in reads {
+        if !distinct.contains(&p) {
+            distinct.push(p);
+        }
+    }
     let mut all = b.reference;
-    all.push(reference);
+    all.push(RefNode::new(node.exec, distinct));
     Built {
-        graph: b.graph.snoc(node),
+        graph: b.graph.snoc(node.rev),
         reference: all,
     }
 }
@@ -704,8 +351,7 @@ fn blocked<R: Rt>(ch: &[Choice]) -> Built<R, BlockedG, BlockedSs> {
 
 /// Choices for [`blocked`]: the first node is `matmul` or `linear_batch`.
 fn blocked_choices() -> impl Strategy<Value = Vec<Choice>> {
-    let kinds = M16::kinds();
-    let at = |k: Kind| kinds.iter().position(|&x| x == k).expect("an op of M16");
+    let at = |k: Kind| op_index::<M16>(LIBRARY, true, k);
     (
         prop::sample::select(vec![at(Kind::Matmul), at(Kind::LinearBatch)]),
         choices(BLOCKED_NODES),
