@@ -82,7 +82,8 @@ Semantic adaptations (the PyTorch call matches shapetape's documented meaning):
   `F.adaptive_avg_pool2d(x, 1).flatten(1)`. The convolutions and pools record their constants
   (stride, padding, dilation, groups, window, output size) in "params" for reading only;
   avg_pool2d is called with `count_include_pad=True` (PyTorch's default) spelled out.
-* gelu is the tanh form in shapetape: `F.gelu(x, approximate="tanh")`. powi(x, n) is
+* gelu is the tanh form in shapetape: `F.gelu(x, approximate="tanh")`; gelu_erf is the exact
+  form, PyTorch's default `F.gelu(x)`. powi(x, n) is
   `torch.pow(x, n)` with a Python int.
 
 A case named `alias` (or `alias_...`) passes its one input as both operands: `add(x, x)` in
@@ -413,6 +414,18 @@ OPS = [
         "gelu",
         lambda x: F.gelu(x, approximate="tanh"),
         UNARY_SHAPES()[:2] + [case("special", given([0.0, 10.0, -10.0, 1e-8, -1e-8, 3.0, -3.0]))],
+    ),
+    (
+        "gelu_erf",
+        F.gelu,
+        UNARY_SHAPES()[:2]
+        + [case("special", given([0.0, 10.0, -10.0, 1e-8, -1e-8, 3.0, -3.0, 0.5, -6.0]))],
+    ),
+    (
+        "erf",
+        torch.erf,
+        UNARY_SHAPES()[:2]
+        + [case("special", given([0.0, -0.0, 1e-300, 0.7, -0.8, 3.4, 3.6, -5.9, 6.1, 30.0]))],
     ),
     ("silu", F.silu, UNARY_SHAPES()[:2] + [special(0.0, 30.0, -30.0, 1e-8, -1e-8, 2.0)]),
     (

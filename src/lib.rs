@@ -72,7 +72,7 @@ pub use smallvec;
 pub use typenum;
 
 pub use error::{ContextError, IndexError, ShapeError};
-pub use scalar::{Element, Rational, Real};
+pub use scalar::{Element, Erf, Rational, Real};
 pub use shape::{Dim, Matrix, SameShape, Scalar, Shape, Tensor3, Vector};
 pub use shape_list::{
     At, Cat, ExpectsContext, Init, Last, NonEmpty, SameContext, SeedContext, ShapeList, Snoc,

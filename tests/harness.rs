@@ -73,6 +73,10 @@ fn entrywise_unary_ops() {
     pass(ops::tanh(m));
     pass(ops::sigmoid(a));
     pass(ops::softplus(a));
+    pass(ops::erf(a));
+    pass(ops::erf(m));
+    pass(ops::gelu_erf(a));
+    pass(ops::gelu_erf(m));
     pass(ops::safe_log(a, 1e-3).unwrap());
 }
 

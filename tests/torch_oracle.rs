@@ -303,6 +303,12 @@ fn registry() -> Vec<Entry> {
         entry!("gelu" / "v7", [x: V<7>] => |_| ops::gelu(x)),
         entry!("gelu" / "m1x5", [x: M<1, 5>] => |_| ops::gelu(x)),
         entry!("gelu" / "special", [x: V<7>] => |_| ops::gelu(x)),
+        entry!("gelu_erf" / "v7", [x: V<7>] => |_| ops::gelu_erf(x)),
+        entry!("gelu_erf" / "m1x5", [x: M<1, 5>] => |_| ops::gelu_erf(x)),
+        entry!("gelu_erf" / "special", [x: V<9>] => |_| ops::gelu_erf(x)),
+        entry!("erf" / "v7", [x: V<7>] => |_| ops::erf(x)),
+        entry!("erf" / "m1x5", [x: M<1, 5>] => |_| ops::erf(x)),
+        entry!("erf" / "special", [x: V<10>] => |_| ops::erf(x)),
         entry!("silu" / "v7", [x: V<7>] => |_| ops::silu(x)),
         entry!("silu" / "m1x5", [x: M<1, 5>] => |_| ops::silu(x)),
         entry!("silu" / "special", [x: V<6>] => |_| ops::silu(x)),
@@ -664,7 +670,8 @@ families! {
     binary: ["add", "sub", "mul", "div", "maximum", "minimum"];
     entrywise: ["neg", "scale", "relu", "exp", "tanh", "sigmoid", "softplus", "safe_log"];
     activations: [
-        "abs", "square", "powi", "sqrt", "log", "gelu", "silu", "leaky_relu", "elu", "clamp",
+        "abs", "square", "powi", "sqrt", "log", "gelu", "gelu_erf", "erf", "silu", "leaky_relu",
+        "elu", "clamp",
     ];
     shape_ops: [
         "reshape", "flatten", "swapaxes", "permute", "concat", "stack", "narrow", "broadcast_to",

@@ -31,6 +31,7 @@ pub(crate) mod node;
 pub mod round;
 mod scan;
 mod spec;
+pub mod special;
 
 pub use add_bound::{AddBound, CtxAddBound, LeanCtxAddBound};
 pub use ball::Ball;

@@ -16,6 +16,8 @@
 //! | [`sqrt`] | `√x` | `1 / (2√x)` | [`Real`] |
 //! | [`log`] | `ln x` | `1 / x` | [`Real`] |
 //! | [`gelu`] | `x/2 (1 + tanh(√(2/π)(x + 0.044715 x³)))` | see [`GeluFn`] | [`Real`] |
+//! | [`gelu_erf`] | `x Φ(x) = x/2 (1 + erf(x/√2))` | `Φ(x) + x φ(x)` | [`Erf`] |
+//! | [`erf`] | `erf x` | `2/√π e^{−x²}` | [`Erf`] |
 //! | [`silu`] | `x σ(x)` | `σ(x)(1 + x(1 − σ(x)))` | [`Real`] |
 //! | [`elu`] | `max(x, 0) + α(e^{min(x, 0)} − 1)` | `H(x) + α e^{min(x,0)} (1 − H(x))` | [`Real`] |
 //!
@@ -27,7 +29,7 @@ use num_traits::Zero;
 use super::elementwise::{Constant, ConstantError, Map, MapFn, Pointwise, logistic, map};
 use crate::approx::RuntimeFloat;
 use crate::autograd::op::OpNode;
-use crate::scalar::{Element, Rational, Real};
+use crate::scalar::{Element, Erf, Rational, Real};
 use crate::shape::Shape;
 use crate::shape_list::ShapeList;
 use crate::tlist::Idx;
@@ -190,6 +192,49 @@ impl<A: Real> Pointwise<A> for GeluFn {
         let one = A::one();
         let ds = s * (one - s);
         s + x * (ds + ds) * c * (one + A::from_f64(3.0) * k * x * x)
+    }
+}
+
+scalar_fn!(
+    /// The error function (`torch.erf`): `f(x) = erf x = 2/√π ∫₀ˣ e^{−t²} dt`,
+    /// `f′(x) = 2/√π · e^{−x²}` (`2/√π` as the nearest `f64`).
+    ErfFn, ErfOp, "erf"
+);
+impl<A: Erf> Pointwise<A> for ErfFn {
+    fn f(&self, x: A) -> A {
+        x.erf()
+    }
+    fn df(&self, x: A) -> A {
+        let m = x.abs();
+        A::from_f64(core::f64::consts::FRAC_2_SQRT_PI) * (-(m * m)).exp()
+    }
+}
+
+/// `1/√(2π)`, the nearest `f64`.
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+scalar_fn!(
+    /// GELU, exact (erf) form (PyTorch's default `gelu(x)`, `approximate="none"`; JAX's
+    /// `gelu(x, approximate=False)`): `f(x) = x Φ(x)` with the normal distribution function
+    /// `Φ(x) = (1 + erf(x/√2))/2`, and `f′(x) = Φ(x) + x φ(x)` with the normal density
+    /// `φ(x) = e^{−x²/2}/√(2π)` (`1/√2` and `1/√(2π)` as the nearest `f64`).
+    GeluErfFn, GeluErf, "gelu_erf"
+);
+impl GeluErfFn {
+    /// `Φ(x) = (1 + erf(x/√2))/2`.
+    fn cdf<A: Erf>(x: A) -> A {
+        let half = A::from_f64(0.5);
+        half + half * (x * A::from_f64(core::f64::consts::FRAC_1_SQRT_2)).erf()
+    }
+}
+impl<A: Erf> Pointwise<A> for GeluErfFn {
+    fn f(&self, x: A) -> A {
+        x * Self::cdf(x)
+    }
+    fn df(&self, x: A) -> A {
+        let m = x.abs();
+        let density = A::from_f64(FRAC_1_SQRT_2PI) * (-(m * m) * A::from_f64(0.5)).exp();
+        Self::cdf(x) + x * density
     }
 }
 
@@ -392,6 +437,36 @@ pub fn log<G: ShapeList, S: Shape>(x: Idx<G, S>) -> OpNode<G, Log<S>> {
 #[must_use]
 pub fn gelu<G: ShapeList, S: Shape>(x: Idx<G, S>) -> OpNode<G, Gelu<S>> {
     map(x, GeluFn)
+}
+
+/// The error function `y = erf x` entrywise (`torch.erf`), `y′ = 2/√π e^{−x²}`; at any [`Erf`]
+/// scalar (not over ℚ).
+#[must_use]
+pub fn erf<G: ShapeList, S: Shape>(x: Idx<G, S>) -> OpNode<G, ErfOp<S>> {
+    map(x, ErfFn)
+}
+
+/// GELU, exact form `y = x Φ(x) = x/2 (1 + erf(x/√2))` entrywise (PyTorch's default
+/// `F.gelu(x)`; JAX's `gelu(x, approximate=False)`): see [`GeluErfFn`]. [`gelu`] is the tanh
+/// approximation (PyTorch's `approximate="tanh"`, JAX's default); the two differ by up to
+/// about `5e-4`.
+///
+/// ```
+/// use shapetape::autograd::GraphData;
+/// use shapetape::ops;
+/// use shapetape::prelude::*;
+///
+/// type G = HList![Vector<2>];
+/// let g = GraphData::<f64, (), G, HNil>::nil().snoc(ops::gelu_erf(Idx::at::<0>()));
+/// let y = g.eval(tlist![Tensor::new([1.0, -1.0])], &());
+/// let out = y.get(Idx::<HList![Vector<2>, Vector<2>], Vector<2>>::at::<1>());
+/// // Φ(1) = 0.8413447460685429 (to 16 digits).
+/// assert!((out.as_slice()[0] - 0.8413447460685429).abs() < 1e-15);
+/// assert!((out.as_slice()[1] + (1.0 - 0.8413447460685429)).abs() < 1e-15);
+/// ```
+#[must_use]
+pub fn gelu_erf<G: ShapeList, S: Shape>(x: Idx<G, S>) -> OpNode<G, GeluErf<S>> {
+    map(x, GeluErfFn)
 }
 
 /// SiLU (swish) `y = x σ(x)` entrywise, `y′ = σ(x)(1 + x(1 − σ(x)))`.

@@ -29,6 +29,7 @@
 //! | [`div`], [`maximum`], [`minimum`] | `x / y`, entrywise max/min (ties split the gradient) | any |
 //! | [`abs`], [`square`], [`powi`], [`leaky_relu`], [`clamp`] | entrywise | any |
 //! | [`sqrt`], [`log`], [`gelu`], [`silu`], [`elu`] | entrywise | [`Real`](crate::Real) |
+//! | [`erf`], [`gelu_erf`] (GELU's exact form) | entrywise | [`Erf`](crate::Erf) |
 //! | [`reshape`], [`flatten`], [`swapaxes`], [`permute`], [`concat`](fn@concat), [`stack`], [`narrow`], [`broadcast_to`] | shape ops (copies, row-major) | any |
 //! | [`bmm`], [`scaled_dot_product_attention`] | `A_b B_b`, `softmax(QKᵀ/√d) V` (optionally causal) | any / [`Real`](crate::Real) |
 //! | [`layer_norm`], [`rms_norm`], [`batch_norm`], [`batch_norm_inference`] | normalisation | [`Real`](crate::Real) |
