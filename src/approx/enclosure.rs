@@ -31,7 +31,9 @@
 //! `eval_enclosed_in::<Ball, _>` / `backprop_enclosed_in::<Ball, _, _>`.
 //!
 //! **Cost.** Matrix products run in midpoint-radius form (one `f64` product for the midpoint
-//! and `f32` products for the radius), every other op at the price of its interval code.
+//! and `f32` products for the radius; none when both operands are point matrices, whose
+//! product's rounding term is bounded from row and column statistics), every other op at the
+//! price of its interval code.
 //!
 //! ```
 //! use shapetape::prelude::*;

@@ -51,7 +51,7 @@ fn add_up_fast(a: f64, b: f64) -> f64 {
     let s = a + b;
     let bb = s - a;
     let err = (a - (s - bb)) + (b - bb);
-    let step = i64::from(!(err <= 0.0)) * if s < 0.0 { -1 } else { 1 };
+    let step = i64::from(err > 0.0 || err.is_nan()) * if s < 0.0 { -1 } else { 1 };
     let stepped = f64::from_bits(s.to_bits().wrapping_add_signed(step));
     if s < f64::INFINITY {
         stepped
@@ -277,7 +277,7 @@ impl PartialOrd for Interval {
 
 impl Add for Interval {
     type Output = Interval;
-    /// Both endpoints rounded outward by [`add_up_fast`]. For valid operands the endpoints
+    /// Both endpoints rounded outward (TwoSum, one ulp step). For valid operands the endpoints
     /// stay ordered, and a NaN endpoint sum (`∞ − ∞`) gives the infinite endpoint on its side.
     #[inline]
     fn add(self, r: Interval) -> Interval {
