@@ -31,7 +31,9 @@
 //! `eval_enclosed_in::<Ball, _>` / `backprop_enclosed_in::<Ball, _, _>`.
 //!
 //! **Cost.** Matrix products run in midpoint-radius form (one `f64` product for the midpoint
-//! and `f32` products for the radius), every other op at the price of its interval code.
+//! and `f32` products for the radius; none when both operands are point matrices, whose
+//! product's rounding term is bounded from row and column statistics), every other op at the
+//! price of its interval code.
 //!
 //! ```
 //! use shapetape::prelude::*;
@@ -237,8 +239,16 @@ fn capped<R: RuntimeFloat>(d: f64, rt: &Owned<R>, cap: f64) -> f64 {
 fn boxes<R: RuntimeFloat, E: Enclosure>(vals: &[Owned<R>], eps: &[f64]) -> Slots<E> {
     vals.iter()
         .zip(eps)
-        .map(|(v, &e)| Owned(v.0.iter().map(|x| E::around(x.to_f64_exact(), e)).collect()))
+        .map(|(v, &e)| slot_box(&v.0, e))
         .collect()
+}
+
+/// Boxes `[x̂ ± ε]` around the entries of one slot, collected through a `Vec` (whose exact-size
+/// collection is much faster than a small vector's `extend`; a long `Vec` becomes the slot's
+/// buffer without a copy).
+fn slot_box<R: RuntimeFloat, E: Enclosure>(v: &[R], e: f64) -> Owned<E> {
+    let b: Vec<E> = v.iter().map(|x| E::around(x.to_f64_exact(), e)).collect();
+    Owned(smallvec::SmallVec::from_vec(b))
 }
 
 /// Intersects every entry of `enc` with `[rtᵢ ± b]` (a slot of `rt` may be absent: zero).
@@ -335,7 +345,7 @@ pub(crate) fn backprop_enclosed_raw<R: RuntimeFloat, P, E: Enclosure>(
             if e == 0.0 && R::all_zero(&v.0) {
                 Owned(smallvec::SmallVec::new())
             } else {
-                Owned(v.0.iter().map(|x| E::around(x.to_f64_exact(), e)).collect())
+                slot_box(&v.0, e)
             }
         })
         .collect();

@@ -35,22 +35,29 @@ fn add_down(a: f64, b: f64) -> f64 {
     -add_up(-a, -b)
 }
 
-/// `a + b` rounded upward, without branching on the rounding error (the hot path of interval
-/// sums): TwoSum gives the error `e` of `s = fl(a + b)`; if `e > 0`, `s` steps to the next
-/// float up (one ulp in its bit pattern, towards `+∞`). A zero `s` is exact (`e = 0`), so the
-/// step never has to cross zero. A non-finite `s` takes the careful path of [`add_up`].
-#[inline]
+/// `a + b` rounded upward, without branching (the hot path of interval sums, which this keeps
+/// vectorisable): TwoSum gives the error `e` of `s = fl(a + b)`; if `e > 0`, `s` steps to the
+/// next float up (one ulp in its bit pattern, towards `+∞`). A zero `s` is exact (`e = 0`), so
+/// the step never has to cross zero. Exact sums (`e = 0`, e.g. adding `0`) are returned as they
+/// are, so the result is `a + b` rounded upward, bit for bit, whenever `s` is finite.
+///
+/// The non-finite cases need no branch either: `s − a` can overflow when `s` does not (a tie
+/// in the top binade), and TwoSum on an infinite `s` gives a NaN error; both take the step, which
+/// is sound (rounding to nearest errs by at most half an ulp). From `s = −∞` the step gives
+/// `−MAX`, a bound above everything `s` stands for (an overflowing finite sum, or `−∞` itself,
+/// then enclosed by a superset); `s = +∞` or NaN gives `+∞`.
+#[inline(always)]
 fn add_up_fast(a: f64, b: f64) -> f64 {
     let s = a + b;
-    if !s.is_finite() {
-        return add_up(a, b);
-    }
     let bb = s - a;
     let err = (a - (s - bb)) + (b - bb);
-    // `s − a` can overflow when `s` does not (a tie in the top binade): the error is then
-    // NaN, and one step up covers it (the error of rounding to nearest is at most half an ulp).
     let step = i64::from(err > 0.0 || err.is_nan()) * if s < 0.0 { -1 } else { 1 };
-    f64::from_bits(s.to_bits().wrapping_add_signed(step))
+    let stepped = f64::from_bits(s.to_bits().wrapping_add_signed(step));
+    if s < f64::INFINITY {
+        stepped
+    } else {
+        f64::INFINITY
+    }
 }
 #[inline]
 fn mul_down(a: f64, b: f64) -> f64 {
@@ -102,6 +109,17 @@ impl Interval {
             Interval { lo, hi }
         } else {
             Interval::ENTIRE
+        }
+    }
+
+    /// `[lo, hi]` for endpoints known to satisfy `lo ≤ hi` unless one is NaN (a NaN endpoint
+    /// widens to `∓∞`): [`Interval::new`] without the order check, for branch-free loops.
+    #[inline]
+    pub(crate) fn from_sorted(lo: f64, hi: f64) -> Self {
+        debug_assert!(lo.is_nan() || hi.is_nan() || lo <= hi);
+        Interval {
+            lo: lo_of(lo),
+            hi: hi_of(hi),
         }
     }
 
@@ -259,22 +277,35 @@ impl PartialOrd for Interval {
 
 impl Add for Interval {
     type Output = Interval;
+    /// Both endpoints rounded outward (TwoSum, one ulp step). For valid operands the endpoints
+    /// stay ordered, and a NaN endpoint sum (`∞ − ∞`) gives the infinite endpoint on its side.
+    #[inline]
     fn add(self, r: Interval) -> Interval {
-        // Adding the point 0 (a zero seed, a zero contribution) is exact.
+        // Adding the point 0 (a zero seed, a zero contribution, the start of a sum) is exact;
+        // returning the other operand skips TwoSum where the engine adds a whole slot to zero
+        // (the branch is predictable there).
         if r.lo == 0.0 && r.hi == 0.0 {
             return self;
         }
         if self.lo == 0.0 && self.hi == 0.0 {
             return r;
         }
-        Interval::new(-add_up_fast(-self.lo, -r.lo), add_up_fast(self.hi, r.hi))
+        Interval {
+            lo: -add_up_fast(-self.lo, -r.lo),
+            hi: add_up_fast(self.hi, r.hi),
+        }
     }
 }
 
 impl Sub for Interval {
     type Output = Interval;
+    /// `[lo₁ − hi₂, hi₁ − lo₂]`, rounded outward as in `+`.
+    #[inline]
     fn sub(self, r: Interval) -> Interval {
-        Interval::new(add_down(self.lo, -r.hi), add_up(self.hi, -r.lo))
+        Interval {
+            lo: -add_up_fast(-self.lo, r.hi),
+            hi: add_up_fast(self.hi, -r.lo),
+        }
     }
 }
 
@@ -287,6 +318,7 @@ impl Neg for Interval {
 
 impl Mul for Interval {
     type Output = Interval;
+    #[inline]
     fn mul(self, r: Interval) -> Interval {
         // Products by the points 0 and 1 (a relu's step, a mask) are exact (0 · ∞ = 0 as
         // below).
@@ -426,6 +458,7 @@ impl Element for Interval {
     fn elem_max(&self, other: &Self) -> Self {
         Interval::new(self.lo.max(other.lo), self.hi.max(other.hi))
     }
+    #[inline]
     fn heaviside(&self) -> Self {
         if self.lo > 0.0 {
             Interval::one()

@@ -8,28 +8,42 @@
 //! `γ_k = k·2⁻⁵³ / (1 − k·2⁻⁵³)` (Higham, *Accuracy and Stability*, §3.1; the last term covers
 //! underflow), which is added to the radius. The radius products have nonnegative operands,
 //! rounded up to `f32` and multiplied by the `f32` kernel: its result `Ĝ` satisfies
-//! `G ≤ (Ĝ + k·2⁻¹⁴⁹) / (1 − γ_k^{f32})`, so the radius is an upper bound (Rump's method).
+//! `G ≤ (Ĝ + N·2⁻¹⁴⁹) / (1 − γ_N^{f32})` for `N` products summed per entry, so the radius is
+//! an upper bound (Rump's method).
 //!
-//! Cost: one `f64` product and one or two `f32` products, instead of `k` interval
-//! multiply-adds per entry; the radius is at most 1.5 times the interval product's (Rump)
-//! and, for the narrow enclosures of a certified graph, nearly equal to it.
+//! Cost: one `f64` product and one `f32` product (two, accumulated into one buffer, when both
+//! operands have radii), instead of `k` interval multiply-adds per entry; the radius is at
+//! most 1.5 times the interval product's (Rump) and, for the narrow enclosures of a certified
+//! graph, nearly equal to it. The conversions to midpoint-radius form are one branch-free pass
+//! per operand, and every intermediate buffer is reused from one product to the next (a
+//! thread-local scratch), so that only the result is allocated.
+
+use core::cell::RefCell;
+
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 
 use crate::approx::interval::Interval;
 use crate::approx::round::{add_up, mul_up};
 
-use crate::scalar::Element;
+/// `1 + 2⁻²²`: the margin of [`up_f32`].
+const F32_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 22) as f64;
+/// `1 + 2⁻⁵⁰`.
+const UP50: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
 
-/// `x ≥ 0` (finite or `+∞`) rounded up to `f32` (`+∞` above `f32::MAX`), and to at least
+/// A value `≥ v` in `f32` for `v ≥ 0` computed from nonnegative terms with at most four
+/// roundings to nearest in `f64` (`v̂ ≥ v (1 − 2⁻⁵³)⁴`; `+∞` above `f32::MAX`), and at least
 /// the smallest normal `f32` when positive: subnormal operands would slow the `f32` kernel
-/// down by orders of magnitude on x86. Branch-free, so that the conversion loops vectorise.
+/// down by orders of magnitude on x86. An exact zero stays zero, so that the kernel never
+/// multiplies a subnormal either.
+///
+/// Branch-free (so that the conversion loops vectorise): `z = fl(fl(v̂ (1 + 2⁻²²)) + 2⁻¹²⁶)`
+/// is at least `2⁻¹²⁶` (rounding is monotone) and at least `v̂ (1 + 2⁻²²)(1 − 2⁻⁵³)²`, and its
+/// rounding to `f32` is either `+∞` or a normal number within a factor `1 − 2⁻²⁴` of it, so
+/// the result is at least `v (1 + 2⁻²²)(1 − 2⁻⁵³)⁶(1 − 2⁻²⁴) > v`.
 #[inline]
-fn up_f32(x: f64) -> f32 {
-    let f = x as f32;
-    // `f` is `x` rounded to nearest; one step up (as bits, for f ≥ 0) when it fell below.
-    // At `f = +∞` the comparison is false, so the bits never step past infinity.
-    let f = f32::from_bits(f.to_bits() + u32::from(f64::from(f) < x));
-    let floor = if x > 0.0 { f32::MIN_POSITIVE } else { 0.0 };
-    f.max(floor)
+fn up_f32(v: f64) -> f32 {
+    let f = (v * F32_MARGIN + f64::from(f32::MIN_POSITIVE)) as f32;
+    if v == 0.0 { 0.0 } else { f }
 }
 
 /// `γ_k = k·u / (1 − k·u)` rounded upward (`+∞` when `k·u ≥ 1/2`).
@@ -42,32 +56,6 @@ fn gamma(k: usize, unit: f64) -> f64 {
     mul_up(ku, add_up(1.0, mul_up(2.0, ku)))
 }
 
-/// An upper bound of the exact product `G = X·Y` of two nonnegative matrices (already
-/// rounded up to `f32`, in the layout of [`Element::gemm`]), from the `f32` kernel; added
-/// into `acc`.
-fn add_nonneg_product_up(
-    acc: &mut [f64],
-    x: &[f32],
-    tx: bool,
-    y: &[f32],
-    ty: bool,
-    (m, k, n): (usize, usize, usize),
-) {
-    let g = <f32 as Element>::gemm(x, tx, y, ty, m, k, n);
-    // Ĝ ≥ G (1 − γ_k) − k·2⁻¹⁴⁹, so G ≤ (Ĝ + k·2⁻¹⁴⁹)(1 + 2γ_k) for γ_k ≤ 1/2. The sums
-    // below are rounded to nearest, so the factor also carries 2⁻⁴⁸ for their rounding
-    // (three roundings of relative size 2⁻⁵³ at most), which keeps every result above.
-    let floor = mul_up(k as f64, 2f64.powi(-149));
-    let scale = add_up(
-        add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-24)))),
-        2f64.powi(-48),
-    );
-    for (a, v) in acc.iter_mut().zip(g) {
-        let v = f64::from(v); // finite operands (checked by the caller): no ∞ · 0
-        *a += (v + floor) * scale;
-    }
-}
-
 /// A radius `r` with `[lo, hi] ⊆ [m − r, m + r]` for the midpoint `m = lo/2 + hi/2` (a point:
 /// `r = 0`). Branch-free: `fl(hi − m)` and `fl(m − lo)` are within a factor `1 ± 2⁻⁵³` of the
 /// exact distances, which the factor `1 + 2⁻⁵⁰` covers with room for its own rounding; the
@@ -75,88 +63,142 @@ fn add_nonneg_product_up(
 /// constant would be as sound, but arithmetic on subnormals is slow on x86).
 #[inline]
 fn radius(lo: f64, hi: f64, m: f64) -> f64 {
-    let r = (hi - m).max(m - lo) * (1.0 + 2f64.powi(-50)) + f64::MIN_POSITIVE;
+    let (d1, d2) = (hi - m, m - lo);
+    // No NaN here for the endpoints the callers keep (see `MidRad::convert`).
+    let r = (if d1 > d2 { d1 } else { d2 }) * UP50 + f64::MIN_POSITIVE;
     if lo == hi { 0.0 } else { r }
 }
 
-/// An operand in midpoint-radius form, its entries rounded up to `f32` where the radius
-/// products need them.
+/// An operand in midpoint-radius form (buffers reused across products).
+#[derive(Default)]
 struct MidRad {
+    /// The midpoints `M` (a point is its own midpoint).
     mid: Vec<f64>,
     /// `|M|` rounded up to `f32`.
     abs_mid: Vec<f32>,
-    /// `R` rounded up to `f32`, `None` when every entry is a point.
-    rad: Option<Vec<f32>>,
+    /// `R` rounded up to `f32` (zero for a point).
+    rad: Vec<f32>,
 }
 
 impl MidRad {
-    fn new(x: &[Interval]) -> Self {
-        // Separate simple passes, each of which vectorises. A point matrix (the weights and
-        // inputs with bound 0, the common case) is its own midpoint, radius 0.
-        if x.iter().all(|iv| iv.lo() == iv.hi()) {
-            let mid: Vec<f64> = x.iter().map(|iv| iv.lo()).collect();
-            let abs_mid = mid.iter().map(|v| up_f32(v.abs())).collect();
-            return MidRad {
-                mid,
-                abs_mid,
-                rad: None,
-            };
+    /// Converts `x` in branch-free passes; `None` if an endpoint is unbounded or a magnitude
+    /// exceeds `f32`'s range (the caller then uses the entrywise interval product: `∞ · 0` in
+    /// the `f32` kernel would make a whole entry unbounded), else whether any entry has a
+    /// positive radius (`rad` is only filled then).
+    fn convert(&mut self, x: &[Interval]) -> Option<bool> {
+        let point = x.iter().fold(true, |p, iv| p & (iv.lo() == iv.hi()));
+        self.mid.clear();
+        self.abs_mid.clear();
+        self.rad.clear();
+        if point {
+            // A point matrix (the weights and the data with bound 0, the common case) is its
+            // own midpoint, radius 0.
+            self.mid.extend(x.iter().map(|iv| iv.lo()));
+        } else {
+            // A point is its own midpoint (halving a subnormal may round).
+            self.mid.extend(x.iter().map(|iv| {
+                let (lo, hi) = (iv.lo(), iv.hi());
+                if lo == hi { lo } else { 0.5 * lo + 0.5 * hi }
+            }));
+            self.rad.extend(
+                x.iter()
+                    .zip(&self.mid)
+                    .map(|(iv, &c)| up_f32(radius(iv.lo(), iv.hi(), c))),
+            );
         }
-        // A point is its own midpoint (halving a subnormal may round).
-        let mid: Vec<f64> = x
-            .iter()
-            .map(|iv| {
-                let m = 0.5 * iv.lo() + 0.5 * iv.hi();
-                if iv.lo() == iv.hi() { iv.lo() } else { m }
-            })
-            .collect();
-        let rad: Vec<f32> = x
-            .iter()
-            .zip(&mid)
-            .map(|(iv, &m)| up_f32(radius(iv.lo(), iv.hi(), m)))
-            .collect();
-        let abs_mid = mid.iter().map(|v| up_f32(v.abs())).collect();
-        let any = rad.iter().any(|&r| r != 0.0);
-        MidRad {
-            mid,
-            abs_mid,
-            rad: any.then_some(rad),
-        }
-    }
-
-    /// Whether every `f32` operand of the radius products is finite.
-    fn f32_finite(&self) -> bool {
         self.abs_mid
+            .extend(self.mid.iter().map(|c| up_f32(c.abs())));
+        // An unbounded endpoint makes a midpoint infinite or NaN (so its `f32` magnitude is
+        // not finite), and a finite interval too wide for `f32` makes the magnitude or the
+        // radius infinite: checking the `f32` values covers both conditions.
+        let finite = self
+            .abs_mid
             .iter()
-            .chain(self.rad.iter().flatten())
-            .all(|v| v.is_finite())
-    }
-
-    /// `a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`). Branch-free: the two
-    /// roundings to nearest lose at most a factor `(1 − 2⁻⁵³)²`, which the factor `1 + 2⁻⁵⁰`
-    /// makes up with room for its own rounding; the smallest normal number covers an
-    /// underflowing product. An exact zero (`a = b = 0`) stays zero, so that the `f32` kernel
-    /// never multiplies a subnormal (slow on x86).
-    fn fma_up(a: Option<&[f32]>, c: f64, b: &[f32]) -> Vec<f32> {
-        const UP: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
-        let up = |v: f64| {
-            let r = up_f32((v + f64::MIN_POSITIVE) * UP);
-            if v == 0.0 { 0.0 } else { r }
-        };
-        match a {
-            Some(a) => a
-                .iter()
-                .zip(b)
-                .map(|(&a, &b)| up(f64::from(a) + c * f64::from(b)))
-                .collect(),
-            None => b.iter().map(|&b| up(c * f64::from(b))).collect(),
-        }
+            .chain(&self.rad)
+            .fold(true, |f, v| f & v.is_finite());
+        finite.then_some(!point)
     }
 }
 
+/// `out ← a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`; `a` absent: 0): at
+/// most two roundings in `f64` (no underflow: `b` is 0 or a normal `f32` and `c` is 1 or
+/// `γ_k ≥ 2⁻⁵³`), which [`up_f32`] covers.
+fn fma_up(out: &mut Vec<f32>, a: Option<&[f32]>, c: f64, b: &[f32]) {
+    out.clear();
+    match a {
+        Some(a) => out.extend(
+            a.iter()
+                .zip(b)
+                .map(|(&a, &b)| up_f32(f64::from(a) + c * f64::from(b))),
+        ),
+        None => out.extend(b.iter().map(|&b| up_f32(c * f64::from(b)))),
+    }
+}
+
+/// The view of a row-major operand of [`Element::gemm`](crate::scalar::Element::gemm)'s
+/// layout as the `rows × cols` matrix `op(X)`.
+fn view<T>(data: &[T], rows: usize, cols: usize, t: bool) -> ArrayView2<'_, T> {
+    let v = if t {
+        ArrayView2::from_shape((cols, rows), data)
+    } else {
+        ArrayView2::from_shape((rows, cols), data)
+    };
+    let v = v.expect("gemm operand lengths are fixed by the shapes");
+    if t { v.reversed_axes() } else { v }
+}
+
+/// `C ← op(X)·op(Y) + β C` by the blocked kernel (matrixmultiply, through ndarray), into the
+/// caller's row-major `m × n` buffer (resized and zeroed when `β = 0`).
+#[allow(clippy::too_many_arguments)]
+fn gemm_into<T: LinalgScalar>(
+    c: &mut Vec<T>,
+    accumulate: bool,
+    x: &[T],
+    tx: bool,
+    y: &[T],
+    ty: bool,
+    (m, k, n): (usize, usize, usize),
+) {
+    if !accumulate {
+        c.clear();
+        c.resize(m * n, T::zero());
+    }
+    let mut cv = ArrayViewMut2::from_shape((m, n), &mut c[..]).expect("m × n buffer");
+    let beta = if accumulate { T::one() } else { T::zero() };
+    ndarray::linalg::general_mat_mul(
+        T::one(),
+        &view(x, m, k, tx),
+        &view(y, k, n, ty),
+        beta,
+        &mut cv,
+    );
+}
+
+/// Every buffer of one product, kept per thread between products.
+#[derive(Default)]
+struct Scratch {
+    a: MidRad,
+    b: MidRad,
+    /// The combined `f32` operands of the radius products.
+    x: Vec<f32>,
+    y: Vec<f32>,
+    /// The midpoint product.
+    mid: Vec<f64>,
+    /// The radius product(s), summed.
+    rad: Vec<f32>,
+    /// Per row of `op(A)` and per column of `op(B)`: the largest entry and the sum of `|M|`.
+    a_lines: Vec<(f64, f64)>,
+    b_lines: Vec<(f64, f64)>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
 /// `op(A) · op(B)` for interval matrices, enclosing `op(A')·op(B')` for every `A' ∈ A`,
-/// `B' ∈ B` (the layout of [`Element::gemm`]); `None` if an endpoint is not finite (the caller
-/// then uses the entrywise interval product, which handles unbounded intervals).
+/// `B' ∈ B` (the layout of [`Element::gemm`](crate::scalar::Element::gemm)); `None` if an
+/// endpoint is not finite or a magnitude exceeds `f32`'s range (the caller then uses the
+/// entrywise interval product, which handles unbounded intervals).
 pub(crate) fn midrad_gemm(
     a: &[Interval],
     ta: bool,
@@ -166,56 +208,153 @@ pub(crate) fn midrad_gemm(
     k: usize,
     n: usize,
 ) -> Option<Vec<Interval>> {
-    if !a
-        .iter()
-        .chain(b)
-        .all(|iv| iv.lo().is_finite() && iv.hi().is_finite())
-    {
-        return None;
-    }
-    let (a, b) = (MidRad::new(a), MidRad::new(b));
-    // Magnitudes beyond f32's range round up to +∞ there, and ∞ · 0 in the kernel would make
-    // the whole entry unbounded: leave such products to the entrywise fold.
-    if !a.f32_finite() || !b.f32_finite() {
-        return None;
-    }
-    let mid = <f64 as Element>::gemm(&a.mid, ta, &b.mid, tb, m, k, n);
+    // Taken out of the cell for the product (a nested call would find a fresh scratch).
+    let mut s = SCRATCH.with(|c| c.take());
+    let out = midrad_gemm_in(&mut s, a, ta, b, tb, (m, k, n));
+    SCRATCH.with(|c| c.replace(s));
+    out
+}
+
+fn midrad_gemm_in(
+    s: &mut Scratch,
+    a: &[Interval],
+    ta: bool,
+    b: &[Interval],
+    tb: bool,
+    dims: (usize, usize, usize),
+) -> Option<Vec<Interval>> {
+    let k = dims.1;
+    let a_rad = s.a.convert(a)?;
+    let b_rad = s.b.convert(b)?;
+    gemm_into(&mut s.mid, false, &s.a.mid, ta, &s.b.mid, tb, dims);
     // The radius |Mₐ|R_b + Rₐ(|M_b| + R_b) + γ_k|Mₐ||M_b| (the last term: the rounding of the
     // midpoint product), as at most two products of nonnegative matrices:
-    // (|Mₐ| + Rₐ)·R_b + (Rₐ + γ_k|Mₐ|)·|M_b|, or one when an operand is a point matrix.
+    // (|Mₐ| + Rₐ)·R_b + (Rₐ + γ_k|Mₐ|)·|M_b|, or one when an operand is a point matrix. Two
+    // products are summed by the kernel into one buffer: 2k products per entry.
     let gk = gamma(k, 2f64.powi(-53));
-    let dims = (m, k, n);
-    let mut rad = vec![0.0; m * n];
-    match (&a.rad, &b.rad) {
+    let (ra, rb) = (a_rad.then_some(&s.a.rad[..]), b_rad.then_some(&s.b.rad[..]));
+    let terms = match (ra, rb) {
+        (None, None) => return Some(point_product(s, ta, tb, dims, gk)),
         (None, rb) => {
             // |Mₐ| (R_b + γ_k |M_b|)
-            let y = MidRad::fma_up(rb.as_deref(), gk, &b.abs_mid);
-            add_nonneg_product_up(&mut rad, &a.abs_mid, ta, &y, tb, dims);
+            fma_up(&mut s.y, rb, gk, &s.b.abs_mid);
+            gemm_into(&mut s.rad, false, &s.a.abs_mid, ta, &s.y, tb, dims);
+            k
         }
         (Some(ra), None) => {
             // (Rₐ + γ_k |Mₐ|) |M_b|
-            let x = MidRad::fma_up(Some(ra), gk, &a.abs_mid);
-            add_nonneg_product_up(&mut rad, &x, ta, &b.abs_mid, tb, dims);
+            fma_up(&mut s.x, Some(ra), gk, &s.a.abs_mid);
+            gemm_into(&mut s.rad, false, &s.x, ta, &s.b.abs_mid, tb, dims);
+            k
         }
         (Some(ra), Some(rb)) => {
-            let x1 = MidRad::fma_up(Some(ra), 1.0, &a.abs_mid);
-            add_nonneg_product_up(&mut rad, &x1, ta, rb, tb, dims);
-            let x2 = MidRad::fma_up(Some(ra), gk, &a.abs_mid);
-            add_nonneg_product_up(&mut rad, &x2, ta, &b.abs_mid, tb, dims);
+            fma_up(&mut s.x, Some(ra), 1.0, &s.a.abs_mid);
+            gemm_into(&mut s.rad, false, &s.x, ta, rb, tb, dims);
+            fma_up(&mut s.x, Some(ra), gk, &s.a.abs_mid);
+            gemm_into(&mut s.rad, true, &s.x, ta, &s.b.abs_mid, tb, dims);
+            2 * k
         }
-    }
-    // c ± r, widened so that rounding to nearest cannot cut into [c − r, c + r]: the error of
-    // fl(c ± r′) is at most 2⁻⁵³ |c ± r′| ≤ 2⁻⁵³ (|c| + r′), which r′ = (r + 2⁻⁵¹|c|)(1 + 2⁻⁵⁰)
-    // + (k + 2)·2⁻¹⁰²² covers with room for its own two roundings (the last term: the
-    // underflow of the midpoint product, k·2⁻¹⁰⁷⁴ at most, and of c ± r′).
+    };
+    // Ĝ ≥ G (1 − γ_N) − N·2⁻¹⁴⁹ for the N nonnegative products summed per entry (any order,
+    // with or without FMA; an underflowing product or sum loses at most 2⁻¹⁴⁹), so
+    // G ≤ (Ĝ + N·2⁻¹⁴⁹)(1 + 2γ_N) for γ_N ≤ 1/2. The sums below are rounded to nearest, so the
+    // factor also carries 2⁻⁴⁸ for their rounding (three roundings of relative size 2⁻⁵³ at
+    // most), which keeps every result above.
+    let g_floor = mul_up(terms as f64, 2f64.powi(-149));
+    let scale = add_up(
+        add_up(1.0, mul_up(2.0, gamma(terms, 2f64.powi(-24)))),
+        2f64.powi(-48),
+    );
+    let mut out = Vec::with_capacity(s.mid.len());
+    out.extend(
+        s.mid
+            .iter()
+            .zip(&s.rad)
+            .map(|(&c, &g)| around(c, (f64::from(g) + g_floor) * scale, k)),
+    );
+    Some(out)
+}
+
+/// The enclosure `[c − r, c + r]` of an entry from its midpoint `c` (an inner product of
+/// length `k` rounded to nearest) and a radius `r` that covers everything but the rounding of
+/// `c ± r`, widened so that rounding to nearest cannot cut into it: the error of `fl(c ± r′)`
+/// is at most `2⁻⁵³ |c ± r′| ≤ 2⁻⁵³ (|c| + r′)`, which `r′ = (r + 2⁻⁵¹|c|)(1 + 2⁻⁵⁰) +
+/// (k + 2)·2⁻¹⁰²²` covers with room for its own two roundings (the last term: the underflow of
+/// the midpoint product, `k·2⁻¹⁰⁷⁴` at most, and of `c ± r′`). A midpoint that overflowed (the
+/// exact product may still be finite) gives the whole line, and so does an infinite radius
+/// (through the NaN-to-infinity rule of [`Interval::from_sorted`]).
+#[inline]
+fn around(c: f64, r: f64, k: usize) -> Interval {
+    const TWO_M51: f64 = 1.0 / (1u64 << 51) as f64;
     let floor = (k as f64 + 2.0) * f64::MIN_POSITIVE;
-    Some(
-        mid.into_iter()
-            .zip(rad)
-            .map(|(c, r)| {
-                let r = (r + c.abs() * 2f64.powi(-51)) * (1.0 + 2f64.powi(-50)) + floor;
-                Interval::new(c - r, c + r)
+    let r = (r + c.abs() * TWO_M51) * UP50 + floor;
+    let (lo, hi) = if c.is_finite() {
+        (c - r, c + r)
+    } else {
+        (f64::NEG_INFINITY, f64::INFINITY)
+    };
+    Interval::from_sorted(lo, hi)
+}
+
+/// Per line of the `lines × len` matrix `op(X)` (`X` in the layout of
+/// [`Element::gemm`](crate::scalar::Element::gemm), entries `≥ 0` and finite): its largest
+/// entry (exact) and the sum of its entries in `f64` (each entry an `f32`, so at most `len − 1`
+/// roundings to nearest of nonnegative terms, and no underflow: every entry is 0 or at least
+/// `2⁻¹²⁶`).
+fn line_stats(out: &mut Vec<(f64, f64)>, x: &[f32], lines: usize, len: usize, t: bool) {
+    out.clear();
+    if lines == 0 || len == 0 {
+        out.resize(lines, (0.0, 0.0));
+        return;
+    }
+    if t {
+        // Stored `len × lines`: line i is column i.
+        out.resize(lines, (0.0, 0.0));
+        for row in x.chunks(lines) {
+            for (o, &v) in out.iter_mut().zip(row) {
+                let v = f64::from(v);
+                *o = (o.0.max(v), o.1 + v);
+            }
+        }
+    } else {
+        out.extend(x.chunks(len).map(|line| {
+            line.iter().fold((0.0f64, 0.0f64), |(mx, sm), &v| {
+                let v = f64::from(v);
+                (mx.max(v), sm + v)
             })
-            .collect(),
-    )
+        }));
+    }
+}
+
+/// The product of two point matrices: the midpoint product, whose only error is its own
+/// rounding, `≤ γ_k |A||B|` entrywise, bounded without a second matrix product by Hölder's
+/// inequality, `Σₗ |aᵢₗ||bₗⱼ| ≤ min(maxₗ |aᵢₗ| · Σₗ |bₗⱼ|, Σₗ |aᵢₗ| · maxₗ |bₗⱼ|)`, from
+/// per-row and per-column statistics of the `f32` magnitudes (upper bounds of `|A|`, `|B|`).
+/// The sums computed in `f64` are at most a factor `1 + 2γ_k` below the exact ones; the factor
+/// `1 + 2⁻⁵⁰` covers the four roundings of the entry's radius. This radius is at most a few
+/// times the one of a radius product (twice for uniformly spread magnitudes) and of the size
+/// of the midpoint's rounding, `k·2⁻⁵³` relative: far below any runtime error of interest.
+fn point_product(
+    s: &mut Scratch,
+    ta: bool,
+    tb: bool,
+    dims: (usize, usize, usize),
+    gk: f64,
+) -> Vec<Interval> {
+    let (m, k, n) = dims;
+    line_stats(&mut s.a_lines, &s.a.abs_mid, m, k, ta);
+    // The columns of op(B) are the rows of op(B)ᵀ, stored with the opposite flag.
+    line_stats(&mut s.b_lines, &s.b.abs_mid, n, k, !tb);
+    let g = mul_up(gk, add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-53)))));
+    let mut out = Vec::with_capacity(m * n);
+    if n == 0 {
+        return out;
+    }
+    for (row, &(ma, sa)) in s.mid.chunks(n).zip(&s.a_lines) {
+        out.extend(row.iter().zip(&s.b_lines).map(|(&c, &(mb, sb))| {
+            let h = if ma * sb < sa * mb { ma * sb } else { sa * mb };
+            around(c, g * h * UP50, k)
+        }));
+    }
+    out
 }
