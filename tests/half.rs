@@ -1225,6 +1225,11 @@ fn add_bounds_hold<H: Half>(x: &[H], y: &[H]) -> Law {
             prop_assert_eq!(bound, f64::INFINITY);
             continue;
         }
+        if bound == f64::INFINITY {
+            // Sound, and what a sum at the format's largest finite value gets: the half-ulp is
+            // taken just above the rounded-up magnitude, which is then past the range.
+            continue;
+        }
         for ((a, b), c) in x.iter().zip(y).zip(&z) {
             let exact = q(a.to_f64_exact()) + q(b.to_f64_exact());
             let err = Signed::abs(&(exact - q(c.to_f64_exact())));
