@@ -210,20 +210,26 @@ fn point_products_cover_their_rounding_under_cancellation() {
         let a: Vec<Interval> = a.into_iter().map(Interval::point).collect();
         let b: Vec<Interval> = b.into_iter().map(Interval::point).collect();
         check_gemm(&a, false, &b, false, 1, k, 1, "cancellation");
-        // Repeated into a product big enough for the blocked kernel.
+        // Repeated into a product big enough for the blocked kernel: every row of `a_big` is
+        // `a` and both columns of `b_big` are `b` (all points), so every entry's exact value is
+        // the one inner product `a·b`, computed once.
         let rows = 4096 / k + 1;
         let a_big: Vec<Interval> = (0..rows).flat_map(|_| a.iter().copied()).collect();
         let b_big: Vec<Interval> = b.iter().flat_map(|&v| [v, v]).collect();
-        check_gemm(
-            &a_big,
-            false,
-            &b_big,
-            false,
-            rows,
-            k,
-            2,
-            "cancellation, blocked",
-        );
+        let exact = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| q(x.lo()) * q(y.lo()))
+            .fold(Rational::from_integer(0.into()), |s, t| s + t);
+        let c = <Interval as Element>::gemm(&a_big, false, &b_big, false, rows, k, 2);
+        assert_eq!(c.len(), rows * 2);
+        for (i, e) in c.iter().enumerate() {
+            assert!(
+                contains(*e, &exact),
+                "cancellation, blocked: entry {i} = {e} misses {}",
+                Element::to_f64(&exact)
+            );
+        }
     }
 }
 
