@@ -54,6 +54,9 @@ pub enum Kind {
     SafeLog,
     /// The domain-checked `log` (NaN below 0).
     Log,
+    Erf,
+    /// GELU, exact (erf) form.
+    GeluErf,
     Softmax,
     LogSoftmax,
     Matvec,
@@ -78,10 +81,21 @@ impl Kind {
                 | Kind::Softplus
                 | Kind::SafeLog
                 | Kind::Log
+                | Kind::Erf
+                | Kind::GeluErf
                 | Kind::Softmax
                 | Kind::LogSoftmax
                 | Kind::CrossEntropy
         )
+    }
+
+    /// The inputs where the op is smooth enough for finite differences, where that is not the
+    /// whole line: `log` above 0, `div` away from a zero divisor.
+    pub fn domain(self) -> Option<core::ops::Range<f64>> {
+        match self {
+            Kind::Log | Kind::Div => Some(0.1..4.0),
+            _ => None,
+        }
     }
 
     /// Whether the op maps `S` (or `S × S`) to `S` at every shape.
@@ -125,6 +139,38 @@ pub const LIBRARY: &[Kind] = &[
     Kind::Sigmoid,
     Kind::Softplus,
     Kind::SafeLog,
+    Kind::Softmax,
+    Kind::LogSoftmax,
+    Kind::CrossEntropy,
+];
+
+/// Every op of the registry: [`LIBRARY`] and the entrywise ops only some graphs draw
+/// (`div`, `square`, `log`, `erf`, `gelu_erf`). `tests/harness.rs` checks each one.
+pub const ALL: &[Kind] = &[
+    Kind::Add,
+    Kind::Sub,
+    Kind::Mul,
+    Kind::Div,
+    Kind::Neg,
+    Kind::Scale,
+    Kind::Square,
+    Kind::Relu,
+    Kind::Matvec,
+    Kind::Linear,
+    Kind::Matmul,
+    Kind::Transpose,
+    Kind::LinearBatch,
+    Kind::Sum,
+    Kind::Mean,
+    Kind::Mse,
+    Kind::Exp,
+    Kind::Tanh,
+    Kind::Sigmoid,
+    Kind::Softplus,
+    Kind::SafeLog,
+    Kind::Log,
+    Kind::Erf,
+    Kind::GeluErf,
     Kind::Softmax,
     Kind::LogSoftmax,
     Kind::CrossEntropy,
@@ -485,6 +531,8 @@ fn same_shape<T: Target, C: ShapeList, S: Shape>(kind: Kind, ch: &Choice) -> Opt
             kinked(T::real_op(op), eps)
         }
         Kind::Log => made::<T, C, S>(T::real_op(ops::log(a)), &ra),
+        Kind::Erf => made::<T, C, S>(T::real_op(ops::erf(a)), &ra),
+        Kind::GeluErf => made::<T, C, S>(T::real_op(ops::gelu_erf(a)), &ra),
         Kind::Softmax => made::<T, C, S>(T::real_op(ops::softmax(a)), &ra),
         Kind::LogSoftmax => made::<T, C, S>(T::real_op(ops::log_softmax(a)), &ra),
         _ => None,
