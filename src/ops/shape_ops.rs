@@ -10,7 +10,7 @@
 //! | [`reshape::<T, _, _>(x)`](reshape) | `x.reshape(T)` | `T`, same number of entries |
 //! | [`flatten(x)`](flatten) | `x.flatten()` | `Vector<{size S}>` |
 //! | [`swapaxes::<A, B, _, _>(x)`](swapaxes) | `x.transpose(A, B)`, `np.swapaxes` | axes `A`, `B` exchanged |
-//! | [`permute(x, (Ax::<2>, Ax::<0>, Ax::<1>))`](permute) | `x.permute(2, 0, 1)`, `np.transpose(x, axes)` | axis `k` is axis `P[k]` of `x` |
+//! | [`permute(x, (Ax::<2>, Ax::<0>, Ax::<1>))`](permute), also `permute(x, axes![2, 0, 1])` | `x.permute(2, 0, 1)`, `np.transpose(x, axes)` | axis `k` is axis `P[k]` of `x` |
 //! | [`concat::<A, _, _, _>(a, b)`](fn@concat) | `torch.cat([a, b], A)` | lengths on axis `A` added |
 //! | [`stack(a, b)`](stack) | `torch.stack([a, b])` | `Dim<2, S>` |
 //! | [`narrow::<A, START, LEN, _, _>(x)`](narrow) | `x.narrow(A, START, LEN)` | length `LEN` on axis `A` |
@@ -291,6 +291,27 @@ where
         let g = scatter(seed.as_slice(), &Self::map(), S::SIZE);
         Pullback::single(self.x, Tensor::from_vec_unchecked(g))
     }
+}
+
+/// A permutation of axes written with literal numbers, `axes![2, 0, 1]`: the tuple
+/// `(Ax::<2>, Ax::<0>, Ax::<1>)` that [`permute`](crate::ops::permute) takes (an array-valued
+/// const generic such as `permute::<[2, 0, 1]>` needs an unstable feature).
+///
+/// ```
+/// use shapetape::autograd::GraphData;
+/// use shapetape::prelude::*;
+/// use shapetape::{axes, ops};
+///
+/// type G = HList![Tensor3<2, 3, 4>];
+/// let g = GraphData::<f32, (), G, HNil>::nil()
+///     .snoc(ops::permute(Idx::at::<0>(), axes![2, 0, 1]));
+/// let _: &GraphData<f32, (), G, HList![Tensor3<4, 2, 3>]> = &g;
+/// ```
+#[macro_export]
+macro_rules! axes {
+    ($($a:literal),+ $(,)?) => {
+        ($($crate::ops::Ax::<$a>,)+)
+    };
 }
 
 /// `y = x` with axis `k` of `y` being axis `P[k]` of `x` (PyTorch's `permute`, NumPy's
