@@ -219,7 +219,9 @@ pub struct Attention<
 }
 
 /// One batch entry's attention weights `P = softmax(Q Kᵀ / √D)` (rows over keys; with
-/// `causal`, key `j > i` gets weight 0).
+/// `causal`, key `j > i` gets weight 0). The scores are `Q · (Kᵀ)` with `Kᵀ` laid out first, so
+/// the small product runs along contiguous rows (each score is still the sum over `l < D` in
+/// order).
 fn attention_weights<A: Real>(
     q: &[A],
     k: &[A],
@@ -229,25 +231,23 @@ fn attention_weights<A: Real>(
     causal: bool,
 ) -> Vec<A> {
     let scale = A::one() / A::from_f64(d as f64).sqrt();
-    let scores = kernels::mat_mul_nt(q, k, t, d, s);
-    let mut p = Vec::with_capacity(t * s);
-    for i in 0..t {
-        let row = &scores[i * s..(i + 1) * s];
+    let mut p = kernels::mat_mul(q, &kernels::transpose(k, s, d), t, d, s);
+    for (i, row) in p.chunks_exact_mut(s.max(1)).enumerate().take(t) {
         let allowed = if causal { (i + 1).min(s) } else { s };
         let m = row[..allowed.max(1)]
             .iter()
             .fold(row[0] * scale, |m, &v| m.max(v * scale));
-        let e: Vec<A> = (0..s)
-            .map(|j| {
-                if j < allowed {
-                    (row[j] * scale - m).exp()
-                } else {
-                    A::zero()
-                }
-            })
-            .collect();
-        let sum = e.iter().fold(A::zero(), |acc, &v| acc + v);
-        p.extend(e.into_iter().map(|v| v / sum));
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = if j < allowed {
+                (*v * scale - m).exp()
+            } else {
+                A::zero()
+            };
+        }
+        let sum = row.iter().fold(A::zero(), |acc, &v| acc + v);
+        for v in row.iter_mut() {
+            *v = *v / sum;
+        }
     }
     p
 }
@@ -353,7 +353,7 @@ where
             let p = attention_weights(qb, kb, T, S, D, self.causal);
             // V̄ = Pᵀ δ; P̄ = δ Vᵀ; score bar = softmax pullback of P̄, times 1/√D.
             gv.extend(kernels::mat_mul_tn(&p, db, S, T, DV));
-            let dp = kernels::mat_mul_nt(db, vb, T, DV, S);
+            let dp = kernels::mat_mul(db, &kernels::transpose(vb, S, DV), T, DV, S);
             let ds: Vec<A> = softmax_pullback(&p, &dp, S)
                 .into_iter()
                 .map(|v| v * scale)
