@@ -373,26 +373,39 @@ impl ConvGeometry {
         lo.min(hi)..hi
     }
 
-    /// Appends to `out` the `OH·OW` entries of row `(c, a, β)` of sample `n`'s im2col matrix
-    /// for group `g`: entry `(i, j)` is `x̃[n, g·Cg + c, i·sH − pH + a·dH, j·sW − pW + β·dW]`
-    /// (0 in the padding).
+    /// For every kernel row `a` and column `β`, the output rows and columns whose tap reads
+    /// inside the input ([`ConvGeometry::valid`] along each axis), computed once per kernel.
+    fn tap_ranges(&self) -> TapRanges {
+        TapRanges {
+            rows: (0..self.kernel[0]).map(|a| self.valid(0, a)).collect(),
+            cols: (0..self.kernel[1]).map(|b| self.valid(1, b)).collect(),
+        }
+    }
+
+    /// The offset of the plane of sample `n`, input channel `c` of group `g`.
+    fn plane_at(&self, n: usize, g: usize, c: usize, cg: usize) -> usize {
+        (n * self.in_channels + g * cg + c) * self.plane()
+    }
+
+    /// Appends to `out` the `OH·OW` entries of row `(c, a, β)` of a sample's im2col matrix,
+    /// reading the input plane that starts at `plane`: entry `(i, j)` is
+    /// `x̃[…, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
     fn push_window_row<A: Element>(
         &self,
         x: &[A],
-        (n, g, c): (usize, usize, usize),
+        plane: usize,
         (a, b): (usize, usize),
+        taps: &TapRanges,
         out: &mut Vec<A>,
     ) {
-        let [h, w] = self.in_size;
+        let w = self.in_size[1];
         let [oh, ow] = self.out_size;
-        let rows = self.valid(0, a);
-        let cs = self.valid(1, b);
+        let (rows, cs) = (taps.rows[a].clone(), taps.cols[b].clone());
         if cs.is_empty() || rows.is_empty() {
             out.extend(core::iter::repeat_n(A::zero(), oh * ow));
             return;
         }
         let x0 = (cs.start * self.stride[1] + b * self.dilation[1]).saturating_sub(self.padding[1]);
-        let plane = (n * self.in_channels + g * self.cg() + c) * h * w;
         out.extend(core::iter::repeat_n(A::zero(), rows.start * ow));
         for i in rows.clone() {
             let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
@@ -414,25 +427,24 @@ impl ConvGeometry {
         out.extend(core::iter::repeat_n(A::zero(), (oh - rows.end) * ow));
     }
 
-    /// Adds the `OH·OW` entries `src` of row `(c, a, β)` of sample `n`'s im2col matrix for
-    /// group `g` onto the input entries they were read from (the adjoint of
+    /// Adds the `OH·OW` entries `src` of row `(c, a, β)` of a sample's im2col matrix onto the
+    /// entries of the input plane at `plane` they were read from (the adjoint of
     /// [`ConvGeometry::push_window_row`]; entries in the padding are dropped).
     fn add_window_row<A: Element>(
         &self,
         src: &[A],
-        (n, g, c): (usize, usize, usize),
+        plane: usize,
         (a, b): (usize, usize),
+        taps: &TapRanges,
         out: &mut [A],
     ) {
-        let [h, w] = self.in_size;
+        let w = self.in_size[1];
         let ow = self.out_size[1];
-        let rows = self.valid(0, a);
-        let cs = self.valid(1, b);
+        let (rows, cs) = (taps.rows[a].clone(), taps.cols[b].clone());
         if cs.is_empty() {
             return;
         }
         let x0 = (cs.start * self.stride[1] + b * self.dilation[1]).saturating_sub(self.padding[1]);
-        let plane = (n * self.in_channels + g * self.cg() + c) * h * w;
         for i in rows {
             let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
             let line = &mut out[plane + iy * w..plane + (iy + 1) * w];
@@ -454,12 +466,14 @@ impl ConvGeometry {
     /// The im2col matrix of group `g` of `x`: row `(c, a, β)` (`c < Cg`), column `(n, i, j)`,
     /// entry `x̃[n, g·Cg + c, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
     fn im2col<A: Element>(&self, x: &[A], g: usize) -> Vec<A> {
+        let (taps, cg) = (self.tap_ranges(), self.cg());
         let mut cols = Vec::with_capacity(self.patch() * self.columns());
-        for c in 0..self.cg() {
+        for c in 0..cg {
             for a in 0..self.kernel[0] {
                 for b in 0..self.kernel[1] {
                     for n in 0..self.batch {
-                        self.push_window_row(x, (n, g, c), (a, b), &mut cols);
+                        let plane = self.plane_at(n, g, c, cg);
+                        self.push_window_row(x, plane, (a, b), &taps, &mut cols);
                     }
                 }
             }
@@ -469,12 +483,20 @@ impl ConvGeometry {
 
     /// Sample `n`'s im2col matrix of group `g`, `(Cg·kH·kW) × (OH·OW)` (the columns of
     /// [`ConvGeometry::im2col`] that belong to sample `n`), written into `cols`.
-    fn im2col_sample<A: Element>(&self, x: &[A], n: usize, g: usize, cols: &mut Vec<A>) {
+    fn im2col_sample<A: Element>(
+        &self,
+        x: &[A],
+        (n, g): (usize, usize),
+        taps: &TapRanges,
+        cols: &mut Vec<A>,
+    ) {
         cols.clear();
-        for c in 0..self.cg() {
+        let cg = self.cg();
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
             for a in 0..self.kernel[0] {
                 for b in 0..self.kernel[1] {
-                    self.push_window_row(x, (n, g, c), (a, b), cols);
+                    self.push_window_row(x, plane, (a, b), taps, cols);
                 }
             }
         }
@@ -482,14 +504,21 @@ impl ConvGeometry {
 
     /// The adjoint of [`ConvGeometry::im2col_sample`], added onto `out`: every entry of the
     /// `(Cg·kH·kW) × (OH·OW)` matrix `cols` is added to the input entry it was read from.
-    fn col2im_sample_add<A: Element>(&self, cols: &[A], n: usize, g: usize, out: &mut [A]) {
-        let l = self.positions();
-        let mut rows = cols.chunks_exact(l);
-        for c in 0..self.cg() {
+    fn col2im_sample_add<A: Element>(
+        &self,
+        cols: &[A],
+        (n, g): (usize, usize),
+        taps: &TapRanges,
+        out: &mut [A],
+    ) {
+        let (l, cg) = (self.positions(), self.cg());
+        let mut rows = cols.chunks_exact(l.max(1));
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
             for a in 0..self.kernel[0] {
                 for b in 0..self.kernel[1] {
                     let src = rows.next().expect("one row per (c, a, β)");
-                    self.add_window_row(src, (n, g, c), (a, b), out);
+                    self.add_window_row(src, plane, (a, b), taps, out);
                 }
             }
         }
@@ -523,12 +552,12 @@ impl ConvGeometry {
     fn correlate<A: Element>(&self, pairs: &[(&[A], &[A])], bias: Option<&[A]>) -> Vec<A> {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut y = vec![A::zero(); self.batch * self.out_channels * l];
-        let mut cols = Vec::with_capacity(k * l);
+        let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
         for n in 0..self.batch {
             for g in 0..self.groups {
                 let mut acc: Option<Vec<A>> = None;
                 for &(x, w) in pairs {
-                    self.im2col_sample(x, n, g, &mut cols);
+                    self.im2col_sample(x, (n, g), &taps, &mut cols);
                     let prod = A::gemm(
                         &w[g * og * k..(g + 1) * og * k],
                         false,
@@ -580,10 +609,10 @@ impl ConvGeometry {
     fn weight_grad<A: Element>(&self, x: &[A], seed: &[A]) -> Vec<A> {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut out = vec![A::zero(); self.out_channels * k];
-        let mut cols = Vec::with_capacity(k * l);
+        let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
         for n in 0..self.batch {
             for g in 0..self.groups {
-                self.im2col_sample(x, n, g, &mut cols);
+                self.im2col_sample(x, (n, g), &taps, &mut cols);
                 let d = &seed[self.sample_block(n, g)];
                 let prod = A::gemm(d, false, &cols, true, og, l, k);
                 let dst = &mut out[g * og * k..(g + 1) * og * k];
@@ -603,11 +632,12 @@ impl ConvGeometry {
     fn input_grad<A: Element>(&self, w: &[A], seed: &[A]) -> Vec<A> {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut out = vec![A::zero(); self.batch * self.in_channels * self.plane()];
+        let taps = self.tap_ranges();
         for n in 0..self.batch {
             for g in 0..self.groups {
                 let wg = &w[g * og * k..(g + 1) * og * k];
                 let dcols = A::gemm(wg, true, &seed[self.sample_block(n, g)], false, k, og, l);
-                self.col2im_sample_add(&dcols, n, g, &mut out);
+                self.col2im_sample_add(&dcols, (n, g), &taps, &mut out);
             }
         }
         out
@@ -672,6 +702,13 @@ impl ConvGeometry {
         }
         (a, b)
     }
+}
+
+/// The valid output rows of every kernel row and the valid output columns of every kernel
+/// column of a [`ConvGeometry`] ([`ConvGeometry::tap_ranges`]).
+struct TapRanges {
+    rows: SmallVec<[Range<usize>; 8]>,
+    cols: SmallVec<[Range<usize>; 8]>,
 }
 
 // ---------------------------------------------------------------------------------------------
