@@ -1092,9 +1092,9 @@ impl<A: Element, D, X: Shape, K: Shape, P: ConvSpec<X, K>> Eval<A, D> for Convol
 /// assert_eq!(sizes, [4 * 28 * 28, 6 * 25, 6, 4 * 6 * 28 * 28, 4 * 6 * 14 * 14, 4 * 6]);
 /// ```
 ///
-/// Implemented with im2col and one [`Element::gemm`] per sample and group for the forward pass, the weight
-/// gradient and the input gradient; certified graphs use the closed-form dot-product bounds of
-/// [`Convolution`].
+/// Implemented with im2col and one [`Element::gemm`] per sample and group for the forward
+/// pass, the weight gradient and the input gradient; certified graphs use the closed-form
+/// dot-product bounds of [`Convolution`].
 #[must_use]
 pub fn conv2d<
     G: ShapeList,
