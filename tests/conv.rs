@@ -284,6 +284,89 @@ fn conv2d_matches_a_direct_loop() {
     assert_eq!(g[2], bbar);
 }
 
+/// Products large enough for the blocked kernel (`m·k·n ≥ 4096` for every sample and group:
+/// `Og·(Cg·kH·kW)·(OH·OW) = 4·18·144`), so that the forward pass, the weight gradient summed
+/// over the samples and the input gradient run through the per-sample gemms of the `f64`
+/// kernel; on integer data every sum is exact in any order, so the result must equal a direct
+/// loop written here (stride 1, padding 1, two groups; `JVP` at `(dx, dw, db)` too).
+#[test]
+fn conv2d_blocked_kernel_matches_a_direct_loop() {
+    const N: usize = 3;
+    const C: usize = 4;
+    const H: usize = 12;
+    const O: usize = 8;
+    const GR: usize = 2;
+    const CG: usize = C / GR;
+    const KS: usize = 3;
+    type X = X4<N, C, H, H>;
+    type K = X4<O, CG, KS, KS>;
+    type G = HList![X, K, Vector<O>];
+    let (x, w, b) = (
+        Idx::<G, X>::at::<0>(),
+        Idx::<G, K>::at::<1>(),
+        Idx::<G, Vector<O>>::at::<2>(),
+    );
+    let op = ops::conv2d(x, w, b, Conv2dParams::new().padding::<1>().groups::<GR>());
+    let oh = H; // (12 + 2 − 3)/1 + 1
+    assert_eq!(out_dims(&op), [N, O, oh, oh]);
+    // Small integers from a multiplicative hash of the index (no short period, so that no
+    // sum cancels by the structure of the data).
+    let int = |i: usize, m: u64| {
+        ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % m as f64
+            - (m / 2) as f64
+    };
+    let xs: Vec<f64> = (0..N * C * H * H).map(|i| int(i, 9)).collect();
+    let ws: Vec<f64> = (0..O * CG * KS * KS).map(|i| int(i, 5)).collect();
+    let bs: Vec<f64> = (0..O).map(|i| i as f64 - 3.0).collect();
+    let dxs: Vec<f64> = (0..xs.len()).map(|i| int(i, 4)).collect();
+    let dws: Vec<f64> = (0..ws.len()).map(|i| int(i, 3)).collect();
+    let dbs: Vec<f64> = (0..O).map(|i| int(i, 6)).collect();
+    let seed: Vec<f64> = (0..N * O * oh * oh).map(|i| int(i, 7)).collect();
+    let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
+    let xi = |n: usize, c: usize, i: isize, j: isize| -> Option<usize> {
+        ((0..H as isize).contains(&i) && (0..H as isize).contains(&j))
+            .then(|| ((n * C + c) * H + i as usize) * H + j as usize)
+    };
+    let mut y_ref = vec![0.0; N * O * oh * oh];
+    let mut dy_ref = vec![0.0; N * O * oh * oh];
+    let mut xbar = vec![0.0; xs.len()];
+    let mut wbar = vec![0.0; ws.len()];
+    let mut bbar = vec![0.0; O];
+    for n in 0..N {
+        for o in 0..O {
+            let grp = o / (O / GR);
+            for i in 0..oh {
+                for j in 0..oh {
+                    let out = ((n * O + o) * oh + i) * oh + j;
+                    let (mut s, mut ds) = (bs[o], dbs[o]);
+                    for c in 0..CG {
+                        for a in 0..KS {
+                            for bb in 0..KS {
+                                let (iy, ix) = ((i + a) as isize - 1, (j + bb) as isize - 1);
+                                let wi = ((o * CG + c) * KS + a) * KS + bb;
+                                if let Some(p) = xi(n, grp * CG + c, iy, ix) {
+                                    s += ws[wi] * xs[p];
+                                    ds += ws[wi] * dxs[p] + dws[wi] * xs[p];
+                                    xbar[p] += ws[wi] * seed[out];
+                                    wbar[wi] += xs[p] * seed[out];
+                                }
+                            }
+                        }
+                    }
+                    y_ref[out] = s;
+                    dy_ref[out] = ds;
+                    bbar[o] += seed[out];
+                }
+            }
+        }
+    }
+    assert_eq!(y, y_ref);
+    assert_eq!(dy, dy_ref);
+    assert_eq!(g[0], xbar);
+    assert_eq!(g[1], wbar);
+    assert_eq!(g[2], bbar);
+}
+
 /// A tie in a window routes the gradient to its first maximal entry (row-major).
 #[test]
 fn max_pool2d_ties_go_to_the_first_entry() {

@@ -38,10 +38,12 @@
 //! dropped. The pools are linear (average) or piecewise linear (maximum), so every op here is
 //! checked exactly over ℚ.
 //!
-//! **Implementation.** The convolutions use im2col: for each group the windows of the input are
-//! laid out as the columns of a `(Cg·kH·kW) × (N·OH·OW)` matrix, and the forward pass, the
-//! weight gradient and the column gradient are each one [`Element::gemm`] (the blocked kernel
-//! for large `f32`/`f64` products); the column gradient is folded back onto the input (col2im).
+//! **Implementation.** The convolutions use im2col, one sample at a time: for each sample and
+//! group the windows of the input are laid out as the columns of a `(Cg·kH·kW) × (OH·OW)`
+//! matrix (small enough to stay in cache), and the forward pass, the sample's share of the
+//! weight gradient and its column gradient are each one [`Element::gemm`] (the blocked kernel
+//! for large `f32`/`f64` products); the weight gradient adds the samples' products in order,
+//! and the column gradient is folded back onto the input (col2im).
 //! All the index arithmetic is run-time code on a [`ConvGeometry`], generic only over the
 //! scalar, so a network with many convolution shapes compiles each kernel once per scalar.
 //!
@@ -49,7 +51,9 @@
 //! bound of the matrix ops ([`Matmul`](crate::ops::Matmul)) applied to the im2col matrices (input errors plus
 //! `γₖ·|A||B|`, valid for any summation order): the forward pass is `W_g · cols_g` plus the bias
 //! error and the rounding of the bias addition; the weight gradient `δ_g · cols_gᵀ` (inner
-//! dimension `N·OH·OW`); the bias gradient `δ · 𝟙`; the input gradient the product of the
+//! dimension `N·OH·OW`; the runtime sums each sample's `OH·OW` products in a gemm and then the
+//! `N` sample sums, one summation order of the same products in which each product passes
+//! through at most `1 + OH·OW + N ≤ N·OH·OW + 1` roundings); the bias gradient `δ · 𝟙`; the input gradient the product of the
 //! weight, laid out `Cg × (Og·kH·kW)`, with the matrix of `δ` that a transposed convolution
 //! reads (one column per input position, zero where no window reaches): the runtime computes
 //! each of its entries as the gemm over `Og` followed by the col2im additions, a sum of the same
@@ -369,42 +373,107 @@ impl ConvGeometry {
         lo.min(hi)..hi
     }
 
+    /// For every kernel row `a` and column `β`, the output rows and columns whose tap reads
+    /// inside the input ([`ConvGeometry::valid`] along each axis), computed once per kernel.
+    fn tap_ranges(&self) -> TapRanges {
+        TapRanges {
+            rows: (0..self.kernel[0]).map(|a| self.valid(0, a)).collect(),
+            cols: (0..self.kernel[1]).map(|b| self.valid(1, b)).collect(),
+        }
+    }
+
+    /// The offset of the plane of sample `n`, input channel `c` of group `g`.
+    fn plane_at(&self, n: usize, g: usize, c: usize, cg: usize) -> usize {
+        (n * self.in_channels + g * cg + c) * self.plane()
+    }
+
+    /// Appends to `out` the `OH·OW` entries of row `(c, a, β)` of a sample's im2col matrix,
+    /// reading the input plane that starts at `plane`: entry `(i, j)` is
+    /// `x̃[…, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
+    fn push_window_row<A: Element>(
+        &self,
+        x: &[A],
+        plane: usize,
+        (a, b): (usize, usize),
+        taps: &TapRanges,
+        out: &mut Vec<A>,
+    ) {
+        let w = self.in_size[1];
+        let [oh, ow] = self.out_size;
+        let (rows, cs) = (taps.rows[a].clone(), taps.cols[b].clone());
+        if cs.is_empty() || rows.is_empty() {
+            out.extend(core::iter::repeat_n(A::zero(), oh * ow));
+            return;
+        }
+        let x0 = (cs.start * self.stride[1] + b * self.dilation[1]).saturating_sub(self.padding[1]);
+        out.extend(core::iter::repeat_n(A::zero(), rows.start * ow));
+        for i in rows.clone() {
+            let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
+            let line = &x[plane + iy * w..plane + (iy + 1) * w];
+            out.extend(core::iter::repeat_n(A::zero(), cs.start));
+            if self.stride[1] == 1 {
+                out.extend_from_slice(&line[x0..x0 + cs.len()]);
+            } else {
+                out.extend(
+                    line[x0..]
+                        .iter()
+                        .step_by(self.stride[1])
+                        .take(cs.len())
+                        .cloned(),
+                );
+            }
+            out.extend(core::iter::repeat_n(A::zero(), ow - cs.end));
+        }
+        out.extend(core::iter::repeat_n(A::zero(), (oh - rows.end) * ow));
+    }
+
+    /// Adds the `OH·OW` entries `src` of row `(c, a, β)` of a sample's im2col matrix onto the
+    /// entries of the input plane at `plane` they were read from (the adjoint of
+    /// [`ConvGeometry::push_window_row`]; entries in the padding are dropped).
+    fn add_window_row<A: Element>(
+        &self,
+        src: &[A],
+        plane: usize,
+        (a, b): (usize, usize),
+        taps: &TapRanges,
+        out: &mut [A],
+    ) {
+        let w = self.in_size[1];
+        let ow = self.out_size[1];
+        let (rows, cs) = (taps.rows[a].clone(), taps.cols[b].clone());
+        if cs.is_empty() {
+            return;
+        }
+        let x0 = (cs.start * self.stride[1] + b * self.dilation[1]).saturating_sub(self.padding[1]);
+        for i in rows {
+            let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
+            let line = &mut out[plane + iy * w..plane + (iy + 1) * w];
+            let src = &src[i * ow + cs.start..i * ow + cs.end];
+            if self.stride[1] == 1 {
+                // Contiguous on both sides: a loop the compiler vectorises.
+                for (dst, v) in line[x0..x0 + src.len()].iter_mut().zip(src) {
+                    *dst = dst.clone() + v.clone();
+                }
+            } else {
+                let dsts = line[x0..].iter_mut().step_by(self.stride[1].max(1));
+                for (dst, v) in dsts.zip(src) {
+                    *dst = dst.clone() + v.clone();
+                }
+            }
+        }
+    }
+
     /// The im2col matrix of group `g` of `x`: row `(c, a, β)` (`c < Cg`), column `(n, i, j)`,
     /// entry `x̃[n, g·Cg + c, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
     fn im2col<A: Element>(&self, x: &[A], g: usize) -> Vec<A> {
-        let [h, w] = self.in_size;
-        let [oh, ow] = self.out_size;
+        let (taps, cg) = (self.tap_ranges(), self.cg());
         let mut cols = Vec::with_capacity(self.patch() * self.columns());
-        for c in 0..self.cg() {
+        for c in 0..cg {
             for a in 0..self.kernel[0] {
-                let rows = self.valid(0, a);
                 for b in 0..self.kernel[1] {
-                    let cs = self.valid(1, b);
-                    let x0 = (cs.start * self.stride[1] + b * self.dilation[1])
-                        .saturating_sub(self.padding[1]);
                     for n in 0..self.batch {
-                        let plane = (n * self.in_channels + g * self.cg() + c) * h * w;
-                        for i in 0..oh {
-                            if cs.is_empty() || !rows.contains(&i) {
-                                cols.extend(core::iter::repeat_n(A::zero(), ow));
-                                continue;
-                            }
-                            let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
-                            let line = &x[plane + iy * w..plane + (iy + 1) * w];
-                            cols.extend(core::iter::repeat_n(A::zero(), cs.start));
-                            if self.stride[1] == 1 {
-                                cols.extend_from_slice(&line[x0..x0 + cs.len()]);
-                            } else {
-                                cols.extend(
-                                    line[x0..]
-                                        .iter()
-                                        .step_by(self.stride[1])
-                                        .take(cs.len())
-                                        .cloned(),
-                                );
-                            }
-                            cols.extend(core::iter::repeat_n(A::zero(), ow - cs.end));
-                        }
+                        let plane = self.plane_at(n, g, c, cg);
+                        self.push_window_row(x, plane, (a, b), &taps, &mut cols);
                     }
                 }
             }
@@ -412,35 +481,44 @@ impl ConvGeometry {
         cols
     }
 
-    /// The adjoint of [`ConvGeometry::im2col`] for group `g`, added onto `out`: every column
-    /// entry is added to the input entry it was read from (row-major order of the matrix).
-    fn col2im_add<A: Element>(&self, cols: &[A], g: usize, out: &mut [A]) {
-        let [h, w] = self.in_size;
-        let [oh, ow] = self.out_size;
-        let mut k = 0;
-        for c in 0..self.cg() {
+    /// Sample `n`'s im2col matrix of group `g`, `(Cg·kH·kW) × (OH·OW)` (the columns of
+    /// [`ConvGeometry::im2col`] that belong to sample `n`), written into `cols`.
+    fn im2col_sample<A: Element>(
+        &self,
+        x: &[A],
+        (n, g): (usize, usize),
+        taps: &TapRanges,
+        cols: &mut Vec<A>,
+    ) {
+        cols.clear();
+        let cg = self.cg();
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
             for a in 0..self.kernel[0] {
-                let rows = self.valid(0, a);
                 for b in 0..self.kernel[1] {
-                    let cs = self.valid(1, b);
-                    let x0 = (cs.start * self.stride[1] + b * self.dilation[1])
-                        .saturating_sub(self.padding[1]);
-                    for n in 0..self.batch {
-                        let plane = (n * self.in_channels + g * self.cg() + c) * h * w;
-                        for i in 0..oh {
-                            if !cs.is_empty() && rows.contains(&i) {
-                                let iy =
-                                    i * self.stride[0] + a * self.dilation[0] - self.padding[0];
-                                let line = &mut out[plane + iy * w..plane + (iy + 1) * w];
-                                let src = &cols[k + cs.start..k + cs.end];
-                                let dsts = line[x0..].iter_mut().step_by(self.stride[1].max(1));
-                                for (dst, v) in dsts.zip(src) {
-                                    *dst = dst.clone() + v.clone();
-                                }
-                            }
-                            k += ow;
-                        }
-                    }
+                    self.push_window_row(x, plane, (a, b), taps, cols);
+                }
+            }
+        }
+    }
+
+    /// The adjoint of [`ConvGeometry::im2col_sample`], added onto `out`: every entry of the
+    /// `(Cg·kH·kW) × (OH·OW)` matrix `cols` is added to the input entry it was read from.
+    fn col2im_sample_add<A: Element>(
+        &self,
+        cols: &[A],
+        (n, g): (usize, usize),
+        taps: &TapRanges,
+        out: &mut [A],
+    ) {
+        let (l, cg) = (self.positions(), self.cg());
+        let mut rows = cols.chunks_exact(l.max(1));
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
+            for a in 0..self.kernel[0] {
+                for b in 0..self.kernel[1] {
+                    let src = rows.next().expect("one row per (c, a, β)");
+                    self.add_window_row(src, plane, (a, b), taps, out);
                 }
             }
         }
@@ -459,69 +537,108 @@ impl ConvGeometry {
         out
     }
 
+    /// The rows of `δ` (or of the output) for sample `n` and the channels of group `g`: an
+    /// `Og × (OH·OW)` block, contiguous in NCHW.
+    fn sample_block(&self, n: usize, g: usize) -> Range<usize> {
+        let (og, l) = (self.og(), self.positions());
+        let at = (n * self.out_channels + g * og) * l;
+        at..at + og * l
+    }
+
     /// `Σ_t W_t ⋆ X_t` over the pairs `(x_t, w_t)` (one convolution per pair, each through
-    /// im2col and one gemm per group), plus the bias if given: the output `N × O × OH × OW`.
+    /// im2col and one gemm per sample and group), plus the bias if given: the output
+    /// `N × O × OH × OW`. Each entry is `(Σ_t (W_t · cols_t)) + b`, the products summed over
+    /// `Cg·kH·kW` by [`Element::gemm`].
     fn correlate<A: Element>(&self, pairs: &[(&[A], &[A])], bias: Option<&[A]>) -> Vec<A> {
-        let (og, k, l, cols_n) = (self.og(), self.patch(), self.positions(), self.columns());
+        let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut y = vec![A::zero(); self.batch * self.out_channels * l];
-        for g in 0..self.groups {
-            let mut acc: Option<Vec<A>> = None;
-            for &(x, w) in pairs {
-                let cols = self.im2col(x, g);
-                let prod = A::gemm(
-                    &w[g * og * k..(g + 1) * og * k],
-                    false,
-                    &cols,
-                    false,
-                    og,
-                    k,
-                    cols_n,
-                );
-                acc = Some(match acc {
-                    None => prod,
-                    Some(s) => s.into_iter().zip(prod).map(|(a, b)| a + b).collect(),
-                });
-            }
-            let acc = acc.unwrap_or_else(|| vec![A::zero(); og * cols_n]);
-            for o in 0..og {
-                let oc = g * og + o;
-                for n in 0..self.batch {
-                    let dst = &mut y[(n * self.out_channels + oc) * l..][..l];
-                    let src = &acc[o * cols_n + n * l..][..l];
-                    match bias {
-                        Some(b) => {
-                            for (d, s) in dst.iter_mut().zip(src) {
-                                *d = s.clone() + b[oc].clone();
+        let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                let mut acc: Option<Vec<A>> = None;
+                for &(x, w) in pairs {
+                    self.im2col_sample(x, (n, g), &taps, &mut cols);
+                    let prod = A::gemm(
+                        &w[g * og * k..(g + 1) * og * k],
+                        false,
+                        &cols,
+                        false,
+                        og,
+                        k,
+                        l,
+                    );
+                    acc = Some(match acc {
+                        None => prod,
+                        Some(mut s) => {
+                            for (a, b) in s.iter_mut().zip(prod) {
+                                *a = a.clone() + b;
+                            }
+                            s
+                        }
+                    });
+                }
+                let Some(acc) = acc else { continue };
+                let dst = &mut y[self.sample_block(n, g)];
+                match bias {
+                    Some(bias) => {
+                        let rows = dst.chunks_exact_mut(l).zip(acc.chunks_exact(l));
+                        for (o, (d, s)) in rows.enumerate() {
+                            let b = &bias[g * og + o];
+                            for (d, s) in d.iter_mut().zip(s) {
+                                *d = s.clone() + b.clone();
                             }
                         }
-                        None => dst.clone_from_slice(src),
                     }
+                    None => dst.clone_from_slice(&acc),
+                }
+            }
+        }
+        if pairs.is_empty() {
+            if let Some(bias) = bias {
+                for (i, v) in y.iter_mut().enumerate() {
+                    *v = v.clone() + bias[(i / l) % self.out_channels].clone();
                 }
             }
         }
         y
     }
 
-    /// The weight gradient `w̄_g = δ_g cols_gᵀ` of every group, stacked as `O × Cg·kH·kW`.
+    /// The weight gradient `w̄_g = Σ_n δ_{n,g} cols_{n,g}ᵀ` of every group (one gemm over the
+    /// `OH·OW` positions per sample, the samples' products added in order), stacked as
+    /// `O × Cg·kH·kW`.
     fn weight_grad<A: Element>(&self, x: &[A], seed: &[A]) -> Vec<A> {
-        let (og, k, cols_n) = (self.og(), self.patch(), self.columns());
-        let mut out = Vec::with_capacity(self.out_channels * k);
-        for g in 0..self.groups {
-            let d = self.seed_rows(seed, g);
-            out.extend(A::gemm(&d, false, &self.im2col(x, g), true, og, cols_n, k));
+        let (og, k, l) = (self.og(), self.patch(), self.positions());
+        let mut out = vec![A::zero(); self.out_channels * k];
+        let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                self.im2col_sample(x, (n, g), &taps, &mut cols);
+                let d = &seed[self.sample_block(n, g)];
+                let prod = A::gemm(d, false, &cols, true, og, l, k);
+                let dst = &mut out[g * og * k..(g + 1) * og * k];
+                if n == 0 {
+                    dst.clone_from_slice(&prod);
+                } else {
+                    for (a, b) in dst.iter_mut().zip(prod) {
+                        *a = a.clone() + b;
+                    }
+                }
+            }
         }
         out
     }
 
-    /// The input gradient: `col2im(w_gᵀ δ_g)` summed over the groups.
+    /// The input gradient: `col2im(w_gᵀ δ_{n,g})` for every sample and group.
     fn input_grad<A: Element>(&self, w: &[A], seed: &[A]) -> Vec<A> {
-        let (og, k, cols_n) = (self.og(), self.patch(), self.columns());
+        let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut out = vec![A::zero(); self.batch * self.in_channels * self.plane()];
-        for g in 0..self.groups {
-            let d = self.seed_rows(seed, g);
-            let wg = &w[g * og * k..(g + 1) * og * k];
-            let dcols = A::gemm(wg, true, &d, false, k, og, cols_n);
-            self.col2im_add(&dcols, g, &mut out);
+        let taps = self.tap_ranges();
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                let wg = &w[g * og * k..(g + 1) * og * k];
+                let dcols = A::gemm(wg, true, &seed[self.sample_block(n, g)], false, k, og, l);
+                self.col2im_sample_add(&dcols, (n, g), &taps, &mut out);
+            }
         }
         out
     }
@@ -585,6 +702,13 @@ impl ConvGeometry {
         }
         (a, b)
     }
+}
+
+/// The valid output rows of every kernel row and the valid output columns of every kernel
+/// column of a [`ConvGeometry`] ([`ConvGeometry::tap_ranges`]).
+struct TapRanges {
+    rows: SmallVec<[Range<usize>; 8]>,
+    cols: SmallVec<[Range<usize>; 8]>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -968,9 +1092,9 @@ impl<A: Element, D, X: Shape, K: Shape, P: ConvSpec<X, K>> Eval<A, D> for Convol
 /// assert_eq!(sizes, [4 * 28 * 28, 6 * 25, 6, 4 * 6 * 28 * 28, 4 * 6 * 14 * 14, 4 * 6]);
 /// ```
 ///
-/// Implemented with im2col and one [`Element::gemm`] per group for the forward pass, the weight
-/// gradient and the input gradient; certified graphs use the closed-form dot-product bounds of
-/// [`Convolution`].
+/// Implemented with im2col and one [`Element::gemm`] per sample and group for the forward
+/// pass, the weight gradient and the input gradient; certified graphs use the closed-form
+/// dot-product bounds of [`Convolution`].
 #[must_use]
 pub fn conv2d<
     G: ShapeList,

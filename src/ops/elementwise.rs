@@ -556,12 +556,14 @@ pub fn safe_log<G: ShapeList, S: Shape, C: Constant<C>>(
     }
 }
 
-/// `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for either sign of `x`.
+/// `σ(x) = 1 / (1 + e⁻ˣ)`, evaluated without overflow for either sign of `x`: with
+/// `e = e^{−|x|}`, `1 / (1 + e)` for `x ≥ 0` and `e / (1 + e)` otherwise. Written as one
+/// exponential of a selected argument and a selected numerator (the same operations on the same
+/// values as the two branches), so that `f32`/`f64` evaluate it without a data-dependent jump.
+#[inline]
 pub(crate) fn logistic<A: Real>(x: A) -> A {
-    if x >= A::zero() {
-        A::one() / (A::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (A::one() + e)
-    }
+    let nonneg = x >= A::zero();
+    let e = if nonneg { -x } else { x }.exp();
+    let num = if nonneg { A::one() } else { e };
+    num / (A::one() + e)
 }

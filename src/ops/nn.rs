@@ -218,38 +218,80 @@ pub struct Attention<
     causal: bool,
 }
 
-/// One batch entry's attention weights `P = softmax(Q Kᵀ / √D)` (rows over keys; with
-/// `causal`, key `j > i` gets weight 0).
+/// Products below this size (`m·k·n`) run in [`head_product`]'s inlined left fold; larger ones
+/// go to [`Element::gemm`] (the blocked kernel for `f32`/`f64` from 4096 on).
+const HEAD_PRODUCT_INLINE: usize = 4096;
+
+/// `C = op(A) · B` into `c` (`m×n`, row-major), `op(A)` of size `m×k` (`A` stored `k×m` and
+/// transposed when `ta`), `B` row-major `k×n`: every entry the left fold
+/// `((0 + a₀b₀) + a₁b₁) + …` in index order (as [`Element::gemm`] computes small products),
+/// inlined so that the constant sizes of an attention head unroll; large products go to
+/// [`Element::gemm`].
+#[inline(always)]
+fn head_product<A: Element>(
+    a: &[A],
+    ta: bool,
+    b: &[A],
+    (m, k, n): (usize, usize, usize),
+    c: &mut [A],
+) {
+    if m * k * n >= HEAD_PRODUCT_INLINE {
+        c.clone_from_slice(&A::gemm(a, ta, b, false, m, k, n));
+        return;
+    }
+    for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
+        row.fill(A::zero());
+        for (l, bl) in b.chunks_exact(n.max(1)).enumerate().take(k) {
+            let ail = if ta { &a[l * m + i] } else { &a[i * k + l] };
+            for (acc, blj) in row.iter_mut().zip(bl) {
+                *acc = acc.clone() + ail.clone() * blj.clone();
+            }
+        }
+    }
+}
+
+/// `Xᵀ` of a row-major `m×n` matrix `x`, into `out` (`n×m`).
+#[inline(always)]
+fn transpose_into<A: Clone>(x: &[A], m: usize, n: usize, out: &mut [A]) {
+    for i in 0..m {
+        for j in 0..n {
+            out[j * m + i] = x[i * n + j].clone();
+        }
+    }
+}
+
+/// One batch entry's attention weights `P = softmax(Q Kᵀ / √D)` into `p` (`t×s`; rows over
+/// keys; with `causal`, key `j > i` gets weight 0). `kt` receives `Kᵀ`, laid out first so that
+/// the scores `Q · (Kᵀ)` run along contiguous rows (each score is still the sum over `l < D`
+/// in order).
+#[inline(always)]
 fn attention_weights<A: Real>(
-    q: &[A],
-    k: &[A],
-    t: usize,
-    s: usize,
-    d: usize,
+    (q, k): (&[A], &[A]),
+    (t, s, d): (usize, usize, usize),
     causal: bool,
-) -> Vec<A> {
+    kt: &mut [A],
+    p: &mut [A],
+) {
     let scale = A::one() / A::from_f64(d as f64).sqrt();
-    let scores = kernels::mat_mul_nt(q, k, t, d, s);
-    let mut p = Vec::with_capacity(t * s);
-    for i in 0..t {
-        let row = &scores[i * s..(i + 1) * s];
+    transpose_into(k, s, d, kt);
+    head_product(q, false, kt, (t, d, s), p);
+    for (i, row) in p.chunks_exact_mut(s.max(1)).enumerate().take(t) {
         let allowed = if causal { (i + 1).min(s) } else { s };
         let m = row[..allowed.max(1)]
             .iter()
             .fold(row[0] * scale, |m, &v| m.max(v * scale));
-        let e: Vec<A> = (0..s)
-            .map(|j| {
-                if j < allowed {
-                    (row[j] * scale - m).exp()
-                } else {
-                    A::zero()
-                }
-            })
-            .collect();
-        let sum = e.iter().fold(A::zero(), |acc, &v| acc + v);
-        p.extend(e.into_iter().map(|v| v / sum));
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = if j < allowed {
+                (*v * scale - m).exp()
+            } else {
+                A::zero()
+            };
+        }
+        let sum = row.iter().fold(A::zero(), |acc, &v| acc + v);
+        for v in row.iter_mut() {
+            *v = *v / sum;
+        }
     }
-    p
 }
 
 impl<const BT: usize, const T: usize, const S: usize, const D: usize, const DV: usize> Op
@@ -283,13 +325,15 @@ where
 {
     fn forward(&self, x: Operands<'_, A>, _: &E) -> Tensor<A, Dim<BT, Matrix<T, DV>>> {
         let (q, k, v) = (x.get(self.q), x.get(self.k), x.get(self.v));
-        let mut out = Vec::with_capacity(BT * T * DV);
-        for b in 0..BT {
-            let qb = &q.as_slice()[b * T * D..(b + 1) * T * D];
-            let kb = &k.as_slice()[b * S * D..(b + 1) * S * D];
-            let vb = &v.as_slice()[b * S * DV..(b + 1) * S * DV];
-            let p = attention_weights(qb, kb, T, S, D, self.causal);
-            out.extend(kernels::mat_mul(&p, vb, T, S, DV));
+        let (q, k, v) = (q.as_slice(), k.as_slice(), v.as_slice());
+        let mut out = vec![A::zero(); BT * T * DV];
+        let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
+        for (b, ob) in out.chunks_exact_mut((T * DV).max(1)).enumerate().take(BT) {
+            let qb = &q[b * T * D..(b + 1) * T * D];
+            let kb = &k[b * S * D..(b + 1) * S * D];
+            let vb = &v[b * S * DV..(b + 1) * S * DV];
+            attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
+            head_product(&p, false, vb, (T, S, DV), ob);
         }
         Tensor::from_vec_unchecked(out)
     }
@@ -315,7 +359,8 @@ where
                 r(dk.as_slice(), S * D),
                 r(dv.as_slice(), S * DV),
             );
-            let p = attention_weights(&qb, &kb, T, S, D, self.causal);
+            let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
+            attention_weights((&qb, &kb), (T, S, D), self.causal, &mut kt, &mut p);
             // d(scores) = (dQ Kᵀ + Q dKᵀ) / √D (masked entries have P = 0 and drop out).
             let ds: Vec<A> = kernels::add(
                 &kernels::mat_mul_nt(&dqb, &kb, T, D, S),
@@ -340,26 +385,48 @@ where
     ) -> Pullback<A> {
         let scale = A::one() / A::from_f64(D as f64).sqrt();
         let (q, k, v) = (x.get(self.q), x.get(self.k), x.get(self.v));
+        let (q, k, v, seed) = (q.as_slice(), k.as_slice(), v.as_slice(), seed.as_slice());
         let (mut gq, mut gk, mut gv) = (
-            Vec::with_capacity(BT * T * D),
-            Vec::with_capacity(BT * S * D),
-            Vec::with_capacity(BT * S * DV),
+            vec![A::zero(); BT * T * D],
+            vec![A::zero(); BT * S * D],
+            vec![A::zero(); BT * S * DV],
         );
+        let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
+        let (mut vt, mut dp) = (vec![A::zero(); DV * S], vec![A::zero(); T * S]);
         for b in 0..BT {
-            let qb = &q.as_slice()[b * T * D..(b + 1) * T * D];
-            let kb = &k.as_slice()[b * S * D..(b + 1) * S * D];
-            let vb = &v.as_slice()[b * S * DV..(b + 1) * S * DV];
-            let db = &seed.as_slice()[b * T * DV..(b + 1) * T * DV];
-            let p = attention_weights(qb, kb, T, S, D, self.causal);
+            let qb = &q[b * T * D..(b + 1) * T * D];
+            let kb = &k[b * S * D..(b + 1) * S * D];
+            let vb = &v[b * S * DV..(b + 1) * S * DV];
+            let db = &seed[b * T * DV..(b + 1) * T * DV];
+            attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
             // V̄ = Pᵀ δ; P̄ = δ Vᵀ; score bar = softmax pullback of P̄, times 1/√D.
-            gv.extend(kernels::mat_mul_tn(&p, db, S, T, DV));
-            let dp = kernels::mat_mul_nt(db, vb, T, DV, S);
+            head_product(
+                &p,
+                true,
+                db,
+                (S, T, DV),
+                &mut gv[b * S * DV..(b + 1) * S * DV],
+            );
+            transpose_into(vb, S, DV, &mut vt);
+            head_product(db, false, &vt, (T, DV, S), &mut dp);
             let ds: Vec<A> = softmax_pullback(&p, &dp, S)
                 .into_iter()
                 .map(|v| v * scale)
                 .collect();
-            gq.extend(kernels::mat_mul(&ds, kb, T, S, D));
-            gk.extend(kernels::mat_mul_tn(&ds, qb, S, T, D));
+            head_product(
+                &ds,
+                false,
+                kb,
+                (T, S, D),
+                &mut gq[b * T * D..(b + 1) * T * D],
+            );
+            head_product(
+                &ds,
+                true,
+                qb,
+                (S, T, D),
+                &mut gk[b * S * D..(b + 1) * S * D],
+            );
         }
         Pullback::none()
             .with_if(x, self.q, || Tensor::from_vec_unchecked(gq))

@@ -93,16 +93,6 @@ pub(crate) fn gather<A: Clone>(x: &[A], map: &[usize]) -> Vec<A> {
     map.iter().map(|&i| x[i].clone()).collect()
 }
 
-/// The adjoint of a gather whose map is injective: `g[map[j]] = δⱼ`, zero at the positions not
-/// read.
-fn scatter<A: Element>(seed: &[A], map: &[usize], len: usize) -> Vec<A> {
-    let mut g = vec![A::zero(); len];
-    for (d, &i) in seed.iter().zip(map) {
-        g[i] = d.clone();
-    }
-    g
-}
-
 /// The adjoint of any gather: `g[i] = Σ_{j : map[j] = i} δⱼ`, each sum from 0 in row-major
 /// order of `j`.
 pub(crate) fn scatter_add<A: Element>(seed: &[A], map: &[usize], len: usize) -> Vec<A> {
@@ -113,12 +103,162 @@ pub(crate) fn scatter_add<A: Element>(seed: &[A], map: &[usize], len: usize) -> 
     g
 }
 
-/// The gather map of a permutation: output axis `k` is input axis `axes[k]`.
-fn permute_map(in_dims: &[usize], axes: &[usize]) -> Vec<usize> {
+/// A gather `y = Π x` described by strides instead of a map: output position `j` (row-major
+/// multi-index `i` over `dims`) reads input position `offset + Σₖ iₖ · step[k]`
+/// ([`gather_map`] lists the same positions). Axes of length 1 are dropped and adjacent axes
+/// that the input reads contiguously are merged, so the copies run over the longest contiguous
+/// stretches.
+#[derive(Clone, Debug)]
+struct Strided {
+    /// The merged output axes (at least one).
+    dims: SmallVec<[usize; 8]>,
+    /// The input step of each merged axis.
+    step: SmallVec<[usize; 8]>,
+    /// The input position of output position 0.
+    offset: usize,
+}
+
+impl Strided {
+    fn new(dims: &[usize], step: &[usize], offset: usize) -> Self {
+        let mut d: SmallVec<[usize; 8]> = SmallVec::new();
+        let mut st: SmallVec<[usize; 8]> = SmallVec::new();
+        if dims.contains(&0) {
+            return Strided {
+                dims: smallvec::smallvec![0],
+                step: smallvec::smallvec![1],
+                offset,
+            };
+        }
+        for (&n, &s) in dims.iter().zip(step) {
+            if n == 1 {
+                continue;
+            }
+            match (d.last_mut(), st.last_mut()) {
+                // The previous axis steps over exactly this whole axis: one longer axis.
+                (Some(pd), Some(ps)) if *ps == s * n => {
+                    *pd *= n;
+                    *ps = s;
+                }
+                _ => {
+                    d.push(n);
+                    st.push(s);
+                }
+            }
+        }
+        if d.is_empty() {
+            d.push(1);
+            st.push(1);
+        }
+        Strided {
+            dims: d,
+            step: st,
+            offset,
+        }
+    }
+
+    /// The number of output positions.
+    fn len(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// Calls `f(j, i)` for every run along the last axis, in row-major order: output positions
+    /// `j..j + n` read input positions `i, i + s, …` (`n`, `s` the last axis's length and step).
+    fn for_each_run(&self, mut f: impl FnMut(usize, usize)) {
+        let total = self.len();
+        let r = self.dims.len() - 1;
+        let n = self.dims[r];
+        if total == 0 {
+            return;
+        }
+        let mut index: SmallVec<[usize; 8]> = smallvec::smallvec![0; r];
+        let mut pos = self.offset;
+        let mut j = 0;
+        while j < total {
+            f(j, pos);
+            j += n;
+            for k in (0..r).rev() {
+                index[k] += 1;
+                pos += self.step[k];
+                if index[k] < self.dims[k] {
+                    break;
+                }
+                pos -= self.step[k] * index[k];
+                index[k] = 0;
+            }
+        }
+    }
+
+    /// The input position of every output position (row-major): the map of [`gather_map`].
+    fn map(&self) -> Vec<usize> {
+        gather_map(&self.dims, &self.step, self.offset)
+    }
+
+    /// The last axis's length and step.
+    fn run(&self) -> (usize, usize) {
+        let r = self.dims.len() - 1;
+        (self.dims[r], self.step[r])
+    }
+
+    /// `yⱼ = x[pos(j)]` (the gather of [`gather`] without building the map).
+    fn gather<A: Clone>(&self, x: &[A]) -> Vec<A> {
+        let (n, s) = self.run();
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each_run(|_, i| {
+            if s == 1 {
+                out.extend_from_slice(&x[i..i + n]);
+            } else {
+                out.extend((0..n).map(|t| x[i + t * s].clone()));
+            }
+        });
+        out
+    }
+
+    /// The adjoint of an injective gather: `g[pos(j)] = δⱼ`, zero elsewhere.
+    fn scatter<A: Element>(&self, seed: &[A], len: usize) -> Vec<A> {
+        let (n, s) = self.run();
+        let mut g = vec![A::zero(); len];
+        self.for_each_run(|j, i| {
+            let src = &seed[j..j + n];
+            if s == 1 {
+                g[i..i + n].clone_from_slice(src);
+            } else {
+                for (t, v) in src.iter().enumerate() {
+                    g[i + t * s] = v.clone();
+                }
+            }
+        });
+        g
+    }
+
+    /// The adjoint of any gather: `g[i] = Σ_{j : pos(j) = i} δⱼ`, each sum from 0 in
+    /// row-major order of `j` ([`scatter_add`]).
+    fn scatter_add<A: Element>(&self, seed: &[A], len: usize) -> Vec<A> {
+        let (n, s) = self.run();
+        let mut g = vec![A::zero(); len];
+        self.for_each_run(|j, i| {
+            let src = &seed[j..j + n];
+            if s == 1 {
+                for (dst, v) in g[i..i + n].iter_mut().zip(src) {
+                    *dst = dst.clone() + v.clone();
+                }
+            } else {
+                // Step 0 (a broadcast axis) adds the whole run onto one entry, in order.
+                for (t, v) in src.iter().enumerate() {
+                    let at = i + t * s;
+                    g[at] = g[at].clone() + v.clone();
+                }
+            }
+        });
+        g
+    }
+}
+
+/// The strided gather of a permutation: output axis `k` is input axis `axes[k]`.
+fn permute_strided(in_dims: &[usize], axes: &[usize]) -> Strided {
     let st = strides(in_dims);
     let out_dims: Vec<usize> = axes.iter().map(|&a| in_dims[a]).collect();
     let step: Vec<usize> = axes.iter().map(|&a| st[a]).collect();
-    gather_map(&out_dims, &step, 0)
+    Strided::new(&out_dims, &step, 0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,10 +339,10 @@ pub struct AxisSwap<S, const A: usize, const B: usize> {
 }
 
 impl<S: Shape, const A: usize, const B: usize> AxisSwap<S, A, B> {
-    fn map() -> Vec<usize> {
+    fn map() -> Strided {
         let mut axes: Vec<usize> = (0..S::RANK).collect();
         axes.swap(A, B);
-        permute_map(&S::dims(), &axes)
+        permute_strided(&S::dims(), &axes)
     }
 }
 
@@ -224,13 +364,13 @@ where
     S: SwapAxes<A, B>,
 {
     fn forward(&self, x: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(x.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(x.get(self.x).as_slice()))
     }
     fn jvp(&self, _: Operands<'_, E>, dx: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(dx.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(dx.get(self.x).as_slice()))
     }
     fn vjp(&self, _: Operands<'_, E>, _: &D, seed: &Tensor<E, Self::Out>) -> Pullback<E> {
-        let g = scatter(seed.as_slice(), &Self::map(), S::SIZE);
+        let g = Self::map().scatter(seed.as_slice(), S::SIZE);
         Pullback::single(self.x, Tensor::from_vec_unchecked(g))
     }
 }
@@ -259,8 +399,8 @@ pub struct Permute<S, P> {
 }
 
 impl<S: Shape, P: AxisList> Permute<S, P> {
-    fn map() -> Vec<usize> {
-        permute_map(&S::dims(), &P::axes())
+    fn map() -> Strided {
+        permute_strided(&S::dims(), &P::axes())
     }
 }
 
@@ -282,13 +422,13 @@ where
     S: PermuteAxes<P>,
 {
     fn forward(&self, x: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(x.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(x.get(self.x).as_slice()))
     }
     fn jvp(&self, _: Operands<'_, E>, dx: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(dx.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(dx.get(self.x).as_slice()))
     }
     fn vjp(&self, _: Operands<'_, E>, _: &D, seed: &Tensor<E, Self::Out>) -> Pullback<E> {
-        let g = scatter(seed.as_slice(), &Self::map(), S::SIZE);
+        let g = Self::map().scatter(seed.as_slice(), S::SIZE);
         Pullback::single(self.x, Tensor::from_vec_unchecked(g))
     }
 }
@@ -498,12 +638,12 @@ pub struct Narrow<S, const A: usize, const START: usize, const LEN: usize> {
 }
 
 impl<S: Shape, const A: usize, const START: usize, const LEN: usize> Narrow<S, A, START, LEN> {
-    fn map() -> Vec<usize> {
+    fn map() -> Strided {
         let dims = S::dims();
         let st = strides(&dims);
         let mut out_dims = dims.to_vec();
         out_dims[A] = LEN;
-        gather_map(&out_dims, &st, START * st[A])
+        Strided::new(&out_dims, &st, START * st[A])
     }
 }
 
@@ -526,13 +666,13 @@ where
     S: NarrowAlong<A, START, LEN>,
 {
     fn forward(&self, x: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(x.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(x.get(self.x).as_slice()))
     }
     fn jvp(&self, _: Operands<'_, E>, dx: Operands<'_, E>, _: &D) -> Tensor<E, Self::Out> {
-        Tensor::from_vec_unchecked(gather(dx.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::map().gather(dx.get(self.x).as_slice()))
     }
     fn vjp(&self, _: Operands<'_, E>, _: &D, seed: &Tensor<E, Self::Out>) -> Pullback<E> {
-        let g = scatter(seed.as_slice(), &Self::map(), S::SIZE);
+        let g = Self::map().scatter(seed.as_slice(), S::SIZE);
         Pullback::single(self.x, Tensor::from_vec_unchecked(g))
     }
 }
@@ -566,6 +706,11 @@ impl<S: Shape, T: Shape> Broadcast<S, T> {
     /// For every entry of `y`, the entry of `x` it copies: the trailing axes aligned, index 0 on
     /// the axes where `x` has length 1 and on the leading axes `x` lacks.
     pub(crate) fn map() -> Vec<usize> {
+        Self::strided().map()
+    }
+
+    /// The same positions as a strided gather.
+    fn strided() -> Strided {
         let (sd, td) = (S::dims(), T::dims());
         let st = strides(&sd);
         let lead = td.len() - sd.len();
@@ -578,7 +723,7 @@ impl<S: Shape, T: Shape> Broadcast<S, T> {
                 }
             })
             .collect();
-        gather_map(&td, &step, 0)
+        Strided::new(&td, &step, 0)
     }
 }
 
@@ -600,13 +745,13 @@ where
     S: BroadcastTo<T>,
 {
     fn forward(&self, x: Operands<'_, E>, _: &D) -> Tensor<E, T> {
-        Tensor::from_vec_unchecked(gather(x.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::strided().gather(x.get(self.x).as_slice()))
     }
     fn jvp(&self, _: Operands<'_, E>, dx: Operands<'_, E>, _: &D) -> Tensor<E, T> {
-        Tensor::from_vec_unchecked(gather(dx.get(self.x).as_slice(), &Self::map()))
+        Tensor::from_vec_unchecked(Self::strided().gather(dx.get(self.x).as_slice()))
     }
     fn vjp(&self, _: Operands<'_, E>, _: &D, seed: &Tensor<E, T>) -> Pullback<E> {
-        let g = scatter_add(seed.as_slice(), &Self::map(), S::SIZE);
+        let g = Self::strided().scatter_add(seed.as_slice(), S::SIZE);
         Pullback::single(self.x, Tensor::from_vec_unchecked(g))
     }
 }
@@ -635,14 +780,59 @@ mod tests {
         assert_eq!(strides(&[2, 3, 4]), vec![12, 4, 1]);
         assert_eq!(strides(&[]), Vec::<usize>::new());
         // Transpose of a 2×3 matrix: y[j][i] = x[i][j].
-        assert_eq!(permute_map(&[2, 3], &[1, 0]), vec![0, 3, 1, 4, 2, 5]);
+        assert_eq!(
+            permute_strided(&[2, 3], &[1, 0]).map(),
+            vec![0, 3, 1, 4, 2, 5]
+        );
         // Columns 1..3 of a 2×3 matrix.
         assert_eq!(gather_map(&[2, 2], &[3, 1], 1), vec![1, 2, 4, 5]);
+        assert_eq!(Strided::new(&[2, 2], &[3, 1], 1).map(), vec![1, 2, 4, 5]);
         // Empty output.
         assert!(gather_map(&[2, 0], &[1, 1], 0).is_empty());
+        assert!(Strided::new(&[2, 0], &[1, 1], 0).map().is_empty());
         assert_eq!(
             scatter_add(&[1.0, 2.0, 3.0, 4.0], &[0, 1, 0, 1], 2),
             vec![4.0, 6.0]
         );
+    }
+
+    /// The strided copies (merged axes, runs along the last one) move the same entries as the
+    /// position-by-position map: permutations, slices and broadcasts of several ranks, with
+    /// axes of length 1 and steps 0.
+    #[test]
+    fn strided_copies_match_the_map() {
+        let cases: [(&[usize], &[usize], usize); 8] = [
+            (&[2, 3, 4], &[12, 4, 1], 0),        // identity: one run
+            (&[4, 3, 2], &[1, 4, 12], 0),        // full reversal of the axes
+            (&[2, 4, 3, 5], &[60, 5, 20, 1], 0), // swap of the middle axes
+            (&[2, 2, 3], &[15, 3, 1], 6),        // a slice on the middle axis
+            (&[3, 1, 4], &[4, 7, 1], 0),         // an axis of length 1
+            (&[2, 3, 4], &[0, 4, 1], 0),         // broadcast over the leading axis
+            (&[3, 4], &[1, 0], 0),               // broadcast along the last axis
+            (&[], &[], 5),                       // a scalar
+        ];
+        for (dims, step, offset) in cases {
+            let st = Strided::new(dims, step, offset);
+            let map = gather_map(dims, step, offset);
+            assert_eq!(st.map(), map, "{dims:?} {step:?}");
+            let len = map.iter().max().map_or(0, |m| m + 1);
+            let x: Vec<f64> = (0..len).map(|v| v as f64 * 1.5 - 3.0).collect();
+            let by_map: Vec<f64> = map.iter().map(|&i| x[i]).collect();
+            assert_eq!(st.gather(&x), by_map, "{dims:?} {step:?}");
+            let seed: Vec<f64> = (0..map.len()).map(|v| (v * v) as f64 + 0.25).collect();
+            assert_eq!(st.scatter_add(&seed, len), scatter_add(&seed, &map, len));
+            let injective = {
+                let mut m = map.clone();
+                m.sort_unstable();
+                m.windows(2).all(|w| w[0] != w[1])
+            };
+            if injective {
+                let mut g = vec![0.0; len];
+                for (d, &i) in seed.iter().zip(&map) {
+                    g[i] = *d;
+                }
+                assert_eq!(st.scatter(&seed, len), g, "{dims:?} {step:?}");
+            }
+        }
     }
 }
