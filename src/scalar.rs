@@ -333,7 +333,7 @@ pub trait Real: Element + Copy {
 
 /// The error function `erf x = 2/√π ∫₀ˣ e^{−t²} dt` at a [`Real`] scalar (the exact form of
 /// GELU, `ops::gelu_erf`, and `ops::erf` need it). Implemented in this crate for `f32`, `f64`,
-/// `half::bf16`, `half::f16` (an `f64` evaluation within a few ulps, rounded once to the
+/// `half::bf16`, `half::f16` (an `f64` evaluation within 1 ulp, rounded once to the
 /// format) and for the enclosures `Interval` and `Ball` (see `approx::special`).
 pub trait Erf: Real {
     /// `erf self`.
