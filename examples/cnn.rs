@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example cnn [-- OPTIONS]
 //!
-//!   --epochs N    training epochs (default 400)
+//!   --epochs N    training epochs (default 600)
 //!   --plot FILE   where to write the loss curve PNG (default: target/cnn-loss.png in the
 //!                 crate's directory)
 //!   --help        print this help
@@ -74,7 +74,7 @@ const TEST: usize = IMAGES - TRAIN;
 const BATCH: usize = 32;
 /// Batch of the test-accuracy graph (divides `TEST`).
 const EVAL_BATCH: usize = 40;
-const EPOCHS: usize = 400;
+const EPOCHS: usize = 600;
 /// The peak learning rate (cosine decay to 0 over the epochs).
 const LEARNING_RATE: f64 = 5e-3;
 /// Certified predictions printed one per line (the others are summarised).
@@ -97,7 +97,7 @@ type CertCtx = Cat<CertInputs, CertNodes>;
 
 const USAGE: &str = "usage: cargo run --release --example cnn [-- OPTIONS]
 
-  --epochs N    training epochs (default 400)
+  --epochs N    training epochs (default 600)
   --plot FILE   write the loss curve PNG here (default: target/cnn-loss.png)
   --help        print this help";
 
