@@ -147,7 +147,12 @@ pub fn left_fold_gemm<A: Element>(
 const BLOCKED_GEMM_MIN: usize = 4096;
 
 /// `op(X)` as a `rows×cols` view of `data` (stored `cols×rows` and transposed when `t`).
-fn gemm_view<T>(data: &[T], rows: usize, cols: usize, t: bool) -> ndarray::ArrayView2<'_, T> {
+pub(crate) fn gemm_view<T>(
+    data: &[T],
+    rows: usize,
+    cols: usize,
+    t: bool,
+) -> ndarray::ArrayView2<'_, T> {
     use ndarray::ArrayView2;
     let v = if t {
         ArrayView2::from_shape((cols, rows), data)

@@ -20,10 +20,11 @@
 
 use core::cell::RefCell;
 
-use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
+use ndarray::{ArrayViewMut2, LinalgScalar};
 
 use crate::approx::interval::Interval;
 use crate::approx::round::{add_up, mul_up};
+use crate::scalar::gemm_view as view;
 
 /// `1 + 2⁻²²`: the margin of [`up_f32`].
 const F32_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 22) as f64;
@@ -133,18 +134,6 @@ fn fma_up(out: &mut Vec<f32>, a: Option<&[f32]>, c: f64, b: &[f32]) {
         ),
         None => out.extend(b.iter().map(|&b| up_f32(c * f64::from(b)))),
     }
-}
-
-/// The view of a row-major operand of [`Element::gemm`](crate::scalar::Element::gemm)'s
-/// layout as the `rows × cols` matrix `op(X)`.
-fn view<T>(data: &[T], rows: usize, cols: usize, t: bool) -> ArrayView2<'_, T> {
-    let v = if t {
-        ArrayView2::from_shape((cols, rows), data)
-    } else {
-        ArrayView2::from_shape((rows, cols), data)
-    };
-    let v = v.expect("gemm operand lengths are fixed by the shapes");
-    if t { v.reversed_axes() } else { v }
 }
 
 /// `C ← op(X)·op(Y) + β C` by the blocked kernel (matrixmultiply, through ndarray), into the
