@@ -87,7 +87,8 @@ impl<S: Shape, const I: usize> ShapeAt<S, I> for S {}
 impl<S, const I: usize> ShapeAt<S, I> for OutOfRange {}
 
 /// `Self` is the context `Expected`: the equality of two contexts as a trait bound, checked
-/// slot by slot ([`SameSlots`]) so that a mismatch names the first slot that differs.
+/// slot by slot ([`SameSlots`]) so that a mismatch names the slots that differ (an error each,
+/// the one nearest the front first) instead of printing two long types.
 #[diagnostic::on_unimplemented(
     message = "context mismatch: expected the context `{Expected}`, found `{Self}`",
     label = "built for the context `{Self}`",
@@ -117,11 +118,11 @@ impl<G: ShapeList, P: crate::shape_list::Reverse> SameSlots<BuildCtx<G, P>> for 
 
 /// The slot `After` of two contexts ([`SameContext`]) holds the same shape in both: `Self` is
 /// the found shape, `Expected` the expected one, and `After` names the slot by the number of
-/// slots that follow it (`Last<0>` is the last slot).
+/// slots that follow it (`SlotFromEnd<0>` is the last slot).
 #[diagnostic::on_unimplemented(
     message = "context mismatch at slot `{After}`: expected a `{Expected}`, found a `{Self}`",
     label = "this has a `{Self}` at slot `{After}` where a `{Expected}` is expected",
-    note = "slots are named from the end of the context: `Last<0>` is the last slot, `Last<1>` the one before it, and so on; every slot after `{After}` agrees"
+    note = "slots are named from the end of the context: `SlotFromEnd<0>` is the last slot, `SlotFromEnd<1>` the one before it, and so on; each slot that differs gets an error of its own, the one nearest the front first"
 )]
 pub trait SlotMatches<Expected, After> {}
 impl<S: Shape, After> SlotMatches<S, After> for S {}

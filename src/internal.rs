@@ -23,16 +23,17 @@ pub struct RevBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
 /// A certified forward node (the body of a [`FwdNode`](crate::approx::FwdNode)).
 pub struct FwdBody<R, P>(pub(crate) crate::approx::node::CertNode<R, P>);
 
-/// The slot of a context followed by `N` more slots: `Last<0>` is the last slot, `Last<1>` the
-/// one before it. Context-mismatch errors ([`SameContext`](crate::shape_list::SameContext)) name
-/// the first slot that differs this way, because a slot's distance from the end is what a
-/// trait on the list's tail can know.
-pub struct Last<const N: usize>;
+/// The slot of a context followed by `N` more slots: `SlotFromEnd<0>` is the last slot,
+/// `SlotFromEnd<1>` the one before it. Context-mismatch errors
+/// ([`SameContext`](crate::shape_list::SameContext)) name the slots that differ this way,
+/// because a slot's distance from the end is what a trait on the list's tail can know.
+pub struct SlotFromEnd<const N: usize>;
 
 /// A slot followed by more than 1023 others.
-pub struct FarFromLast;
+pub struct FarFromEnd;
 
-/// The successor on the [`Last`] scale: `Last<N>::Next = Last<N + 1>`, up to [`FarFromLast`].
+/// The successor on the [`SlotFromEnd`] scale: `SlotFromEnd<N>::Next = SlotFromEnd<N + 1>`, up
+/// to [`FarFromEnd`].
 pub trait Tally: 'static {
     /// The slot one further from the end.
     type Next: Tally;
@@ -41,18 +42,18 @@ pub trait Tally: 'static {
 macro_rules! tally {
     ($($h:literal)*) => { $(tally!(@ $h 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15);)* };
     (@ $h:literal $($l:literal)*) => {
-        $(impl Tally for Last<{ $h * 16 + $l }> { type Next = Last<{ $h * 16 + $l + 1 }>; })*
+        $(impl Tally for SlotFromEnd<{ $h * 16 + $l }> { type Next = SlotFromEnd<{ $h * 16 + $l + 1 }>; })*
     };
 }
 tally!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
     33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62);
-// The last block: 1008..=1022 step on, and 1023 is followed by `FarFromLast`.
+// The last block: 1008..=1022 step on, and 1023 is followed by `FarFromEnd`.
 tally!(@ 63 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14);
-impl Tally for Last<1023> {
-    type Next = FarFromLast;
+impl Tally for SlotFromEnd<1023> {
+    type Next = FarFromEnd;
 }
-impl Tally for FarFromLast {
-    type Next = FarFromLast;
+impl Tally for FarFromEnd {
+    type Next = FarFromEnd;
 }
 
 /// A context no seed has (see `SeedContext`).
@@ -130,7 +131,7 @@ pub struct BuildCtx<G, P>(core::marker::PhantomData<G>, core::marker::PhantomDat
 impl<G: ShapeList, P: Reverse> ShapeList for BuildCtx<G, P> {
     type Concat<R: ShapeList> = Cat<G, Cat<Rev<P>, R>>;
     const LEN: usize = G::LEN + P::LEN;
-    type Tally = FarFromLast;
+    type Tally = FarFromEnd;
     const LAYOUT: &'static LayoutTree = &LayoutTree::Cat(G::LAYOUT, &LayoutTree::Rev(P::LAYOUT));
 }
 

@@ -61,7 +61,7 @@ pub trait ShapeList: crate::constraint::SameSlots<Self> + Sized + Send + Sync + 
     type Concat<R: ShapeList>: ShapeList;
     /// Length of the list.
     const LEN: usize;
-    /// The length again, as the type [`Last<LEN>`](crate::internal::Last) that names a slot by
+    /// The length again, as the type [`SlotFromEnd<LEN>`](crate::internal::SlotFromEnd) that names a slot by
     /// how many slots follow it (read by [`SameContext`] to name the first slot that differs).
     #[doc(hidden)]
     type Tally: crate::internal::Tally;
@@ -77,7 +77,7 @@ pub trait ShapeList: crate::constraint::SameSlots<Self> + Sized + Send + Sync + 
 impl ShapeList for HNil {
     type Concat<R: ShapeList> = R;
     const LEN: usize = 0;
-    type Tally = crate::internal::Last<0>;
+    type Tally = crate::internal::SlotFromEnd<0>;
     const LAYOUT: &'static LayoutTree = &LayoutTree::Empty;
 }
 

@@ -1,5 +1,5 @@
 // Two long contexts that differ in one slot print identically once rustc truncates them; the
-// error names the first slot that differs, counted from the end (`Last<0>` is the last slot):
+// error names the slot that differs, counted from the end (`SlotFromEnd<0>` is the last slot):
 // slot 29 of 40 is followed by 10 others.
 use shapetape::prelude::*;
 

@@ -148,7 +148,9 @@ const TWO_OVER_SQRT_PI_UP: f64 = 1.128_379_167_095_512_8;
 /// `erfc x` for `x ≥ 6` in `f64`, by the continued fraction
 /// `erfc x = e^{−x²}/√π · 1/(x + (1/2)/(x + (2/2)/(x + (3/2)/(x + …))))` cut after 40 levels
 /// (truncation below `1e-28` relative at `x = 6`, smaller beyond). Used where `erfc x < 2⁻⁵⁵`,
-/// so its `f64` rounding errors (a few units of `2⁻⁵³` relative) are far below `2⁻¹⁰⁰`.
+/// so its `f64` rounding errors (up to about `2⁻⁴⁸` relative, from `x²` near 36, and the
+/// argument's dropped low part) stay near `2⁻¹⁰¹` absolute, inside the `2⁻⁹⁶` assumption (measured
+/// at 0.017 of it by an independent review, against 250-bit values).
 fn erfc_far(x: f64) -> f64 {
     let mut k = x;
     for n in (1..=40).rev() {

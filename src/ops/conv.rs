@@ -53,7 +53,9 @@
 //! error and the rounding of the bias addition; the weight gradient `δ_g · cols_gᵀ` (inner
 //! dimension `N·OH·OW`; the runtime sums each sample's `OH·OW` products in a gemm and then the
 //! `N` sample sums, one summation order of the same products in which each product passes
-//! through at most `1 + OH·OW + N ≤ N·OH·OW + 1` roundings); the bias gradient `δ · 𝟙`; the input gradient the product of the
+//! through at most `OH·OW + N − 1 ≤ N·OH·OW` roundings in f32/f64, and `OH·OW + N ≤ N·OH·OW + 1`
+//! in a half format (the f32 gemm, one rounding to the format, `N − 1` additions in it), both
+//! within the `γ` that `gemm_bound` takes for that inner dimension); the bias gradient `δ · 𝟙`; the input gradient the product of the
 //! weight, laid out `Cg × (Og·kH·kW)`, with the matrix of `δ` that a transposed convolution
 //! reads (one column per input position, zero where no window reaches): the runtime computes
 //! each of its entries as the gemm over `Og` followed by the col2im additions, a sum of the same
