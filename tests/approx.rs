@@ -1053,7 +1053,36 @@ proptest! {
     ) {
         f64_soundness(&mixed::<f32, f64>(&ch, LIBRARY), &x, &seed)?;
     }
+
+    /// The error function and GELU's exact form composed with the other ops (their own list,
+    /// so that the stored regression seeds of the other properties keep drawing the same ops).
+    #[test]
+    fn approx_f64_spec_with_erf(
+        ch in choices(MIXED_NODES),
+        x in raw_ctx::<MixedG>(Range::F32),
+        seed in raw_ctx::<Cat<MixedG, MixedSs>>(Range::F32),
+    ) {
+        f64_soundness(&mixed::<f32, f64>(&ch, ERF_OPS), &x, &seed)?;
+    }
 }
+
+/// [`LIBRARY`]'s exact ops with `erf`, `gelu_erf` and `tanh` as the transcendental ones.
+const ERF_OPS: &[Kind] = &[
+    Kind::Add,
+    Kind::Sub,
+    Kind::Mul,
+    Kind::Relu,
+    Kind::Matvec,
+    Kind::Linear,
+    Kind::Matmul,
+    Kind::Transpose,
+    Kind::LinearBatch,
+    Kind::Sum,
+    Kind::Mse,
+    Kind::Erf,
+    Kind::GeluErf,
+    Kind::Tanh,
+];
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(BLOCKED_CASES), ..ProptestConfig::default() })]
