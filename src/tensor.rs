@@ -575,6 +575,11 @@ fn collect_buffer<B>(len: usize, mut items: impl Iterator<Item = B>) -> SmallVec
         SmallVec::from_buf(core::array::from_fn(|_| {
             items.next().expect("the iterator yields `len` items")
         }))
+    } else if len > INLINE {
+        // `Vec`'s collect of an exact-size iterator is one tight loop (no per-item capacity
+        // check, so the closure's arithmetic can vectorise); the heap buffer then moves into
+        // the `SmallVec` without a copy.
+        SmallVec::from_vec(items.collect())
     } else {
         items.collect()
     }
