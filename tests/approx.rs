@@ -46,8 +46,8 @@
 //!    against the exact rational error of one f32/f64 addition, and the bounds of aliased
 //!    operands of the matrix ops.
 //!
-//! Random graphs are *templates* (the same generator as tests/link.rs): fixed Γ and node
-//! shapes Ss, each node's op drawn at run time among the ops of `shapetape::ops` producing its
+//! Random graphs are *templates* (nodes from the shared registry, `tests/common/registry.rs`):
+//! fixed Γ and node shapes Ss, each node's op drawn at run time among the ops of `shapetape::ops` producing its
 //! shape (appended as typed `RevNode`s, `ops::xxx(..).into_rev_node()`),
 //! operands among all earlier slots of the right shape (`Idx::try_at`), aliased a quarter of
 //! the time. Three templates: `uniform` (eight nodes on vectors of 3), `mixed` (nine nodes of
@@ -90,23 +90,10 @@ const BLOCKED_CASES: u32 = 64;
 const BLOCKED_RATIONAL_CASES: u32 = 32;
 
 // ================================================================ random typed graph templates
+// (their nodes drawn from the shared registry, tests/common/registry.rs)
 
-// ================================================================ random typed graph templates
-// (the same generator as in tests/approx.rs)
-
-/// A runtime scalar of the templates: `f32` or `f64`. It is also the type of the `scale`
-/// factor and the `safe_log` clamp point (exact at every spec scalar and on intervals).
-trait Rt:
-    RevRuntime
-    + RuntimeFloat
-    + ToSpec<f64>
-    + ToSpec<Rational>
-    + shapetape::ops::Constant<Self>
-    + shapetape::ops::Constant<f64>
-    + shapetape::ops::Constant<Rational>
-    + shapetape::ops::Constant<shapetape::approx::Interval>
-    + shapetape::ops::Constant<shapetape::approx::Ball>
-{
+/// A runtime scalar of the templates: `f32` or `f64`.
+trait Rt: RevRuntime + RuntimeFloat + ToSpec<f64> + ToSpec<Rational> {
     /// The bit pattern (widened for `f32`).
     fn bits(self) -> u64;
 }

@@ -69,8 +69,8 @@ fn cases(default: u32) -> u32 {
 }
 
 /// A runtime scalar of the templates: `f32` or `f64`.
-/// Its constants (`scale`, `safe_log`) are runtime scalars, which every certified graph over it
-/// runs (at the runtime scalar, the `f64` spec and on intervals).
+/// A `safe_log` clamp point in it is a constant that every certified graph over it runs (at the
+/// runtime scalar, the `f64` spec, on intervals and on balls).
 trait Rt:
     RevRuntime
     + ExecScalar

@@ -694,40 +694,28 @@ impl OutShape for M22 {
     }
 }
 
-impl OutShape for M23 {
-    const PRODUCED_BY: &'static [Kind] = MATRIX_OPS;
-    fn make<T: Target, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<T, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<T, C, 2, 2, 3>(ch),
-            Kind::Transpose => transpose::<T, C, 3, 2>(ch),
-            Kind::LinearBatch => linear_batch::<T, C, 2, 3, 2>(ch),
-            _ => same_shape(kind, ch),
+/// The output shapes with one variant of each matrix op: `matmul::<M, K, N>`,
+/// `transpose::<M, N>` (of the `M × N` operand) and `linear_batch::<B, O, I>`.
+macro_rules! matrix_out {
+    ($($S:ty: ($m:literal, $k:literal, $n:literal), ($tm:literal, $tn:literal), ($b:literal, $o:literal, $i:literal);)*) => {$(
+        impl OutShape for $S {
+            const PRODUCED_BY: &'static [Kind] = MATRIX_OPS;
+            fn make<T: Target, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<T, C, Self>> {
+                match kind {
+                    Kind::Matmul => matmul::<T, C, $m, $k, $n>(ch),
+                    Kind::Transpose => transpose::<T, C, $tm, $tn>(ch),
+                    Kind::LinearBatch => linear_batch::<T, C, $b, $o, $i>(ch),
+                    _ => same_shape(kind, ch),
+                }
+            }
         }
-    }
+    )*};
 }
 
-impl OutShape for M32 {
-    const PRODUCED_BY: &'static [Kind] = MATRIX_OPS;
-    fn make<T: Target, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<T, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<T, C, 3, 2, 2>(ch),
-            Kind::Transpose => transpose::<T, C, 2, 3>(ch),
-            Kind::LinearBatch => linear_batch::<T, C, 3, 2, 2>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
-}
-
-impl OutShape for M16 {
-    const PRODUCED_BY: &'static [Kind] = MATRIX_OPS;
-    fn make<T: Target, C: ShapeList>(kind: Kind, ch: &Choice) -> Option<Made<T, C, Self>> {
-        match kind {
-            Kind::Matmul => matmul::<T, C, 16, 16, 16>(ch),
-            Kind::Transpose => transpose::<T, C, 16, 16>(ch),
-            Kind::LinearBatch => linear_batch::<T, C, 16, 16, 16>(ch),
-            _ => same_shape(kind, ch),
-        }
-    }
+matrix_out! {
+    M23: (2, 2, 3), (3, 2), (2, 3, 2);
+    M32: (3, 2, 2), (2, 3), (3, 2, 2);
+    M16: (16, 16, 16), (16, 16), (16, 16, 16);
 }
 
 impl OutShape for Scalar {
