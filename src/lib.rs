@@ -59,6 +59,7 @@ pub mod scalar;
 pub mod shape;
 pub mod shape_arith;
 pub mod shape_list;
+mod simd;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 pub mod tensor;

@@ -383,20 +383,47 @@ impl<D: Data, S: Shape> TensorBase<D, S> {
 }
 
 impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
+    /// [`TensorBase::map`] for the ops' hot loops: the same values, with the loop compiled by
+    /// [`crate::simd::vectorized`] (so `f` must inline: mark it `#[inline(always)]` where it
+    /// calls non-trivial code).
+    #[inline(always)]
+    pub(crate) fn map_entries<B: Element>(&self, f: impl Fn(&A) -> B) -> Tensor<B, S> {
+        let a = self.as_slice();
+        let mut out: SmallVec<[B; INLINE]> = SmallVec::from_elem(B::zero(), a.len());
+        crate::simd::vectorized(
+            #[inline(always)]
+            || {
+                for (o, x) in out.iter_mut().zip(a) {
+                    *o = f(x);
+                }
+            },
+        );
+        Tensor::from_buffer(out)
+    }
+
+    /// [`TensorBase::zip_with`] with the loop of [`TensorBase::map_entries`].
+    #[inline(always)]
+    pub(crate) fn zip_entries<D2: Data<Elem = A>, S2: SameShape<S>, B: Element>(
+        &self,
+        rhs: &TensorBase<D2, S2>,
+        f: impl Fn(&A, &A) -> B,
+    ) -> Tensor<B, S> {
+        zip_slices(self.as_slice(), rhs.as_slice(), f)
+    }
+
     /// [`TensorBase::zip_with`] for a right operand checked by [`SameElement`] to have
     /// entries of type `A`.
+    #[inline(always)]
     fn zip_same<D2: Data, S2: SameShape<S>>(
         &self,
         rhs: &TensorBase<D2, S2>,
-        mut f: impl FnMut(&A, &A) -> A,
+        f: impl Fn(&A, &A) -> A,
     ) -> Tensor<A, S>
     where
         D2::Elem: SameElement<A>,
     {
         let rhs = <D2::Elem as SameElement<A>>::same_slice(rhs.as_slice());
-        let a = self.as_slice();
-        let n = a.len().min(rhs.len());
-        Tensor::from_buffer(collect_buffer(n, a.iter().zip(rhs).map(|(x, y)| f(x, y))))
+        zip_slices(self.as_slice(), rhs, f)
     }
 
     /// Entrywise sum `self + rhs` (Lean's `addSpec`).
@@ -583,6 +610,23 @@ fn collect_buffer<B>(len: usize, mut items: impl Iterator<Item = B>) -> SmallVec
     } else {
         items.collect()
     }
+}
+
+/// `f` on corresponding entries of `a` and `b` (the shorter length), into a fresh tensor, the
+/// loop compiled by [`crate::simd::vectorized`].
+#[inline(always)]
+fn zip_slices<A, B: Element, S: Shape>(a: &[A], b: &[A], f: impl Fn(&A, &A) -> B) -> Tensor<B, S> {
+    let n = a.len().min(b.len());
+    let mut out: SmallVec<[B; INLINE]> = SmallVec::from_elem(B::zero(), n);
+    crate::simd::vectorized(
+        #[inline(always)]
+        || {
+            for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+                *o = f(x, y);
+            }
+        },
+    );
+    Tensor::from_buffer(out)
 }
 
 impl<A: Element> Owned<A> {

@@ -51,10 +51,14 @@ pub fn measure(cases: &mut [Case<'_>]) -> Vec<f64> {
         let secs = env_or("PROFILE_SECS", 5);
         for c in cases.iter_mut().filter(|c| c.name.contains(&filter)) {
             println!("profiling `{}` for {secs} s", c.name);
-            let start = Instant::now();
+            let (start, mut n) = (Instant::now(), 0u64);
             while start.elapsed() < Duration::from_secs(secs) {
                 (c.f)();
+                n += 1;
             }
+            // With `perf stat -e cycles:u`, cycles / iterations is a per-iteration cost that
+            // does not depend on what else the machine runs.
+            println!("profiled `{}`: {n} iterations", c.name);
         }
         return vec![f64::NAN; cases.len()];
     }

@@ -172,6 +172,7 @@ const GELU_K: f64 = 0.044_715;
 impl GeluFn {
     /// `(σ(2u), c, k)` at `x`: `(1 + tanh u)/2 = σ(2u)`, one exponential instead of a `tanh`
     /// (the same function; the platform's `tanh` is much slower than its `exp`).
+    #[inline(always)]
     fn inner<A: Real>(x: A) -> (A, A, A) {
         let (c, k) = (A::from_f64(SQRT_2_OVER_PI), A::from_f64(GELU_K));
         let u = c * (x + k * x * x * x);
@@ -181,12 +182,14 @@ impl GeluFn {
 
 impl<A: Real> Pointwise<A> for GeluFn {
     /// `x σ(2u)` (= `x/2 (1 + tanh u)`).
+    #[inline(always)]
     fn f(&self, x: A) -> A {
         let (s, _, _) = Self::inner(x);
         x * s
     }
     /// `σ(2u) + x · 2σ(2u)(1 − σ(2u)) · c(1 + 3k x²)` (= the tanh form's derivative, as
     /// `½(1 − tanh² u) = 2σ(2u)(1 − σ(2u))`).
+    #[inline(always)]
     fn df(&self, x: A) -> A {
         let (s, c, k) = Self::inner(x);
         let one = A::one();

@@ -96,19 +96,26 @@ impl<S: Shape, F: MapFn> Op for Map<S, F> {
 
 impl<A: Element, D, S: Shape, F: Pointwise<A>> Eval<A, D> for Map<S, F> {
     fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, S> {
-        x.get(self.a).map(|v: &A| self.f.f(v.clone()))
+        x.get(self.a).map_entries(
+            #[inline(always)]
+            |v: &A| self.f.f(v.clone()),
+        )
     }
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
-        dx.get(self.a).zip_with(&x.get(self.a), |dv: &A, v: &A| {
-            dv.clone() * self.f.df(v.clone())
-        })
+        dx.get(self.a).zip_entries(
+            &x.get(self.a),
+            #[inline(always)]
+            |dv: &A, v: &A| dv.clone() * self.f.df(v.clone()),
+        )
     }
     fn vjp(&self, x: Operands<'_, A>, _: &D, seed: &Tensor<A, S>) -> Pullback<A> {
         Pullback::single(
             self.a,
-            seed.zip_with(&x.get(self.a), |d: &A, v: &A| {
-                d.clone() * self.f.df(v.clone())
-            }),
+            seed.zip_entries(
+                &x.get(self.a),
+                #[inline(always)]
+                |d: &A, v: &A| d.clone() * self.f.df(v.clone()),
+            ),
         )
     }
 }
@@ -560,7 +567,7 @@ pub fn safe_log<G: ShapeList, S: Shape, C: Constant<C>>(
 /// `e = e^{−|x|}`, `1 / (1 + e)` for `x ≥ 0` and `e / (1 + e)` otherwise. Written as one
 /// exponential of a selected argument and a selected numerator (the same operations on the same
 /// values as the two branches), so that `f32`/`f64` evaluate it without a data-dependent jump.
-#[inline]
+#[inline(always)]
 pub(crate) fn logistic<A: Real>(x: A) -> A {
     let nonneg = x >= A::zero();
     let e = if nonneg { -x } else { x }.exp();

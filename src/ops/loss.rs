@@ -73,15 +73,24 @@ pub(crate) fn log_softmax_rows<A: Real>(x: &[A], last: usize) -> Vec<A> {
 
 /// Per row: `wᵢ · (vᵢ − Σⱼ wⱼ vⱼ)`, the softmax JVP/VJP with `w = softmax(x)`.
 pub(crate) fn softmax_pullback<A: Real>(p: &[A], v: &[A], last: usize) -> Vec<A> {
-    let mut out = Vec::with_capacity(p.len());
-    for (pr, vr) in p.chunks(last.max(1)).zip(v.chunks(last.max(1))) {
+    let mut out = vec![A::zero(); p.len().min(v.len())];
+    softmax_pullback_into(p, v, last, &mut out);
+    out
+}
+
+/// [`softmax_pullback`] into `out` (same length as `p`).
+#[inline(always)]
+pub(crate) fn softmax_pullback_into<A: Real>(p: &[A], v: &[A], last: usize, out: &mut [A]) {
+    let rows = p.chunks(last.max(1)).zip(v.chunks(last.max(1)));
+    for ((pr, vr), or) in rows.zip(out.chunks_mut(last.max(1))) {
         let dot = pr
             .iter()
             .zip(vr)
             .fold(A::zero(), |acc, (&a, &b)| acc + a * b);
-        out.extend(pr.iter().zip(vr).map(|(&a, &b)| a * (b - dot)));
+        for ((o, &a), &b) in or.iter_mut().zip(pr).zip(vr) {
+            *o = a * (b - dot);
+        }
     }
-    out
 }
 
 /// The op `yᵢ = e^{xᵢ} / Σⱼ e^{xⱼ}` per row (softmax over the last axis, [`softmax`]).

@@ -24,7 +24,7 @@ use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
 use crate::ops::kernels;
-use crate::ops::loss::softmax_pullback;
+use crate::ops::loss::{softmax_pullback, softmax_pullback_into};
 use crate::ops::{Constant, ConstantError};
 use crate::scalar::{Element, Real};
 use crate::shape::{Dim, Matrix, Scalar, Shape, Vector};
@@ -328,13 +328,18 @@ where
         let (q, k, v) = (q.as_slice(), k.as_slice(), v.as_slice());
         let mut out = vec![A::zero(); BT * T * DV];
         let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
-        for (b, ob) in out.chunks_exact_mut((T * DV).max(1)).enumerate().take(BT) {
-            let qb = &q[b * T * D..(b + 1) * T * D];
-            let kb = &k[b * S * D..(b + 1) * S * D];
-            let vb = &v[b * S * DV..(b + 1) * S * DV];
-            attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
-            head_product(&p, false, vb, (T, S, DV), ob);
-        }
+        crate::simd::vectorized(
+            #[inline(always)]
+            || {
+                for (b, ob) in out.chunks_exact_mut((T * DV).max(1)).enumerate().take(BT) {
+                    let qb = &q[b * T * D..(b + 1) * T * D];
+                    let kb = &k[b * S * D..(b + 1) * S * D];
+                    let vb = &v[b * S * DV..(b + 1) * S * DV];
+                    attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
+                    head_product(&p, false, vb, (T, S, DV), ob);
+                }
+            },
+        );
         Tensor::from_vec_unchecked(out)
     }
     fn jvp(
@@ -393,41 +398,32 @@ where
         );
         let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
         let (mut vt, mut dp) = (vec![A::zero(); DV * S], vec![A::zero(); T * S]);
-        for b in 0..BT {
-            let qb = &q[b * T * D..(b + 1) * T * D];
-            let kb = &k[b * S * D..(b + 1) * S * D];
-            let vb = &v[b * S * DV..(b + 1) * S * DV];
-            let db = &seed[b * T * DV..(b + 1) * T * DV];
-            attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
-            // V̄ = Pᵀ δ; P̄ = δ Vᵀ; score bar = softmax pullback of P̄, times 1/√D.
-            head_product(
-                &p,
-                true,
-                db,
-                (S, T, DV),
-                &mut gv[b * S * DV..(b + 1) * S * DV],
-            );
-            transpose_into(vb, S, DV, &mut vt);
-            head_product(db, false, &vt, (T, DV, S), &mut dp);
-            let ds: Vec<A> = softmax_pullback(&p, &dp, S)
-                .into_iter()
-                .map(|v| v * scale)
-                .collect();
-            head_product(
-                &ds,
-                false,
-                kb,
-                (T, S, D),
-                &mut gq[b * T * D..(b + 1) * T * D],
-            );
-            head_product(
-                &ds,
-                true,
-                qb,
-                (S, T, D),
-                &mut gk[b * S * D..(b + 1) * S * D],
-            );
-        }
+        let mut ds = vec![A::zero(); T * S];
+        crate::simd::vectorized(
+            #[inline(always)]
+            || {
+                for b in 0..BT {
+                    let qb = &q[b * T * D..(b + 1) * T * D];
+                    let kb = &k[b * S * D..(b + 1) * S * D];
+                    let vb = &v[b * S * DV..(b + 1) * S * DV];
+                    let db = &seed[b * T * DV..(b + 1) * T * DV];
+                    attention_weights((qb, kb), (T, S, D), self.causal, &mut kt, &mut p);
+                    // V̄ = Pᵀ δ; P̄ = δ Vᵀ; score bar = softmax pullback of P̄, times 1/√D.
+                    let gvb = &mut gv[b * S * DV..(b + 1) * S * DV];
+                    head_product(&p, true, db, (S, T, DV), gvb);
+                    transpose_into(vb, S, DV, &mut vt);
+                    head_product(db, false, &vt, (T, DV, S), &mut dp);
+                    softmax_pullback_into(&p, &dp, S, &mut ds);
+                    for v in ds.iter_mut() {
+                        *v = *v * scale;
+                    }
+                    let gqb = &mut gq[b * T * D..(b + 1) * T * D];
+                    head_product(&ds, false, kb, (T, S, D), gqb);
+                    let gkb = &mut gk[b * S * D..(b + 1) * S * D];
+                    head_product(&ds, true, qb, (S, T, D), gkb);
+                }
+            },
+        );
         Pullback::none()
             .with_if(x, self.q, || Tensor::from_vec_unchecked(gq))
             .with_if(x, self.k, || Tensor::from_vec_unchecked(gk))
@@ -502,6 +498,7 @@ pub struct Norm<S, const C: usize, E> {
 }
 
 /// The index of entry `i` of group `g` (rows of length `c` or columns of `n / c` entries).
+#[inline(always)]
 fn at(groups: Groups, c: usize, g: usize, i: usize) -> usize {
     match groups {
         Groups::Rows => g * c + i,
@@ -533,45 +530,103 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
         let n = A::from_i64(len.max(1) as i64);
         let mut xh = vec![A::zero(); x.len()];
         let mut rs = Vec::with_capacity(ng);
+        crate::simd::vectorized(
+            #[inline(always)]
+            || self.standardise_into(x, eps, n, &mut xh, &mut rs),
+        );
+        (xh, rs)
+    }
+
+    /// The loop of [`Self::standardise`]: `x̂` into `xh`, the `1/σ` of each group onto `rs`.
+    /// The layout is matched once, so that each copy of the loop has a branch-free index
+    /// (contiguous rows vectorise).
+    #[inline(always)]
+    fn standardise_into<A: Real>(&self, x: &[A], eps: A, n: A, xh: &mut [A], rs: &mut Vec<A>) {
+        match self.groups {
+            Groups::Rows => {
+                self.standardise_at(|g, i| at(Groups::Rows, C, g, i), x, (eps, n), xh, rs)
+            }
+            Groups::Columns => {
+                self.standardise_at(|g, i| at(Groups::Columns, C, g, i), x, (eps, n), xh, rs)
+            }
+        }
+    }
+
+    /// [`Self::standardise_into`] with entry `i` of group `g` at `idx(g, i)`.
+    #[inline(always)]
+    fn standardise_at<A: Real>(
+        &self,
+        idx: impl Fn(usize, usize) -> usize,
+        x: &[A],
+        (eps, n): (A, A),
+        xh: &mut [A],
+        rs: &mut Vec<A>,
+    ) {
+        let (ng, len) = self.layout();
         for g in 0..ng {
-            let idx = |i| at(self.groups, C, g, i);
             let mu = if self.centre {
-                (0..len).fold(A::zero(), |acc, i| acc + x[idx(i)]) / n
+                (0..len).fold(A::zero(), |acc, i| acc + x[idx(g, i)]) / n
             } else {
                 A::zero()
             };
             let var = (0..len).fold(A::zero(), |acc, i| {
-                let d = x[idx(i)] - mu;
+                let d = x[idx(g, i)] - mu;
                 acc + d * d
             }) / n;
             let r = A::one() / (var + eps).sqrt();
             for i in 0..len {
-                xh[idx(i)] = (x[idx(i)] - mu) * r;
+                xh[idx(g, i)] = (x[idx(g, i)] - mu) * r;
             }
             rs.push(r);
         }
-        (xh, rs)
     }
 
     /// The pullback of `g = ∂L/∂x̂` to `x`: per group
     /// `r (g − mean(g) − x̂ mean(g x̂))` (without the `mean(g)` term when not centring).
     fn back<A: Real>(&self, xh: &[A], rs: &[A], g: &[A]) -> Vec<A> {
-        let (ng, len) = self.layout();
+        let (_, len) = self.layout();
         let n = A::from_i64(len.max(1) as i64);
         let mut out = vec![A::zero(); g.len()];
-        for (grp, &r) in rs.iter().enumerate().take(ng) {
-            let idx = |i| at(self.groups, C, grp, i);
+        crate::simd::vectorized(
+            #[inline(always)]
+            || self.back_into(xh, rs, g, n, &mut out),
+        );
+        out
+    }
+
+    /// The loop of [`Self::back`], into `out` (the layout matched once, as in
+    /// [`Self::standardise_into`]).
+    #[inline(always)]
+    fn back_into<A: Real>(&self, xh: &[A], rs: &[A], g: &[A], n: A, out: &mut [A]) {
+        match self.groups {
+            Groups::Rows => self.back_at(|k, i| at(Groups::Rows, C, k, i), (xh, rs, g), n, out),
+            Groups::Columns => {
+                self.back_at(|k, i| at(Groups::Columns, C, k, i), (xh, rs, g), n, out)
+            }
+        }
+    }
+
+    /// [`Self::back_into`] with entry `i` of group `k` at `idx(k, i)`.
+    #[inline(always)]
+    fn back_at<A: Real>(
+        &self,
+        idx: impl Fn(usize, usize) -> usize,
+        (xh, rs, g): (&[A], &[A], &[A]),
+        n: A,
+        out: &mut [A],
+    ) {
+        let (ng, len) = self.layout();
+        for (k, &r) in rs.iter().enumerate().take(ng) {
             let mg = if self.centre {
-                (0..len).fold(A::zero(), |acc, i| acc + g[idx(i)]) / n
+                (0..len).fold(A::zero(), |acc, i| acc + g[idx(k, i)]) / n
             } else {
                 A::zero()
             };
-            let mgx = (0..len).fold(A::zero(), |acc, i| acc + g[idx(i)] * xh[idx(i)]) / n;
+            let mgx = (0..len).fold(A::zero(), |acc, i| acc + g[idx(k, i)] * xh[idx(k, i)]) / n;
             for i in 0..len {
-                out[idx(i)] = r * (g[idx(i)] - mg - xh[idx(i)] * mgx);
+                out[idx(k, i)] = r * (g[idx(k, i)] - mg - xh[idx(k, i)] * mgx);
             }
         }
-        out
     }
 }
 
