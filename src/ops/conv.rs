@@ -392,7 +392,6 @@ impl ConvGeometry {
     /// Appends to `out` the `OH·OW` entries of row `(c, a, β)` of a sample's im2col matrix,
     /// reading the input plane that starts at `plane`: entry `(i, j)` is
     /// `x̃[…, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
-    #[inline(always)]
     fn push_window_row<A: Element>(
         &self,
         x: &[A],
@@ -433,7 +432,6 @@ impl ConvGeometry {
     /// Adds the `OH·OW` entries `src` of row `(c, a, β)` of a sample's im2col matrix onto the
     /// entries of the input plane at `plane` they were read from (the adjoint of
     /// [`ConvGeometry::push_window_row`]; entries in the padding are dropped).
-    #[inline(always)]
     fn add_window_row<A: Element>(
         &self,
         src: &[A],
@@ -487,7 +485,6 @@ impl ConvGeometry {
 
     /// Sample `n`'s im2col matrix of group `g`, `(Cg·kH·kW) × (OH·OW)` (the columns of
     /// [`ConvGeometry::im2col`] that belong to sample `n`), written into `cols`.
-    #[inline(always)]
     fn im2col_sample<A: Element>(
         &self,
         x: &[A],
@@ -509,7 +506,6 @@ impl ConvGeometry {
 
     /// The adjoint of [`ConvGeometry::im2col_sample`], added onto `out`: every entry of the
     /// `(Cg·kH·kW) × (OH·OW)` matrix `cols` is added to the input entry it was read from.
-    #[inline(always)]
     fn col2im_sample_add<A: Element>(
         &self,
         cols: &[A],
@@ -559,51 +555,46 @@ impl ConvGeometry {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut y = vec![A::zero(); self.batch * self.out_channels * l];
         let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
-        crate::simd::vectorized(
-            #[inline(always)]
-            || {
-                for n in 0..self.batch {
-                    for g in 0..self.groups {
-                        let mut acc: Option<Vec<A>> = None;
-                        for &(x, w) in pairs {
-                            self.im2col_sample(x, (n, g), &taps, &mut cols);
-                            let prod = A::gemm(
-                                &w[g * og * k..(g + 1) * og * k],
-                                false,
-                                &cols,
-                                false,
-                                og,
-                                k,
-                                l,
-                            );
-                            acc = Some(match acc {
-                                None => prod,
-                                Some(mut s) => {
-                                    for (a, b) in s.iter_mut().zip(prod) {
-                                        *a = a.clone() + b;
-                                    }
-                                    s
-                                }
-                            });
-                        }
-                        let Some(acc) = acc else { continue };
-                        let dst = &mut y[self.sample_block(n, g)];
-                        match bias {
-                            Some(bias) => {
-                                let rows = dst.chunks_exact_mut(l).zip(acc.chunks_exact(l));
-                                for (o, (d, s)) in rows.enumerate() {
-                                    let b = &bias[g * og + o];
-                                    for (d, s) in d.iter_mut().zip(s) {
-                                        *d = s.clone() + b.clone();
-                                    }
-                                }
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                let mut acc: Option<Vec<A>> = None;
+                for &(x, w) in pairs {
+                    self.im2col_sample(x, (n, g), &taps, &mut cols);
+                    let prod = A::gemm(
+                        &w[g * og * k..(g + 1) * og * k],
+                        false,
+                        &cols,
+                        false,
+                        og,
+                        k,
+                        l,
+                    );
+                    acc = Some(match acc {
+                        None => prod,
+                        Some(mut s) => {
+                            for (a, b) in s.iter_mut().zip(prod) {
+                                *a = a.clone() + b;
                             }
-                            None => dst.clone_from_slice(&acc),
+                            s
+                        }
+                    });
+                }
+                let Some(acc) = acc else { continue };
+                let dst = &mut y[self.sample_block(n, g)];
+                match bias {
+                    Some(bias) => {
+                        let rows = dst.chunks_exact_mut(l).zip(acc.chunks_exact(l));
+                        for (o, (d, s)) in rows.enumerate() {
+                            let b = &bias[g * og + o];
+                            for (d, s) in d.iter_mut().zip(s) {
+                                *d = s.clone() + b.clone();
+                            }
                         }
                     }
+                    None => dst.clone_from_slice(&acc),
                 }
-            },
-        );
+            }
+        }
         if pairs.is_empty() {
             if let Some(bias) = bias {
                 for (i, v) in y.iter_mut().enumerate() {
@@ -621,26 +612,21 @@ impl ConvGeometry {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut out = vec![A::zero(); self.out_channels * k];
         let (mut cols, taps) = (Vec::with_capacity(k * l), self.tap_ranges());
-        crate::simd::vectorized(
-            #[inline(always)]
-            || {
-                for n in 0..self.batch {
-                    for g in 0..self.groups {
-                        self.im2col_sample(x, (n, g), &taps, &mut cols);
-                        let d = &seed[self.sample_block(n, g)];
-                        let prod = A::gemm(d, false, &cols, true, og, l, k);
-                        let dst = &mut out[g * og * k..(g + 1) * og * k];
-                        if n == 0 {
-                            dst.clone_from_slice(&prod);
-                        } else {
-                            for (a, b) in dst.iter_mut().zip(prod) {
-                                *a = a.clone() + b;
-                            }
-                        }
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                self.im2col_sample(x, (n, g), &taps, &mut cols);
+                let d = &seed[self.sample_block(n, g)];
+                let prod = A::gemm(d, false, &cols, true, og, l, k);
+                let dst = &mut out[g * og * k..(g + 1) * og * k];
+                if n == 0 {
+                    dst.clone_from_slice(&prod);
+                } else {
+                    for (a, b) in dst.iter_mut().zip(prod) {
+                        *a = a.clone() + b;
                     }
                 }
-            },
-        );
+            }
+        }
         out
     }
 
@@ -649,19 +635,13 @@ impl ConvGeometry {
         let (og, k, l) = (self.og(), self.patch(), self.positions());
         let mut out = vec![A::zero(); self.batch * self.in_channels * self.plane()];
         let taps = self.tap_ranges();
-        crate::simd::vectorized(
-            #[inline(always)]
-            || {
-                for n in 0..self.batch {
-                    for g in 0..self.groups {
-                        let wg = &w[g * og * k..(g + 1) * og * k];
-                        let dcols =
-                            A::gemm(wg, true, &seed[self.sample_block(n, g)], false, k, og, l);
-                        self.col2im_sample_add(&dcols, (n, g), &taps, &mut out);
-                    }
-                }
-            },
-        );
+        for n in 0..self.batch {
+            for g in 0..self.groups {
+                let wg = &w[g * og * k..(g + 1) * og * k];
+                let dcols = A::gemm(wg, true, &seed[self.sample_block(n, g)], false, k, og, l);
+                self.col2im_sample_add(&dcols, (n, g), &taps, &mut out);
+            }
+        }
         out
     }
 
