@@ -630,6 +630,12 @@ impl Ball {
         Ball::from_parts(Dd::of(x), e)
     }
 
+    /// [`Ball::around`] with `e = 0` (for the boxes of exact inputs).
+    #[inline]
+    pub(crate) fn point_box(x: f64) -> Ball {
+        Ball::around(x, 0.0)
+    }
+
     /// The smallest ball (up to rounding the radius up) containing the interval: midpoint
     /// `(lo + hi)/2` exactly, radius `(hi − lo)/2`; the whole line if an endpoint is infinite.
     #[must_use]

@@ -86,6 +86,9 @@ use crate::tlist::TList;
 pub trait Enclosure: Real + core::fmt::Display {
     /// The set `[x − e, x + e]` (or a superset; the whole line when `x` or `e` is not finite).
     fn around(x: f64, e: f64) -> Self;
+    /// `[x, x]`, the set `{x}` (the whole line when `x` is not finite): `around(x, 0)`, for the
+    /// boxes of exact inputs (the caller's loop vectorises with it).
+    fn point(x: f64) -> Self;
     /// `sup { |y − x| : y ∈ self }` rounded up; `+∞` if `x` is not finite or the set is
     /// unbounded.
     fn max_distance_from(self, x: f64) -> f64;
@@ -111,6 +114,10 @@ macro_rules! enclosure_scalars {
         impl Enclosure for $t {
             fn around(x: f64, e: f64) -> Self {
                 <$t>::around(x, e)
+            }
+            #[inline]
+            fn point(x: f64) -> Self {
+                <$t>::point_box(x)
             }
             fn max_distance_from(self, x: f64) -> f64 {
                 <$t>::max_distance_from(self, x)
@@ -247,7 +254,11 @@ fn boxes<R: RuntimeFloat, E: Enclosure>(vals: &[Owned<R>], eps: &[f64]) -> Slots
 /// collection is much faster than a small vector's `extend`; a long `Vec` becomes the slot's
 /// buffer without a copy).
 fn slot_box<R: RuntimeFloat, E: Enclosure>(v: &[R], e: f64) -> Owned<E> {
-    let b: Vec<E> = v.iter().map(|x| E::around(x.to_f64_exact(), e)).collect();
+    let b: Vec<E> = if e == 0.0 {
+        v.iter().map(|x| E::point(x.to_f64_exact())).collect()
+    } else {
+        v.iter().map(|x| E::around(x.to_f64_exact(), e)).collect()
+    };
     Owned(smallvec::SmallVec::from_vec(b))
 }
 

@@ -82,43 +82,61 @@ struct MidRad {
 }
 
 impl MidRad {
-    /// Converts `x` in branch-free passes; `None` if an endpoint is unbounded or a magnitude
+    /// Converts `x` in one branch-free pass; `None` if an endpoint is unbounded or a magnitude
     /// exceeds `f32`'s range (the caller then uses the entrywise interval product: `∞ · 0` in
     /// the `f32` kernel would make a whole entry unbounded), else whether any entry has a
-    /// positive radius (`rad` is only filled then).
+    /// positive radius (a point entry has radius 0).
     fn convert(&mut self, x: &[Interval]) -> Option<bool> {
-        let point = x.iter().fold(true, |p, iv| p & (iv.lo() == iv.hi()));
-        self.mid.clear();
-        self.abs_mid.clear();
-        self.rad.clear();
-        if point {
+        let n = x.len();
+        // Every entry is overwritten below; `resize` only writes the entries it adds.
+        self.mid.resize(n, 0.0);
+        self.abs_mid.resize(n, 0.0);
+        if is_point_matrix(x) {
             // A point matrix (the weights and the data with bound 0, the common case) is its
-            // own midpoint, radius 0.
-            self.mid.extend(x.iter().map(|iv| iv.lo()));
-        } else {
-            // A point is its own midpoint (halving a subnormal may round).
-            self.mid.extend(x.iter().map(|iv| {
-                let (lo, hi) = (iv.lo(), iv.hi());
-                if lo == hi { lo } else { 0.5 * lo + 0.5 * hi }
-            }));
-            self.rad.extend(
-                x.iter()
-                    .zip(&self.mid)
-                    .map(|(iv, &c)| up_f32(radius(iv.lo(), iv.hi(), c))),
-            );
+            // own midpoint matrix, radius 0 (`rad` is left as it is).
+            let mut finite = true;
+            for ((iv, m), a) in x.iter().zip(&mut self.mid).zip(&mut self.abs_mid) {
+                let am = up_f32(iv.lo().abs());
+                *m = iv.lo();
+                *a = am;
+                finite &= am.is_finite();
+            }
+            return finite.then_some(false);
         }
-        self.abs_mid
-            .extend(self.mid.iter().map(|c| up_f32(c.abs())));
-        // An unbounded endpoint makes a midpoint infinite or NaN (so its `f32` magnitude is
-        // not finite), and a finite interval too wide for `f32` makes the magnitude or the
-        // radius infinite: checking the `f32` values covers both conditions.
-        let finite = self
-            .abs_mid
+        self.rad.resize(n, 0.0);
+        let (mut point, mut finite) = (true, true);
+        for (((iv, m), a), r) in x
             .iter()
-            .chain(&self.rad)
-            .fold(true, |f, v| f & v.is_finite());
+            .zip(&mut self.mid)
+            .zip(&mut self.abs_mid)
+            .zip(&mut self.rad)
+        {
+            let (lo, hi) = (iv.lo(), iv.hi());
+            // A point is its own midpoint (halving a subnormal may round), radius 0.
+            let c = if lo == hi { lo } else { 0.5 * lo + 0.5 * hi };
+            let (am, rr) = (up_f32(c.abs()), up_f32(radius(lo, hi, c)));
+            *m = c;
+            *a = am;
+            *r = rr;
+            point &= lo == hi;
+            // An unbounded endpoint makes a midpoint infinite or NaN (so its `f32` magnitude
+            // is not finite), and a finite interval too wide for `f32` makes the magnitude or
+            // the radius infinite: checking the `f32` values covers both conditions.
+            finite &= am.is_finite() & rr.is_finite();
+        }
         finite.then_some(!point)
     }
+}
+
+/// Whether every entry is a point with the same bits at both ends (so `[−0, +0]` is not one,
+/// which only sends it to the general path): an integer reduction per chunk, which
+/// vectorises, stopping after the first chunk that decides.
+fn is_point_matrix(x: &[Interval]) -> bool {
+    x.chunks(256).all(|c| {
+        c.iter().fold(0u64, |acc, iv| {
+            acc | (iv.lo().to_bits() ^ iv.hi().to_bits())
+        }) == 0
+    })
 }
 
 /// `out ← a + c·b`, entrywise, rounded up to `f32` (`a`, `b`, `c ≥ 0`; `a` absent: 0): at
@@ -254,12 +272,13 @@ fn midrad_gemm_in(
         add_up(1.0, mul_up(2.0, gamma(terms, 2f64.powi(-24)))),
         2f64.powi(-48),
     );
+    let floor = around_floor(k);
     let mut out = Vec::with_capacity(s.mid.len());
     out.extend(
         s.mid
             .iter()
             .zip(&s.rad)
-            .map(|(&c, &g)| around(c, (f64::from(g) + g_floor) * scale, k)),
+            .map(|(&c, &g)| around(c, (f64::from(g) + g_floor) * scale, floor)),
     );
     Some(out)
 }
@@ -270,19 +289,24 @@ fn midrad_gemm_in(
 /// is at most `2⁻⁵³ |c ± r′| ≤ 2⁻⁵³ (|c| + r′)`, which `r′ = (r + 2⁻⁵¹|c|)(1 + 2⁻⁵⁰) +
 /// (k + 2)·2⁻¹⁰²²` covers with room for its own two roundings (the last term: the underflow of
 /// the midpoint product, `k·2⁻¹⁰⁷⁴` at most, and of `c ± r′`). A midpoint that overflowed (the
-/// exact product may still be finite) gives the whole line, and so does an infinite radius
-/// (through the NaN-to-infinity rule of [`Interval::from_sorted`]).
-#[inline]
-fn around(c: f64, r: f64, k: usize) -> Interval {
+/// exact product may still be finite) gives the whole line; an infinite radius gives infinite
+/// endpoints (`c ∓ ∞`).
+#[inline(always)]
+fn around(c: f64, r: f64, floor: f64) -> Interval {
     const TWO_M51: f64 = 1.0 / (1u64 << 51) as f64;
-    let floor = (k as f64 + 2.0) * f64::MIN_POSITIVE;
     let r = (r + c.abs() * TWO_M51) * UP50 + floor;
-    let (lo, hi) = if c.is_finite() {
-        (c - r, c + r)
-    } else {
-        (f64::NEG_INFINITY, f64::INFINITY)
-    };
-    Interval::from_sorted(lo, hi)
+    // Selects rather than a branch, so that the output loops vectorise; a NaN radius (not
+    // expected: every term is nonnegative) also gives the whole line.
+    let ok = c.is_finite() & !r.is_nan();
+    Interval::from_sorted(
+        if ok { c - r } else { f64::NEG_INFINITY },
+        if ok { c + r } else { f64::INFINITY },
+    )
+}
+
+/// The `floor` of [`around`] for inner products of length `k`: `(k + 2)·2⁻¹⁰²²`.
+fn around_floor(k: usize) -> f64 {
+    (k as f64 + 2.0) * f64::MIN_POSITIVE
 }
 
 /// Per line of the `lines × len` matrix `op(X)` (`X` in the layout of
@@ -302,17 +326,35 @@ fn line_stats(out: &mut Vec<(f64, f64)>, x: &[f32], lines: usize, len: usize, t:
         for row in x.chunks(lines) {
             for (o, &v) in out.iter_mut().zip(row) {
                 let v = f64::from(v);
-                *o = (o.0.max(v), o.1 + v);
+                *o = (if v > o.0 { v } else { o.0 }, o.1 + v);
             }
         }
     } else {
-        out.extend(x.chunks(len).map(|line| {
-            line.iter().fold((0.0f64, 0.0f64), |(mx, sm), &v| {
-                let v = f64::from(v);
-                (mx.max(v), sm + v)
-            })
-        }));
+        out.extend(x.chunks(len).map(line_max_sum));
     }
+}
+
+/// The largest entry and the sum of a line of nonnegative finite `f32`s, in eight interleaved
+/// partial maxima and sums (independent chains, which vectorise; a sum of `len` nonnegative
+/// terms in any order has at most `len − 1` roundings, as [`line_stats`] needs).
+fn line_max_sum(line: &[f32]) -> (f64, f64) {
+    const L: usize = 8;
+    let (mut mx, mut sm) = ([0.0f64; L], [0.0f64; L]);
+    let mut chunks = line.chunks_exact(L);
+    for c in &mut chunks {
+        for i in 0..L {
+            let v = f64::from(c[i]);
+            mx[i] = if v > mx[i] { v } else { mx[i] };
+            sm[i] += v;
+        }
+    }
+    for (i, &v) in chunks.remainder().iter().enumerate() {
+        let v = f64::from(v);
+        mx[i] = if v > mx[i] { v } else { mx[i] };
+        sm[i] += v;
+    }
+    let m = mx.iter().fold(0.0f64, |a, &b| if b > a { b } else { a });
+    (m, sm.iter().sum())
 }
 
 /// The product of two point matrices: the midpoint product, whose only error is its own
@@ -335,6 +377,7 @@ fn point_product(
     // The columns of op(B) are the rows of op(B)ᵀ, stored with the opposite flag.
     line_stats(&mut s.b_lines, &s.b.abs_mid, n, k, !tb);
     let g = mul_up(gk, add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-53)))));
+    let floor = around_floor(k);
     let mut out = Vec::with_capacity(m * n);
     if n == 0 {
         return out;
@@ -342,7 +385,7 @@ fn point_product(
     for (row, &(ma, sa)) in s.mid.chunks(n).zip(&s.a_lines) {
         out.extend(row.iter().zip(&s.b_lines).map(|(&c, &(mb, sb))| {
             let h = if ma * sb < sa * mb { ma * sb } else { sa * mb };
-            around(c, g * h * UP50, k)
+            around(c, g * h * UP50, floor)
         }));
     }
     out
