@@ -41,7 +41,7 @@ const UP50: f64 = 1.0 + 1.0 / (1u64 << 50) as f64;
 /// is at least `2⁻¹²⁶` (rounding is monotone) and at least `v̂ (1 + 2⁻²²)(1 − 2⁻⁵³)²`, and its
 /// rounding to `f32` is either `+∞` or a normal number within a factor `1 − 2⁻²⁴` of it, so
 /// the result is at least `v (1 + 2⁻²²)(1 − 2⁻⁵³)⁶(1 − 2⁻²⁴) > v`.
-#[inline]
+#[inline(always)]
 fn up_f32(v: f64) -> f32 {
     let f = (v * F32_MARGIN + f64::from(f32::MIN_POSITIVE)) as f32;
     if v == 0.0 { 0.0 } else { f }
@@ -62,7 +62,7 @@ fn gamma(k: usize, unit: f64) -> f64 {
 /// exact distances, which the factor `1 + 2⁻⁵⁰` covers with room for its own rounding; the
 /// smallest normal number covers the subnormal range, where halving may round (a subnormal
 /// constant would be as sound, but arithmetic on subnormals is slow on x86).
-#[inline]
+#[inline(always)]
 fn radius(lo: f64, hi: f64, m: f64) -> f64 {
     let (d1, d2) = (hi - m, m - lo);
     // No NaN here for the endpoints the callers keep (see `MidRad::convert`).
@@ -94,36 +94,46 @@ impl MidRad {
         if is_point_matrix(x) {
             // A point matrix (the weights and the data with bound 0, the common case) is its
             // own midpoint matrix, radius 0 (`rad` is left as it is).
-            let mut finite = true;
-            for ((iv, m), a) in x.iter().zip(&mut self.mid).zip(&mut self.abs_mid) {
-                let am = up_f32(iv.lo().abs());
-                *m = iv.lo();
-                *a = am;
-                finite &= am.is_finite();
-            }
+            let (mid, abs_mid) = (&mut self.mid, &mut self.abs_mid);
+            let finite = crate::simd::vectorized(
+                #[inline(always)]
+                || {
+                    let mut finite = true;
+                    for ((iv, m), a) in x.iter().zip(mid).zip(abs_mid) {
+                        let am = up_f32(iv.lo().abs());
+                        *m = iv.lo();
+                        *a = am;
+                        finite &= am.is_finite();
+                    }
+                    finite
+                },
+            );
             return finite.then_some(false);
         }
         self.rad.resize(n, 0.0);
-        let (mut point, mut finite) = (true, true);
-        for (((iv, m), a), r) in x
-            .iter()
-            .zip(&mut self.mid)
-            .zip(&mut self.abs_mid)
-            .zip(&mut self.rad)
-        {
-            let (lo, hi) = (iv.lo(), iv.hi());
-            // A point is its own midpoint (halving a subnormal may round), radius 0.
-            let c = if lo == hi { lo } else { 0.5 * lo + 0.5 * hi };
-            let (am, rr) = (up_f32(c.abs()), up_f32(radius(lo, hi, c)));
-            *m = c;
-            *a = am;
-            *r = rr;
-            point &= lo == hi;
-            // An unbounded endpoint makes a midpoint infinite or NaN (so its `f32` magnitude
-            // is not finite), and a finite interval too wide for `f32` makes the magnitude or
-            // the radius infinite: checking the `f32` values covers both conditions.
-            finite &= am.is_finite() & rr.is_finite();
-        }
+        let (mid, abs_mid, rad) = (&mut self.mid, &mut self.abs_mid, &mut self.rad);
+        let (point, finite) = crate::simd::vectorized(
+            #[inline(always)]
+            || {
+                let (mut point, mut finite) = (true, true);
+                for (((iv, m), a), r) in x.iter().zip(mid).zip(abs_mid).zip(rad) {
+                    let (lo, hi) = (iv.lo(), iv.hi());
+                    // A point is its own midpoint (halving a subnormal may round), radius 0.
+                    let c = if lo == hi { lo } else { 0.5 * lo + 0.5 * hi };
+                    let (am, rr) = (up_f32(c.abs()), up_f32(radius(lo, hi, c)));
+                    *m = c;
+                    *a = am;
+                    *r = rr;
+                    point &= lo == hi;
+                    // An unbounded endpoint makes a midpoint infinite or NaN (so its `f32`
+                    // magnitude is not finite), and a finite interval too wide for `f32` makes
+                    // the magnitude or the radius infinite: checking the `f32` values covers
+                    // both conditions.
+                    finite &= am.is_finite() & rr.is_finite();
+                }
+                (point, finite)
+            },
+        );
         finite.then_some(!point)
     }
 }
@@ -144,14 +154,22 @@ fn is_point_matrix(x: &[Interval]) -> bool {
 /// `γ_k ≥ 2⁻⁵³`), which [`up_f32`] covers.
 fn fma_up(out: &mut Vec<f32>, a: Option<&[f32]>, c: f64, b: &[f32]) {
     out.clear();
-    match a {
-        Some(a) => out.extend(
-            a.iter()
-                .zip(b)
-                .map(|(&a, &b)| up_f32(f64::from(a) + c * f64::from(b))),
-        ),
-        None => out.extend(b.iter().map(|&b| up_f32(c * f64::from(b)))),
-    }
+    out.resize(a.map_or(b.len(), |a| a.len().min(b.len())), 0.0);
+    crate::simd::vectorized(
+        #[inline(always)]
+        || match a {
+            Some(a) => {
+                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    *o = up_f32(f64::from(a) + c * f64::from(b));
+                }
+            }
+            None => {
+                for (o, &b) in out.iter_mut().zip(b) {
+                    *o = up_f32(c * f64::from(b));
+                }
+            }
+        },
+    );
 }
 
 /// `C ← op(X)·op(Y) + β C` by the blocked kernel (matrixmultiply, through ndarray), into the
@@ -273,12 +291,14 @@ fn midrad_gemm_in(
         2f64.powi(-48),
     );
     let floor = around_floor(k);
-    let mut out = Vec::with_capacity(s.mid.len());
-    out.extend(
-        s.mid
-            .iter()
-            .zip(&s.rad)
-            .map(|(&c, &g)| around(c, (f64::from(g) + g_floor) * scale, floor)),
+    let mut out = vec![Interval::point(0.0); s.mid.len().min(s.rad.len())];
+    crate::simd::vectorized(
+        #[inline(always)]
+        || {
+            for ((o, &c), &g) in out.iter_mut().zip(&s.mid).zip(&s.rad) {
+                *o = around(c, (f64::from(g) + g_floor) * scale, floor);
+            }
+        },
     );
     Some(out)
 }
