@@ -107,6 +107,18 @@ pub trait Element:
     fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {
         left_fold_gemm(a, ta, b, tb, m, k, n)
     }
+
+    /// Runs `f`, a loop over entries of this type: `f32` and `f64` compile it a second time for
+    /// AVX2 and choose at run time (`src/simd.rs`; the same values); other types call it. Only
+    /// the two vectorisable types pay for the second compilation.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn vectorized<R>(f: impl FnOnce() -> R) -> R
+    where
+        Self: Sized,
+    {
+        f()
+    }
 }
 
 /// `C = op(A) · op(B)` with every entry the left fold `((0 + a₀b₀) + a₁b₁) + …` (Lean's `dot`).
@@ -186,6 +198,8 @@ macro_rules! impl_element_float {
                     left_fold_gemm(a, ta, b, tb, m, k, n)
                 }
             }
+            #[inline(always)]
+            fn vectorized<R>(f: impl FnOnce() -> R) -> R { crate::simd::vectorized(f) }
             #[inline]
             fn zero() -> Self { 0.0 }
             #[inline]

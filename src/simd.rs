@@ -14,5 +14,11 @@
 /// documentation); the result is bit-for-bit the one of a plain call `f()`.
 #[inline(always)]
 pub(crate) fn vectorized<R>(f: impl FnOnce() -> R) -> R {
-    pulp::Arch::new().dispatch(f)
+    // The AVX2 copy only (not pulp's whole `Arch` dispatch, which also instantiates a scalar
+    // copy through its `Simd` trait): the fallback is the plain call.
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        return simd.vectorize(f);
+    }
+    f()
 }

@@ -390,7 +390,7 @@ impl<A: Element, D: Data<Elem = A>, S: Shape> TensorBase<D, S> {
     pub(crate) fn map_entries<B: Element>(&self, f: impl Fn(&A) -> B) -> Tensor<B, S> {
         let a = self.as_slice();
         let mut out: SmallVec<[B; INLINE]> = SmallVec::from_elem(B::zero(), a.len());
-        crate::simd::vectorized(
+        A::vectorized(
             #[inline(always)]
             || {
                 for (o, x) in out.iter_mut().zip(a) {
@@ -615,10 +615,14 @@ fn collect_buffer<B>(len: usize, mut items: impl Iterator<Item = B>) -> SmallVec
 /// `f` on corresponding entries of `a` and `b` (the shorter length), into a fresh tensor, the
 /// loop compiled by [`crate::simd::vectorized`].
 #[inline(always)]
-fn zip_slices<A, B: Element, S: Shape>(a: &[A], b: &[A], f: impl Fn(&A, &A) -> B) -> Tensor<B, S> {
+fn zip_slices<A: Element, B: Element, S: Shape>(
+    a: &[A],
+    b: &[A],
+    f: impl Fn(&A, &A) -> B,
+) -> Tensor<B, S> {
     let n = a.len().min(b.len());
     let mut out: SmallVec<[B; INLINE]> = SmallVec::from_elem(B::zero(), n);
-    crate::simd::vectorized(
+    A::vectorized(
         #[inline(always)]
         || {
             for ((o, x), y) in out.iter_mut().zip(a).zip(b) {

@@ -328,7 +328,7 @@ where
         let (q, k, v) = (q.as_slice(), k.as_slice(), v.as_slice());
         let mut out = vec![A::zero(); BT * T * DV];
         let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
-        crate::simd::vectorized(
+        A::vectorized(
             #[inline(always)]
             || {
                 for (b, ob) in out.chunks_exact_mut((T * DV).max(1)).enumerate().take(BT) {
@@ -399,7 +399,7 @@ where
         let (mut kt, mut p) = (vec![A::zero(); D * S], vec![A::zero(); T * S]);
         let (mut vt, mut dp) = (vec![A::zero(); DV * S], vec![A::zero(); T * S]);
         let mut ds = vec![A::zero(); T * S];
-        crate::simd::vectorized(
+        A::vectorized(
             #[inline(always)]
             || {
                 for b in 0..BT {
@@ -530,7 +530,7 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
         let n = A::from_i64(len.max(1) as i64);
         let mut xh = vec![A::zero(); x.len()];
         let mut rs = Vec::with_capacity(ng);
-        crate::simd::vectorized(
+        A::vectorized(
             #[inline(always)]
             || self.standardise_into(x, eps, n, &mut xh, &mut rs),
         );
@@ -587,7 +587,7 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
         let (_, len) = self.layout();
         let n = A::from_i64(len.max(1) as i64);
         let mut out = vec![A::zero(); g.len()];
-        crate::simd::vectorized(
+        A::vectorized(
             #[inline(always)]
             || self.back_into(xh, rs, g, n, &mut out),
         );
