@@ -222,13 +222,16 @@ pub struct Attention<
 /// go to [`Element::gemm`] (the blocked kernel for `f32`/`f64` from 4096 on).
 const HEAD_PRODUCT_INLINE: usize = 4096;
 
+/// Rows of at most this many entries accumulate in registers in [`head_product`].
+const HEAD_ROW: usize = 16;
+
 /// `C = op(A) · B` into `c` (`m×n`, row-major), `op(A)` of size `m×k` (`A` stored `k×m` and
 /// transposed when `ta`), `B` row-major `k×n`: every entry the left fold
 /// `((0 + a₀b₀) + a₁b₁) + …` in index order (as [`Element::gemm`] computes small products),
 /// inlined so that the constant sizes of an attention head unroll; large products go to
 /// [`Element::gemm`].
 #[inline(always)]
-fn head_product<A: Element>(
+fn head_product<A: Real>(
     a: &[A],
     ta: bool,
     b: &[A],
@@ -239,12 +242,28 @@ fn head_product<A: Element>(
         c.clone_from_slice(&A::gemm(a, ta, b, false, m, k, n));
         return;
     }
+    if n <= HEAD_ROW {
+        // The row accumulates in a local array (registers, for the constant head sizes), the
+        // same sums in the same order as below.
+        for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
+            let mut acc = [A::zero(); HEAD_ROW];
+            let acc = &mut acc[..n];
+            for (l, bl) in b.chunks_exact(n.max(1)).enumerate().take(k) {
+                let ail = if ta { a[l * m + i] } else { a[i * k + l] };
+                for (s, &blj) in acc.iter_mut().zip(bl) {
+                    *s = *s + ail * blj;
+                }
+            }
+            row.copy_from_slice(acc);
+        }
+        return;
+    }
     for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
         row.fill(A::zero());
         for (l, bl) in b.chunks_exact(n.max(1)).enumerate().take(k) {
-            let ail = if ta { &a[l * m + i] } else { &a[i * k + l] };
-            for (acc, blj) in row.iter_mut().zip(bl) {
-                *acc = acc.clone() + ail.clone() * blj.clone();
+            let ail = if ta { a[l * m + i] } else { a[i * k + l] };
+            for (acc, &blj) in row.iter_mut().zip(bl) {
+                *acc = *acc + ail * blj;
             }
         }
     }
