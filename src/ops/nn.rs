@@ -222,7 +222,8 @@ pub struct Attention<
 /// go to [`Element::gemm`] (the blocked kernel for `f32`/`f64` from 4096 on).
 const HEAD_PRODUCT_INLINE: usize = 4096;
 
-/// Rows of at most this many entries accumulate in registers in [`head_product`].
+/// The column block of [`head_product`]: a row accumulates this many entries at a time in
+/// registers.
 const HEAD_ROW: usize = 16;
 
 /// `C = op(A) · B` into `c` (`m×n`, row-major), `op(A)` of size `m×k` (`A` stored `k×m` and
@@ -242,29 +243,20 @@ fn head_product<A: Real>(
         c.clone_from_slice(&A::gemm(a, ta, b, false, m, k, n));
         return;
     }
-    if n <= HEAD_ROW {
-        // The row accumulates in a local array (registers, for the constant head sizes), the
-        // same sums in the same order as below.
-        for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
+    // Each row in blocks of at most `HEAD_ROW` columns, accumulated in a local array (registers,
+    // for the constant head sizes): every entry is still the left fold over `l` in order.
+    for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
+        for (blk, out) in row.chunks_mut(HEAD_ROW).enumerate() {
+            let j0 = blk * HEAD_ROW;
             let mut acc = [A::zero(); HEAD_ROW];
-            let acc = &mut acc[..n];
+            let acc = &mut acc[..out.len()];
             for (l, bl) in b.chunks_exact(n.max(1)).enumerate().take(k) {
                 let ail = if ta { a[l * m + i] } else { a[i * k + l] };
-                for (s, &blj) in acc.iter_mut().zip(bl) {
+                for (s, &blj) in acc.iter_mut().zip(&bl[j0..]) {
                     *s = *s + ail * blj;
                 }
             }
-            row.copy_from_slice(acc);
-        }
-        return;
-    }
-    for (i, row) in c.chunks_exact_mut(n.max(1)).enumerate().take(m) {
-        row.fill(A::zero());
-        for (l, bl) in b.chunks_exact(n.max(1)).enumerate().take(k) {
-            let ail = if ta { a[l * m + i] } else { a[i * k + l] };
-            for (acc, &blj) in row.iter_mut().zip(bl) {
-                *acc = *acc + ail * blj;
-            }
+            out.copy_from_slice(acc);
         }
     }
 }
