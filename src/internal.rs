@@ -143,3 +143,11 @@ where
 {
     type Output = At<Cat<G, Rev<P>>, I>;
 }
+
+/// Runs `f` with the matrix products of [`Interval`](crate::approx::Interval)s allowed to
+/// bound radius terms below `u / 64` of their largest midpoint by Hölder's inequality, as a
+/// pass of the enclosure mode for a runtime of unit roundoff `u` does (for the tests of that
+/// path: a huge `u` sends every product with finite midpoints through it).
+pub fn with_runtime_unit<T>(u: f64, f: impl FnOnce() -> T) -> T {
+    crate::approx::midrad::with_runtime_unit(u, f)
+}

@@ -637,18 +637,30 @@ impl<A: Element> Owned<A> {
     /// `self ← self + rhs` entrywise, `self` on the left (Lean's accumulation order).
     #[inline]
     pub(crate) fn add_assign(&mut self, rhs: &Owned<A>) {
-        for (a, b) in self.0.iter_mut().zip(rhs.0.iter()) {
-            *a = a.clone() + b.clone();
-        }
+        let (lhs, rhs) = (&mut self.0[..], &rhs.0[..]);
+        A::vectorized(
+            #[inline(always)]
+            || {
+                for (a, b) in lhs.iter_mut().zip(rhs) {
+                    *a = a.clone() + b.clone();
+                }
+            },
+        );
     }
 
     /// `self ← self + 0` entrywise: the effect of adding a dense zero contribution
     /// (for IEEE floats it turns `−0` into `+0`; otherwise the identity).
     #[inline]
     pub(crate) fn add_zero(&mut self) {
-        for a in self.0.iter_mut() {
-            *a = a.clone() + A::zero();
-        }
+        let x = &mut self.0[..];
+        A::vectorized(
+            #[inline(always)]
+            || {
+                for a in x.iter_mut() {
+                    *a = a.clone() + A::zero();
+                }
+            },
+        );
     }
 
     /// A zero buffer of `len` entries.

@@ -186,6 +186,54 @@ fn midrad_products_contain_the_exact_products() {
     }
 }
 
+/// The products whose radius terms are bounded by Hölder's inequality instead of radius
+/// products (what a pass of the enclosure mode does when the radii are negligible) contain the
+/// exact product too: every product of the adversarial mixes above sent through that path
+/// (a huge tolerance), and narrow intervals (widths near `2⁻⁴⁸` relative, the enclosures of a
+/// certified graph) with the tolerance of an `f32` runtime.
+#[test]
+fn hoelder_radius_products_contain_the_exact_products() {
+    let mut rng = SplitMix64::new(11);
+    let mixes: [&[u32]; 4] = [&[0, 3], &[4, 5, 6, 3], &[2, 3, 6, 0], &[7, 7, 0]];
+    let sizes = [(1, 1, 1), (3, 7, 2), (4, 64, 5), (16, 32, 9), (2, 300, 3)];
+    let narrow = |rng: &mut SplitMix64, kinds: &[u32], points: f64| {
+        let x = draw(rng, kinds);
+        if rng.uniform(0.0, 1.0) < points {
+            return Interval::point(x);
+        }
+        let w = x.abs() * 2f64.powi(-48) * rng.uniform(0.0, 4.0);
+        Interval::new(x - w, x + w)
+    };
+    for round in 0..cases(256).div_ceil(256) {
+        for (mi, kinds) in mixes.iter().enumerate() {
+            for &(m, k, n) in &sizes {
+                for (pa, pb) in [(1.0, 0.2), (0.2, 1.0), (0.3, 0.3)] {
+                    let ta = rng.uniform(0.0, 1.0) < 0.5;
+                    let tb = rng.uniform(0.0, 1.0) < 0.5;
+                    let wide = rng.uniform(0.0, 1.0) < 0.5;
+                    let (a, b): (Vec<Interval>, Vec<Interval>) = if wide {
+                        let a = (0..m * k).map(|_| draw_interval(&mut rng, kinds, pa));
+                        let a = a.collect();
+                        let b = (0..k * n).map(|_| draw_interval(&mut rng, kinds, pb));
+                        (a, b.collect())
+                    } else {
+                        let a = (0..m * k).map(|_| narrow(&mut rng, kinds, pa)).collect();
+                        (a, (0..k * n).map(|_| narrow(&mut rng, kinds, pb)).collect())
+                    };
+                    let u = if wide { 1e300 } else { 2f64.powi(-24) };
+                    let what = format!(
+                        "Hölder radius, round {round}, mix {mi}, {m}×{k}×{n}, ta {ta}, tb {tb}, \
+                         points {pa}/{pb}, wide {wide}"
+                    );
+                    shapetape::internal::with_runtime_unit(u, || {
+                        check_gemm(&a, ta, &b, tb, m, k, n, &what)
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Exact cancellation in a point product: `Σ (x·y − x·y)` over a long inner product is 0
 /// exactly, and the enclosure must contain 0 although every term is large; the same with a
 /// single tiny term left over, which the midpoint product alone would lose.

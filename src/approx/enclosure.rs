@@ -67,6 +67,7 @@ use crate::approx::ball::Ball;
 use crate::approx::elist::EList;
 use crate::approx::graph::{backprop_bounds_raw, infinite_where_not_finite};
 use crate::approx::interval::Interval;
+use crate::approx::midrad::with_runtime_unit;
 use crate::approx::node::CertNode;
 use crate::approx::round::RuntimeFloat;
 use crate::autograd::engine::{self, Slots};
@@ -447,8 +448,9 @@ macro_rules! enclosure_semantics {
                 G: crate::shape_list::ExpectsContext<G1>,
             {
                 let eps = eps_in.into_vec();
-                let fwd: Forward<R, E> =
-                    eval_enclosed_raw(&self.nodes, x.into_items(), &eps, any_positive(&eps));
+                let fwd: Forward<R, E> = with_runtime_unit(R::FORMAT.unit_roundoff(), || {
+                    eval_enclosed_raw(&self.nodes, x.into_items(), &eps, any_positive(&eps))
+                });
                 let caps = match fwd.composed {
                     Some((_, lean)) => lean,
                     None => {
@@ -509,9 +511,11 @@ where
     {
         let (eps_in, eps_seed) = (eps_in.into_vec(), eps_seed.into_vec());
         let intersect = any_positive(&eps_in) || any_positive(&eps_seed);
-        let fwd: Forward<R, E> = eval_enclosed_raw(&self.nodes, x.into_items(), &eps_in, intersect);
-        let (grads, enc, lean) =
-            backprop_enclosed_raw(&self.nodes, fwd, seed.into_items(), &eps_seed);
+        let (grads, enc, lean) = with_runtime_unit(R::FORMAT.unit_roundoff(), || {
+            let fwd: Forward<R, E> =
+                eval_enclosed_raw(&self.nodes, x.into_items(), &eps_in, intersect);
+            backprop_enclosed_raw(&self.nodes, fwd, seed.into_items(), &eps_seed)
+        });
         // An input slot no node reads keeps its seed: its caller's bound holds.
         let mut caps = lean.unwrap_or_else(|| vec![f64::INFINITY; G::LEN]);
         for (j, cap) in caps.iter_mut().enumerate() {

@@ -290,17 +290,10 @@ impl Add for Interval {
     type Output = Interval;
     /// Both endpoints rounded outward (TwoSum, one ulp step). For valid operands the endpoints
     /// stay ordered, and a NaN endpoint sum (`∞ − ∞`) gives the infinite endpoint on its side.
+    /// Branch-free, so that loops of sums vectorise (adding the point 0 is exact: TwoSum finds
+    /// no error).
     #[inline]
     fn add(self, r: Interval) -> Interval {
-        // Adding the point 0 (a zero seed, a zero contribution, the start of a sum) is exact;
-        // returning the other operand skips TwoSum where the engine adds a whole slot to zero
-        // (the branch is predictable there).
-        if r.lo == 0.0 && r.hi == 0.0 {
-            return self;
-        }
-        if self.lo == 0.0 && self.hi == 0.0 {
-            return r;
-        }
         Interval {
             lo: -add_up_fast(-self.lo, -r.lo),
             hi: add_up_fast(self.hi, r.hi),
@@ -430,6 +423,10 @@ fn div_by_candidates(x: Interval, r: Interval) -> Interval {
 }
 
 impl Element for Interval {
+    #[inline(always)]
+    fn vectorized<R>(f: impl FnOnce() -> R) -> R {
+        crate::simd::vectorized(f)
+    }
     /// The midpoint-radius product (see `approx::midrad`): one `f64` and one or two `f32`
     /// matrix products; the entrywise interval left fold when an endpoint is unbounded.
     fn gemm(a: &[Self], ta: bool, b: &[Self], tb: bool, m: usize, k: usize, n: usize) -> Vec<Self> {

@@ -11,14 +11,20 @@
 //! `G ≤ (Ĝ + N·2⁻¹⁴⁹) / (1 − γ_N^{f32})` for `N` products summed per entry, so the radius is
 //! an upper bound (Rump's method).
 //!
-//! Cost: one `f64` product and one `f32` product (two, accumulated into one buffer, when both
-//! operands have radii), instead of `k` interval multiply-adds per entry; the radius is at
+//! Within a pass of the enclosure mode, when the radius terms are negligible (at most `u/64`
+//! of the largest midpoint for a runtime of unit roundoff `u`: the enclosures of a certified
+//! graph with exact inputs, `10⁻¹⁶`–`10⁻¹²` relative), they are bounded instead by Hölder's
+//! inequality from row and column statistics, as the rounding term always is
+//! ([`holder_product`]): then a product costs its `f64` midpoint product only.
+//!
+//! Cost otherwise: one `f64` product and one `f32` product (two, accumulated into one buffer,
+//! when both operands have radii), instead of `k` interval multiply-adds per entry; the radius is at
 //! most 1.5 times the interval product's (Rump) and, for the narrow enclosures of a certified
 //! graph, nearly equal to it. The conversions to midpoint-radius form are one branch-free pass
 //! per operand, and every intermediate buffer is reused from one product to the next (a
 //! thread-local scratch), so that only the result is allocated.
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use ndarray::{ArrayViewMut2, LinalgScalar};
 
@@ -212,8 +218,36 @@ struct Scratch {
     /// The radius product(s), summed.
     rad: Vec<f32>,
     /// Per row of `op(A)` and per column of `op(B)`: the largest entry and the sum of `|M|`.
-    a_lines: Vec<(f64, f64)>,
-    b_lines: Vec<(f64, f64)>,
+    a_lines: Lines,
+    b_lines: Lines,
+    /// The same statistics of `Rₐ` (per row) and `R_b` (per column).
+    ra_lines: Lines,
+    rb_lines: Lines,
+}
+
+/// Per line of a nonnegative matrix: the largest entry and the sum (two arrays, so that the
+/// loops reading them vectorise).
+#[derive(Default)]
+struct Lines {
+    max: Vec<f64>,
+    sum: Vec<f64>,
+}
+
+impl Lines {
+    /// `lines` lines of zeros (the statistics of an absent radius).
+    fn zeros(&mut self, lines: usize) {
+        for v in [&mut self.max, &mut self.sum] {
+            v.clear();
+            v.resize(lines, 0.0);
+        }
+    }
+
+    /// The largest maximum and the largest sum over the lines (`f64::max` skips NaN; the
+    /// statistics are finite).
+    fn largest(&self) -> (f64, f64) {
+        let top = |v: &[f64]| v.iter().fold(0.0f64, |a, &b| a.max(b));
+        (top(&self.max), top(&self.sum))
+    }
 }
 
 thread_local! {
@@ -257,9 +291,12 @@ fn midrad_gemm_in(
     // (|Mₐ| + Rₐ)·R_b + (Rₐ + γ_k|Mₐ|)·|M_b|, or one when an operand is a point matrix. Two
     // products are summed by the kernel into one buffer: 2k products per entry.
     let gk = gamma(k, 2f64.powi(-53));
+    // Two point matrices, or radii negligible next to the midpoints: no radius products.
+    if let Some(out) = holder_product(s, (a_rad, b_rad), ta, tb, dims, gk) {
+        return Some(out);
+    }
     let (ra, rb) = (a_rad.then_some(&s.a.rad[..]), b_rad.then_some(&s.b.rad[..]));
     let terms = match (ra, rb) {
-        (None, None) => return Some(point_product(s, ta, tb, dims, gk)),
         (None, rb) => {
             // |Mₐ| (R_b + γ_k |M_b|)
             fma_up(&mut s.y, rb, gk, &s.b.abs_mid);
@@ -334,24 +371,31 @@ fn around_floor(k: usize) -> f64 {
 /// entry (exact) and the sum of its entries in `f64` (each entry an `f32`, so at most `len − 1`
 /// roundings to nearest of nonnegative terms, and no underflow: every entry is 0 or at least
 /// `2⁻¹²⁶`).
-fn line_stats(out: &mut Vec<(f64, f64)>, x: &[f32], lines: usize, len: usize, t: bool) {
-    out.clear();
+fn line_stats(out: &mut Lines, x: &[f32], lines: usize, len: usize, t: bool) {
+    out.zeros(lines);
     if lines == 0 || len == 0 {
-        out.resize(lines, (0.0, 0.0));
         return;
     }
-    if t {
-        // Stored `len × lines`: line i is column i.
-        out.resize(lines, (0.0, 0.0));
-        for row in x.chunks(lines) {
-            for (o, &v) in out.iter_mut().zip(row) {
-                let v = f64::from(v);
-                *o = (if v > o.0 { v } else { o.0 }, o.1 + v);
+    let (max, sum) = (&mut out.max, &mut out.sum);
+    crate::simd::vectorized(
+        #[inline(always)]
+        || {
+            if t {
+                // Stored `len × lines`: line i is column i.
+                for row in x.chunks(lines) {
+                    for ((m, s), &v) in max.iter_mut().zip(sum.iter_mut()).zip(row) {
+                        let v = f64::from(v);
+                        *m = if v > *m { v } else { *m };
+                        *s += v;
+                    }
+                }
+            } else {
+                for ((m, s), line) in max.iter_mut().zip(sum.iter_mut()).zip(x.chunks(len)) {
+                    (*m, *s) = line_max_sum(line);
+                }
             }
-        }
-    } else {
-        out.extend(x.chunks(len).map(line_max_sum));
-    }
+        },
+    );
 }
 
 /// The largest entry and the sum of a line of nonnegative finite `f32`s, in eight interleaved
@@ -377,36 +421,153 @@ fn line_max_sum(line: &[f32]) -> (f64, f64) {
     (m, sm.iter().sum())
 }
 
-/// The product of two point matrices: the midpoint product, whose only error is its own
-/// rounding, `≤ γ_k |A||B|` entrywise, bounded without a second matrix product by Hölder's
-/// inequality, `Σₗ |aᵢₗ||bₗⱼ| ≤ min(maxₗ |aᵢₗ| · Σₗ |bₗⱼ|, Σₗ |aᵢₗ| · maxₗ |bₗⱼ|)`, from
-/// per-row and per-column statistics of the `f32` magnitudes (upper bounds of `|A|`, `|B|`).
-/// The sums computed in `f64` are at most a factor `1 + 2γ_k` below the exact ones; the factor
-/// `1 + 2⁻⁵⁰` covers the four roundings of the entry's radius. This radius is at most a few
-/// times the one of a radius product (twice for uniformly spread magnitudes) and of the size
-/// of the midpoint's rounding, `k·2⁻⁵³` relative: far below any runtime error of interest.
-fn point_product(
+thread_local! {
+    /// The largest radius term, relative to the largest midpoint of a product, that
+    /// [`holder_product`] may bound by Hölder's inequality: 0 (exact radius products) unless a
+    /// pass of the enclosure mode has set it from its runtime format ([`with_runtime_unit`]).
+    static NARROW: Cell<f64> = const { Cell::new(0.0) };
+}
+
+/// Runs `f` with products allowed to bound radius terms below `u / 64` of their largest
+/// midpoint by Hölder's inequality ([`holder_product`]), for a pass of the enclosure mode whose
+/// runtime has unit roundoff `u`: a radius that small is far below any rounding error of that
+/// runtime, so the coarser bound costs no tightness worth a matrix product.
+pub(crate) fn with_runtime_unit<T>(u: f64, f: impl FnOnce() -> T) -> T {
+    /// Restores the previous tolerance, also when `f` unwinds.
+    struct Restore(f64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NARROW.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(NARROW.with(|c| c.replace(u / 64.0)));
+    f()
+}
+
+/// The product from its midpoint product and a radius bounded without radius products, by
+/// Hölder's inequality `Σₗ xᵢₗ yₗⱼ ≤ min(maxₗ xᵢₗ · Σₗ yₗⱼ, Σₗ xᵢₗ · maxₗ yₗⱼ)` (nonnegative
+/// `x`, `y`) from per-row statistics of `|Mₐ|`, `Rₐ` and per-column statistics of `|M_b|`,
+/// `R_b`: `O(m·k + k·n + m·n)` instead of one or two matrix products.
+///
+/// - The rounding term `γ_k |Mₐ||M_b|` of the midpoint product is always bounded so: it is of
+///   the size of the midpoint's rounding, `k·2⁻⁵³` relative, far below any runtime error of
+///   interest, and Hölder's bound is at most a few times the exact one (twice for uniformly
+///   spread magnitudes). Two point matrices need nothing else.
+/// - The terms `|Mₐ|R_b + Rₐ(|M_b| + R_b)` of operands with radii are bounded so only when
+///   their bound is at most [`NARROW`] times the largest midpoint (the enclosures of a
+///   certified graph with exact inputs, whose widths start near `10⁻¹⁶` relative; see
+///   [`with_runtime_unit`]), so that it cannot matter next to a runtime error; otherwise the
+///   result is `None` and the caller computes the radius products.
+///
+/// Rigour: every statistic is of `f32` upper bounds (rounded up from the `f64` magnitudes and
+/// radii); maxima are exact and the sums in `f64` are at most a factor `1 + 2γ_k` below the
+/// exact ones ([`line_stats`]), which the factors `f` and `g` carry once per term. Along any
+/// path to an entry's radius there are at most five roundings to nearest in `f64` (relative
+/// error `2⁻⁵³` each, `(1 + 2⁻⁵³)⁵ < 1 + 2⁻⁵⁰` altogether), which the factor `1 + 2⁻⁵⁰`
+/// covers; [`around`] covers the rest.
+fn holder_product(
     s: &mut Scratch,
+    (a_rad, b_rad): (bool, bool),
     ta: bool,
     tb: bool,
     dims: (usize, usize, usize),
     gk: f64,
-) -> Vec<Interval> {
+) -> Option<Vec<Interval>> {
     let (m, k, n) = dims;
+    if n == 0 || m == 0 {
+        return Some(Vec::new());
+    }
     line_stats(&mut s.a_lines, &s.a.abs_mid, m, k, ta);
     // The columns of op(B) are the rows of op(B)ᵀ, stored with the opposite flag.
     line_stats(&mut s.b_lines, &s.b.abs_mid, n, k, !tb);
-    let g = mul_up(gk, add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-53)))));
+    // An absent radius is zero.
+    if a_rad {
+        line_stats(&mut s.ra_lines, &s.a.rad, m, k, ta);
+    } else {
+        s.ra_lines.zeros(m);
+    }
+    if b_rad {
+        line_stats(&mut s.rb_lines, &s.b.rad, n, k, !tb);
+    } else {
+        s.rb_lines.zeros(n);
+    }
+    let g2 = add_up(1.0, mul_up(2.0, gamma(k, 2f64.powi(-53))));
+    let g = mul_up(mul_up(gk, g2), UP50);
+    let f = mul_up(g2, UP50);
+    let radii = a_rad || b_rad;
+    if radii {
+        // The decision, from the largest statistics (which bound every entry's radius terms)
+        // and the largest midpoint magnitude (by its bits: a NaN compares above every number
+        // there and then fails the comparison, leaving the entries to the radius products).
+        let ((ma, sa), (mra, sra)) = (s.a_lines.largest(), s.ra_lines.largest());
+        let ((mb, sb), (mrb, srb)) = (s.b_lines.largest(), s.rb_lines.largest());
+        let worst = (min(ma * srb, sa * mrb) + min(mra * (sb + srb), sra * (mb + mrb))) * f;
+        let top = f64::from_bits(
+            s.mid
+                .iter()
+                .fold(0u64, |a, &c| a.max(c.to_bits() & !(1u64 << 63))),
+        );
+        let negligible = worst <= NARROW.with(Cell::get) * top;
+        if !negligible {
+            return None;
+        }
+    }
+    // Per column: Σ R_b, max R_b, Σ |M_b| + Σ R_b, max |M_b| + max R_b (the line statistics of
+    // |M_b| + R_b, up to one rounding each), Σ |M_b|, max |M_b|.
+    let b = &s.b_lines;
+    let rb = &s.rb_lines;
+    let sum2 = |x: &[f64], y: &[f64]| -> Vec<f64> { x.iter().zip(y).map(|(a, b)| a + b).collect() };
+    let (sbr, mbr) = (sum2(&b.sum, &rb.sum), sum2(&b.max, &rb.max));
     let floor = around_floor(k);
-    let mut out = Vec::with_capacity(m * n);
-    if n == 0 {
-        return out;
+    let mut out = vec![Interval::point(0.0); m * n];
+    let (a, ra) = (&s.a_lines, &s.ra_lines);
+    let cols = [&b.max[..], &b.sum, &rb.max, &rb.sum, &mbr, &sbr];
+    crate::simd::vectorized(
+        #[inline(always)]
+        || {
+            for (i, (o, row)) in out.chunks_mut(n).zip(s.mid.chunks(n)).enumerate() {
+                let rows = [a.max[i], a.sum[i], ra.max[i], ra.sum[i]];
+                if radii {
+                    holder_row::<true>(o, row, rows, cols, (f, g, floor));
+                } else {
+                    holder_row::<false>(o, row, rows, cols, (f, g, floor));
+                }
+            }
+        },
+    );
+    Some(out)
+}
+
+/// One row of [`holder_product`]: `rows` = max and sum of the row of `|Mₐ|` and of `Rₐ`,
+/// `cols` = per column max and sum of `|M_b|`, of `R_b` and of `|M_b| + R_b`.
+#[inline(always)]
+fn holder_row<const RADII: bool>(
+    out: &mut [Interval],
+    mid: &[f64],
+    [ma, sa, mra, sra]: [f64; 4],
+    cols: [&[f64]; 6],
+    (f, g, floor): (f64, f64, f64),
+) {
+    let n = out.len();
+    // Equal lengths, so that the loop has no bounds checks.
+    let mid = &mid[..n];
+    let [mb, sb, mrb, srb, mbr, sbr] = cols.map(|c| &c[..n]);
+    for j in 0..n {
+        // γ_k |Mₐ||M_b|, and |Mₐ| R_b + Rₐ (|M_b| + R_b), each by Hölder.
+        let t3 = min(ma * sb[j], sa * mb[j]);
+        let r = if RADII {
+            let t1 = min(ma * srb[j], sa * mrb[j]);
+            let t2 = min(mra * sbr[j], sra * mbr[j]);
+            (t1 + t2) * f + g * t3
+        } else {
+            g * t3
+        };
+        out[j] = around(mid[j], r, floor);
     }
-    for (row, &(ma, sa)) in s.mid.chunks(n).zip(&s.a_lines) {
-        out.extend(row.iter().zip(&s.b_lines).map(|(&c, &(mb, sb))| {
-            let h = if ma * sb < sa * mb { ma * sb } else { sa * mb };
-            around(c, g * h * UP50, floor)
-        }));
-    }
-    out
+}
+
+/// The smaller of two numbers (a select, which vectorises).
+#[inline(always)]
+fn min(x: f64, y: f64) -> f64 {
+    if x < y { x } else { y }
 }

@@ -26,7 +26,7 @@ mod elist;
 pub mod enclosure;
 pub(crate) mod graph;
 pub mod interval;
-mod midrad;
+pub(crate) mod midrad;
 pub(crate) mod node;
 pub mod round;
 mod scan;

@@ -525,11 +525,16 @@ pub struct LinearBatch<const B: usize, const O: usize, const I: usize> {
 
 /// `bias` added to every row (of length `o`) of `y`.
 fn add_rows<A: Element>(mut y: Vec<A>, bias: &[A], o: usize) -> Vec<A> {
-    for row in y.chunks_mut(o.max(1)) {
-        for (v, c) in row.iter_mut().zip(bias) {
-            *v = v.clone() + c.clone();
-        }
-    }
+    A::vectorized(
+        #[inline(always)]
+        || {
+            for row in y.chunks_mut(o.max(1)) {
+                for (v, c) in row.iter_mut().zip(bias) {
+                    *v = v.clone() + c.clone();
+                }
+            }
+        },
+    );
     y
 }
 
@@ -660,11 +665,16 @@ where
             .with_if(x, self.b, || {
                 // Σᵣ δᵣ, each column summed from 0 in row order.
                 let mut sums = vec![A::zero(); O];
-                for row in d.chunks(O.max(1)) {
-                    for (acc, v) in sums.iter_mut().zip(row) {
-                        *acc = acc.clone() + v.clone();
-                    }
-                }
+                A::vectorized(
+                    #[inline(always)]
+                    || {
+                        for row in d.chunks(O.max(1)) {
+                            for (acc, v) in sums.iter_mut().zip(row) {
+                                *acc = acc.clone() + v.clone();
+                            }
+                        }
+                    },
+                );
                 Tensor::from_vec_unchecked(sums)
             })
     }
