@@ -519,18 +519,18 @@ fn holder_product(
     let sum2 = |x: &[f64], y: &[f64]| -> Vec<f64> { x.iter().zip(y).map(|(a, b)| a + b).collect() };
     let (sbr, mbr) = (sum2(&b.sum, &rb.sum), sum2(&b.max, &rb.max));
     let floor = around_floor(k);
-    let mut out = vec![Interval::point(0.0); m * n];
+    let mut out = Vec::with_capacity(m * n);
     let (a, ra) = (&s.a_lines, &s.ra_lines);
     let cols = [&b.max[..], &b.sum, &rb.max, &rb.sum, &mbr, &sbr];
     crate::simd::vectorized(
         #[inline(always)]
         || {
-            for (i, (o, row)) in out.chunks_mut(n).zip(s.mid.chunks(n)).enumerate() {
+            for (i, row) in s.mid.chunks(n).enumerate() {
                 let rows = [a.max[i], a.sum[i], ra.max[i], ra.sum[i]];
                 if radii {
-                    holder_row::<true>(o, row, rows, cols, (f, g, floor));
+                    holder_row::<true>(&mut out, row, rows, cols, (f, g, floor));
                 } else {
-                    holder_row::<false>(o, row, rows, cols, (f, g, floor));
+                    holder_row::<false>(&mut out, row, rows, cols, (f, g, floor));
                 }
             }
         },
@@ -542,15 +542,19 @@ fn holder_product(
 /// `cols` = per column max and sum of `|M_b|`, of `R_b` and of `|M_b| + R_b`.
 #[inline(always)]
 fn holder_row<const RADII: bool>(
-    out: &mut [Interval],
+    out: &mut Vec<Interval>,
     mid: &[f64],
     [ma, sa, mra, sra]: [f64; 4],
     cols: [&[f64]; 6],
     (f, g, floor): (f64, f64, f64),
 ) {
-    let n = out.len();
+    let n = mid.len();
+    // The row is appended zeroed, then written (a loop over indices vectorises where an
+    // `extend` does not; the zeroing is of one row, in cache).
+    let start = out.len();
+    out.resize(start + n, Interval::point(0.0));
+    let o = &mut out[start..];
     // Equal lengths, so that the loop has no bounds checks.
-    let mid = &mid[..n];
     let [mb, sb, mrb, srb, mbr, sbr] = cols.map(|c| &c[..n]);
     for j in 0..n {
         // γ_k |Mₐ||M_b|, and |Mₐ| R_b + Rₐ (|M_b| + R_b), each by Hölder.
@@ -562,7 +566,7 @@ fn holder_row<const RADII: bool>(
         } else {
             g * t3
         };
-        out[j] = around(mid[j], r, floor);
+        o[j] = around(mid[j], r, floor);
     }
 }
 
