@@ -51,3 +51,26 @@ pub(crate) fn add<A: Element>(a: &[A], b: &[A]) -> Vec<A> {
         .map(|(x, y)| x.clone() + y.clone())
         .collect()
 }
+
+/// `Σᵢ term(i)` over `i < len` in eight interleaved partial sums (lane `l` adds the terms
+/// `i ≡ l mod 8` in order; independent chains, which vectorise where one running sum is a
+/// chain of dependent additions), combined pairwise: `((s₀ + s₁) + (s₂ + s₃)) + ((s₄ + s₅) +
+/// (s₆ + s₇))`. Any summation order has the same worst-case rounding (`len − 1` additions).
+#[inline(always)]
+pub(crate) fn lane_sum<A: Element>(len: usize, term: impl Fn(usize) -> A) -> A {
+    const L: usize = 8;
+    let mut acc: [A; L] = core::array::from_fn(|_| A::zero());
+    let full = len / L * L;
+    let mut i = 0;
+    while i < full {
+        for (l, a) in acc.iter_mut().enumerate() {
+            *a = a.clone() + term(i + l);
+        }
+        i += L;
+    }
+    for (l, a) in acc.iter_mut().enumerate().take(len - full) {
+        *a = a.clone() + term(full + l);
+    }
+    let [a0, a1, a2, a3, a4, a5, a6, a7] = acc;
+    ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
+}

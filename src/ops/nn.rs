@@ -23,7 +23,7 @@ use crate::approx::round::{add_up, div_up, mul_up};
 use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
-use crate::ops::kernels;
+use crate::ops::kernels::{self, lane_sum};
 use crate::ops::loss::{softmax_pullback, softmax_pullback_into};
 use crate::ops::{Constant, ConstantError};
 use crate::scalar::{Element, Real};
@@ -576,13 +576,13 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
         let (ng, len) = self.layout();
         for g in 0..ng {
             let mu = if self.centre {
-                (0..len).fold(A::zero(), |acc, i| acc + x[idx(g, i)]) / n
+                lane_sum(len, |i| x[idx(g, i)]) / n
             } else {
                 A::zero()
             };
-            let var = (0..len).fold(A::zero(), |acc, i| {
+            let var = lane_sum(len, |i| {
                 let d = x[idx(g, i)] - mu;
-                acc + d * d
+                d * d
             }) / n;
             let r = A::one() / (var + eps).sqrt();
             for i in 0..len {
@@ -629,11 +629,11 @@ impl<S: Shape, const C: usize, E> Norm<S, C, E> {
         let (ng, len) = self.layout();
         for (k, &r) in rs.iter().enumerate().take(ng) {
             let mg = if self.centre {
-                (0..len).fold(A::zero(), |acc, i| acc + g[idx(k, i)]) / n
+                lane_sum(len, |i| g[idx(k, i)]) / n
             } else {
                 A::zero()
             };
-            let mgx = (0..len).fold(A::zero(), |acc, i| acc + g[idx(k, i)] * xh[idx(k, i)]) / n;
+            let mgx = lane_sum(len, |i| g[idx(k, i)] * xh[idx(k, i)]) / n;
             for i in 0..len {
                 out[idx(k, i)] = r * (g[idx(k, i)] - mg - xh[idx(k, i)] * mgx);
             }
@@ -733,15 +733,38 @@ where
     fn forward(&self, x: Operands<'_, A>, _: &D) -> Tensor<A, S> {
         let (xh, _) = self.standardise(x.get(self.x).as_slice(), self.eps.at());
         let (gamma, beta) = (x.get(self.gamma), self.beta.map(|b| x.get(b)));
+        let (gamma, beta) = (gamma.as_slice(), beta.as_ref().map(|b| b.as_slice()));
         let (ng, len) = self.layout();
         let mut y = vec![A::zero(); xh.len()];
-        for g in 0..ng {
-            for i in 0..len {
-                let (j, f) = (at(self.groups, C, g, i), self.feature(g, i));
-                let b = beta.as_ref().map_or(A::zero(), |b| b.as_slice()[f]);
-                y[j] = xh[j] * gamma.as_slice()[f] + b;
-            }
-        }
+        A::vectorized(
+            #[inline(always)]
+            || match (self.groups, beta) {
+                // Rows of features (layer and RMS norm): contiguous, branch-free loops.
+                (Groups::Rows, Some(beta)) => {
+                    for (yr, xr) in y.chunks_mut(len.max(1)).zip(xh.chunks(len.max(1))) {
+                        for ((v, x), (g, b)) in yr.iter_mut().zip(xr).zip(gamma.iter().zip(beta)) {
+                            *v = *x * *g + *b;
+                        }
+                    }
+                }
+                (Groups::Rows, None) => {
+                    for (yr, xr) in y.chunks_mut(len.max(1)).zip(xh.chunks(len.max(1))) {
+                        for ((v, x), g) in yr.iter_mut().zip(xr).zip(gamma) {
+                            *v = *x * *g + A::zero();
+                        }
+                    }
+                }
+                _ => {
+                    for g in 0..ng {
+                        for i in 0..len {
+                            let (j, f) = (at(self.groups, C, g, i), self.feature(g, i));
+                            let b = beta.map_or(A::zero(), |b| b[f]);
+                            y[j] = xh[j] * gamma[f] + b;
+                        }
+                    }
+                }
+            },
+        );
         Tensor::from_vec_unchecked(y)
     }
     fn jvp(&self, x: Operands<'_, A>, dx: Operands<'_, A>, _: &D) -> Tensor<A, S> {
@@ -765,16 +788,38 @@ where
         let (xh, rs) = self.standardise(x.get(self.x).as_slice(), self.eps.at());
         let (gamma, d) = (x.get(self.gamma), seed.as_slice());
         let (ng, len) = self.layout();
+        let gamma = gamma.as_slice();
         let mut g = vec![A::zero(); d.len()];
         let (mut dgamma, mut dbeta) = (vec![A::zero(); C], vec![A::zero(); C]);
-        for grp in 0..ng {
-            for i in 0..len {
-                let (j, f) = (at(self.groups, C, grp, i), self.feature(grp, i));
-                g[j] = d[j] * gamma.as_slice()[f];
-                dgamma[f] = dgamma[f] + d[j] * xh[j];
-                dbeta[f] = dbeta[f] + d[j];
-            }
-        }
+        A::vectorized(
+            #[inline(always)]
+            || match self.groups {
+                // Rows of features: every row adds into the per-feature sums, in row order.
+                Groups::Rows => {
+                    let l = len.max(1);
+                    for ((gr, dr), xr) in g.chunks_mut(l).zip(d.chunks(l)).zip(xh.chunks(l)) {
+                        let feats = gamma.iter().zip(dgamma.iter_mut().zip(dbeta.iter_mut()));
+                        for (((gv, &dv), &xv), (&gm, (dg, db))) in
+                            gr.iter_mut().zip(dr).zip(xr).zip(feats)
+                        {
+                            *gv = dv * gm;
+                            *dg = *dg + dv * xv;
+                            *db = *db + dv;
+                        }
+                    }
+                }
+                Groups::Columns => {
+                    for grp in 0..ng {
+                        for i in 0..len {
+                            let (j, f) = (at(self.groups, C, grp, i), self.feature(grp, i));
+                            g[j] = d[j] * gamma[f];
+                            dgamma[f] = dgamma[f] + d[j] * xh[j];
+                            dbeta[f] = dbeta[f] + d[j];
+                        }
+                    }
+                }
+            },
+        );
         let mut pb = Pullback::none()
             .with_if(x, self.x, || {
                 Tensor::from_vec_unchecked(self.back(&xh, &rs, &g))
