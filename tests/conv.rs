@@ -367,6 +367,89 @@ fn conv2d_blocked_kernel_matches_a_direct_loop() {
     assert_eq!(g[2], bbar);
 }
 
+/// The unpadded path (no padding, stride 1 along the width: the windows are copied row by
+/// row, col2im adds rows back, the bias gradient sums channels in blocks of 8, 4, 2 and 1)
+/// against a direct loop written here: stride (2, 1), dilation (1, 2), three groups and 15
+/// output channels (blocks 8 + 4 + 2 + 1), on integer data (every sum exact in f64). Gemms
+/// below and above the blocked kernel's threshold both occur (`Og·Cg·kH·kW·OH·OW = 5·6·4·16`).
+#[test]
+fn conv2d_unpadded_matches_a_direct_loop() {
+    const N: usize = 2;
+    const C: usize = 6;
+    const H: usize = 9;
+    const W: usize = 7;
+    const O: usize = 15;
+    const GR: usize = 3;
+    const CG: usize = C / GR;
+    const KH: usize = 2;
+    const KW: usize = 3;
+    type X = X4<N, C, H, W>;
+    type K = X4<O, CG, KH, KW>;
+    type G = HList![X, K, Vector<O>];
+    let (x, w, b) = (
+        Idx::<G, X>::at::<0>(),
+        Idx::<G, K>::at::<1>(),
+        Idx::<G, Vector<O>>::at::<2>(),
+    );
+    // OH = (9 − 1·(2 − 1) − 1)/2 + 1 = 4, OW = (7 − 2·(3 − 1) − 1)/1 + 1 = 3.
+    let params = Conv2dParams::new()
+        .stride_hw::<2, 1>()
+        .dilation_hw::<1, 2>()
+        .groups::<GR>();
+    let op = ops::conv2d(x, w, b, params);
+    let (oh, ow) = (4, 3);
+    assert_eq!(out_dims(&op), [N, O, oh, ow]);
+    let int = |i: usize, m: u64| {
+        ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % m as f64
+            - (m / 2) as f64
+    };
+    let xs: Vec<f64> = (0..N * C * H * W).map(|i| int(i, 9)).collect();
+    let ws: Vec<f64> = (0..O * CG * KH * KW).map(|i| int(i, 5)).collect();
+    let bs: Vec<f64> = (0..O).map(|i| i as f64 - 7.0).collect();
+    let dxs: Vec<f64> = (0..xs.len()).map(|i| int(i, 4)).collect();
+    let dws: Vec<f64> = (0..ws.len()).map(|i| int(i, 3)).collect();
+    let dbs: Vec<f64> = (0..O).map(|i| int(i, 6)).collect();
+    let seed: Vec<f64> = (0..N * O * oh * ow).map(|i| int(i, 7)).collect();
+    let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
+    let mut y_ref = vec![0.0; N * O * oh * ow];
+    let mut dy_ref = vec![0.0; N * O * oh * ow];
+    let mut xbar = vec![0.0; xs.len()];
+    let mut wbar = vec![0.0; ws.len()];
+    let mut bbar = vec![0.0; O];
+    for n in 0..N {
+        for o in 0..O {
+            let grp = o / (O / GR);
+            for i in 0..oh {
+                for j in 0..ow {
+                    let out = ((n * O + o) * oh + i) * ow + j;
+                    let (mut s, mut ds) = (bs[o], dbs[o]);
+                    for c in 0..CG {
+                        for a in 0..KH {
+                            for bb in 0..KW {
+                                let (iy, ix) = (2 * i + a, j + 2 * bb);
+                                let p = ((n * C + grp * CG + c) * H + iy) * W + ix;
+                                let wi = ((o * CG + c) * KH + a) * KW + bb;
+                                s += ws[wi] * xs[p];
+                                ds += ws[wi] * dxs[p] + dws[wi] * xs[p];
+                                xbar[p] += ws[wi] * seed[out];
+                                wbar[wi] += xs[p] * seed[out];
+                            }
+                        }
+                    }
+                    y_ref[out] = s;
+                    dy_ref[out] = ds;
+                    bbar[o] += seed[out];
+                }
+            }
+        }
+    }
+    assert_eq!(y, y_ref);
+    assert_eq!(dy, dy_ref);
+    assert_eq!(g[0], xbar);
+    assert_eq!(g[1], wbar);
+    assert_eq!(g[2], bbar);
+}
+
 /// A tie in a window routes the gradient to its first maximal entry (row-major).
 #[test]
 fn max_pool2d_ties_go_to_the_first_entry() {

@@ -389,49 +389,62 @@ impl ConvGeometry {
         (n * self.in_channels + g * cg + c) * self.plane()
     }
 
-    /// Appends to `out` the `OH·OW` entries of row `(c, a, β)` of a sample's im2col matrix,
+    /// Writes into `out` (`OH·OW` entries) row `(c, a, β)` of a sample's im2col matrix,
     /// reading the input plane that starts at `plane`: entry `(i, j)` is
-    /// `x̃[…, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
-    fn push_window_row<A: Element>(
+    /// `x̃[…, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding). Every entry of `out` is
+    /// written once (zeros only where the window reads the padding), so `out` may hold
+    /// anything before.
+    fn write_window_row<A: Element>(
         &self,
         x: &[A],
         plane: usize,
         (a, b): (usize, usize),
         taps: &TapRanges,
-        out: &mut Vec<A>,
+        out: &mut [A],
     ) {
         let w = self.in_size[1];
-        let [oh, ow] = self.out_size;
+        let ow = self.out_size[1];
         let (rows, cs) = (taps.rows[a].clone(), taps.cols[b].clone());
         if cs.is_empty() || rows.is_empty() {
-            out.extend(core::iter::repeat_n(A::zero(), oh * ow));
+            out.fill(A::zero());
             return;
         }
         let x0 = (cs.start * self.stride[1] + b * self.dilation[1]).saturating_sub(self.padding[1]);
-        out.extend(core::iter::repeat_n(A::zero(), rows.start * ow));
-        for i in rows.clone() {
-            let iy = i * self.stride[0] + a * self.dilation[0] - self.padding[0];
+        let padded = cs.start > 0 || cs.end < ow;
+        fill_zero(&mut out[..rows.start * ow]);
+        fill_zero(&mut out[rows.end * ow..]);
+        let (sh, dh, ph, sw) = (
+            self.stride[0],
+            self.dilation[0],
+            self.padding[0],
+            self.stride[1],
+        );
+        for (i, seg) in out
+            .chunks_exact_mut(ow)
+            .enumerate()
+            .take(rows.end)
+            .skip(rows.start)
+        {
+            let iy = i * sh + a * dh - ph;
             let line = &x[plane + iy * w..plane + (iy + 1) * w];
-            out.extend(core::iter::repeat_n(A::zero(), cs.start));
-            if self.stride[1] == 1 {
-                out.extend_from_slice(&line[x0..x0 + cs.len()]);
-            } else {
-                out.extend(
-                    line[x0..]
-                        .iter()
-                        .step_by(self.stride[1])
-                        .take(cs.len())
-                        .cloned(),
-                );
+            if padded {
+                fill_zero(&mut seg[..cs.start]);
+                fill_zero(&mut seg[cs.end..]);
             }
-            out.extend(core::iter::repeat_n(A::zero(), ow - cs.end));
+            let dst = &mut seg[cs.clone()];
+            if sw == 1 {
+                copy_short(dst, &line[x0..x0 + cs.len()]);
+            } else {
+                for (d, s) in dst.iter_mut().zip(line[x0..].iter().step_by(sw)) {
+                    *d = s.clone();
+                }
+            }
         }
-        out.extend(core::iter::repeat_n(A::zero(), (oh - rows.end) * ow));
     }
 
     /// Adds the `OH·OW` entries `src` of row `(c, a, β)` of a sample's im2col matrix onto the
     /// entries of the input plane at `plane` they were read from (the adjoint of
-    /// [`ConvGeometry::push_window_row`]; entries in the padding are dropped).
+    /// [`ConvGeometry::write_window_row`]; entries in the padding are dropped).
     fn add_window_row<A: Element>(
         &self,
         src: &[A],
@@ -468,14 +481,16 @@ impl ConvGeometry {
     /// The im2col matrix of group `g` of `x`: row `(c, a, β)` (`c < Cg`), column `(n, i, j)`,
     /// entry `x̃[n, g·Cg + c, i·sH − pH + a·dH, j·sW − pW + β·dW]` (0 in the padding).
     fn im2col<A: Element>(&self, x: &[A], g: usize) -> Vec<A> {
-        let (taps, cg) = (self.tap_ranges(), self.cg());
-        let mut cols = Vec::with_capacity(self.patch() * self.columns());
+        let (taps, cg, l) = (self.tap_ranges(), self.cg(), self.positions());
+        let mut cols = vec![A::zero(); self.patch() * self.columns()];
+        let mut rows = cols.chunks_exact_mut(l.max(1));
         for c in 0..cg {
             for a in 0..self.kernel[0] {
                 for b in 0..self.kernel[1] {
                     for n in 0..self.batch {
                         let plane = self.plane_at(n, g, c, cg);
-                        self.push_window_row(x, plane, (a, b), &taps, &mut cols);
+                        let row = rows.next().expect("one row per (c, a, β, n)");
+                        self.write_window_row(x, plane, (a, b), &taps, row);
                     }
                 }
             }
@@ -484,7 +499,8 @@ impl ConvGeometry {
     }
 
     /// Sample `n`'s im2col matrix of group `g`, `(Cg·kH·kW) × (OH·OW)` (the columns of
-    /// [`ConvGeometry::im2col`] that belong to sample `n`), written into `cols`.
+    /// [`ConvGeometry::im2col`] that belong to sample `n`), written into `cols` (resized to it;
+    /// what it held before is overwritten).
     fn im2col_sample<A: Element>(
         &self,
         x: &[A],
@@ -492,13 +508,45 @@ impl ConvGeometry {
         taps: &TapRanges,
         cols: &mut Vec<A>,
     ) {
-        cols.clear();
-        let cg = self.cg();
+        let (cg, l) = (self.cg(), self.positions());
+        cols.resize(self.patch() * l, A::zero());
+        if self.padding == [0, 0] && self.stride[1] == 1 {
+            A::vectorized(
+                #[inline(always)]
+                || self.im2col_sample_unpadded(x, (n, g), cols),
+            );
+            return;
+        }
+        let mut rows = cols.chunks_exact_mut(l.max(1));
         for c in 0..cg {
             let plane = self.plane_at(n, g, c, cg);
             for a in 0..self.kernel[0] {
                 for b in 0..self.kernel[1] {
-                    self.push_window_row(x, plane, (a, b), taps, cols);
+                    let row = rows.next().expect("one row per (c, a, β)");
+                    self.write_window_row(x, plane, (a, b), taps, row);
+                }
+            }
+        }
+    }
+
+    /// [`ConvGeometry::im2col_sample`] without padding and with stride 1 along the width: every
+    /// window reads inside the input, and each output row of a row `(c, a, β)` of the matrix is
+    /// a contiguous piece of an input line (copied in blocks, not by a call per piece).
+    #[inline(always)]
+    fn im2col_sample_unpadded<A: Element>(&self, x: &[A], (n, g): (usize, usize), cols: &mut [A]) {
+        let (cg, w, ow) = (self.cg(), self.in_size[1], self.out_size[1]);
+        let step = self.stride[0] * w;
+        let mut rows = cols.chunks_exact_mut(self.positions().max(1));
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
+            for a in 0..self.kernel[0] {
+                for b in 0..self.kernel[1] {
+                    let row = rows.next().expect("one row per (c, a, β)");
+                    let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
+                    let lines = x[start..].chunks(step.max(1));
+                    for (dst, line) in row.chunks_exact_mut(ow.max(1)).zip(lines) {
+                        copy_short(dst, &line[..ow]);
+                    }
                 }
             }
         }
@@ -514,6 +562,13 @@ impl ConvGeometry {
         out: &mut [A],
     ) {
         let (l, cg) = (self.positions(), self.cg());
+        if self.padding == [0, 0] && self.stride[1] == 1 {
+            A::vectorized(
+                #[inline(always)]
+                || self.col2im_sample_add_unpadded(cols, (n, g), out),
+            );
+            return;
+        }
         let mut rows = cols.chunks_exact(l.max(1));
         for c in 0..cg {
             let plane = self.plane_at(n, g, c, cg);
@@ -521,6 +576,42 @@ impl ConvGeometry {
                 for b in 0..self.kernel[1] {
                     let src = rows.next().expect("one row per (c, a, β)");
                     self.add_window_row(src, plane, (a, b), taps, out);
+                }
+            }
+        }
+    }
+
+    /// [`ConvGeometry::col2im_sample_add`] without padding and with stride 1 along the width
+    /// (the adjoint of [`ConvGeometry::im2col_sample_unpadded`]): each output row of a row
+    /// `(c, a, β)` of `cols` is added onto a contiguous piece of an input line. Every input
+    /// entry receives its terms in the same order as in the general loop (by `(a, β)`).
+    #[inline(always)]
+    fn col2im_sample_add_unpadded<A: Element>(
+        &self,
+        cols: &[A],
+        (n, g): (usize, usize),
+        out: &mut [A],
+    ) {
+        let (cg, w, ow, l) = (
+            self.cg(),
+            self.in_size[1],
+            self.out_size[1],
+            self.positions(),
+        );
+        let step = self.stride[0] * w;
+        let mut rows = cols.chunks_exact(l.max(1));
+        for c in 0..cg {
+            let plane = self.plane_at(n, g, c, cg);
+            for a in 0..self.kernel[0] {
+                for b in 0..self.kernel[1] {
+                    let row = rows.next().expect("one row per (c, a, β)");
+                    let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
+                    let lines = out[start..].chunks_mut(step.max(1));
+                    for (src, line) in row.chunks_exact(ow.max(1)).zip(lines) {
+                        for (d, s) in line[..ow].iter_mut().zip(src) {
+                            *d = d.clone() + s.clone();
+                        }
+                    }
                 }
             }
         }
@@ -646,17 +737,33 @@ impl ConvGeometry {
     }
 
     /// The bias gradient `b̄[o] = Σ_{n, i, j} δ[n, o, i, j]`, each sum from 0 in row-major
-    /// order.
+    /// order. The channels' sums are independent chains of additions, run side by side (one
+    /// position of every channel, then the next), so they overlap instead of waiting each for
+    /// its previous addition; each sum still adds its terms in the same order.
     fn bias_grad<A: Element>(&self, seed: &[A]) -> Vec<A> {
-        let l = self.positions();
-        let mut out = vec![A::zero(); self.out_channels];
-        for n in 0..self.batch {
-            for (o, acc) in out.iter_mut().enumerate() {
-                let at = (n * self.out_channels + o) * l;
-                for v in &seed[at..at + l] {
-                    *acc = acc.clone() + v.clone();
-                }
+        let (o_n, l) = (self.out_channels, self.positions());
+        let mut out = vec![A::zero(); o_n];
+        if l == 0 {
+            return out;
+        }
+        // Blocks of 8, 4, 2 or 1 channels (the largest that fits), their sums in a local array
+        // of accumulators of that fixed size: registers for a float, and the loop over them
+        // unrolls (a block of 8 is one vector addition).
+        let mut o0 = 0;
+        while o0 < o_n {
+            let dst = &mut out[o0..];
+            match dst.len() {
+                8.. => channel_sums::<A, 8>(seed, o0, o_n, l, dst),
+                4..=7 => channel_sums::<A, 4>(seed, o0, o_n, l, dst),
+                2..=3 => channel_sums::<A, 2>(seed, o0, o_n, l, dst),
+                _ => channel_sums::<A, 1>(seed, o0, o_n, l, dst),
             }
+            o0 += match dst.len() {
+                8.. => 8,
+                4..=7 => 4,
+                2..=3 => 2,
+                _ => 1,
+            };
         }
         out
     }
@@ -703,6 +810,56 @@ impl ConvGeometry {
             }
         }
         (a, b)
+    }
+}
+
+/// Sets every entry of `s` to zero (no call at all when `s` is empty, the unpadded case).
+#[inline(always)]
+fn fill_zero<A: Element>(s: &mut [A]) {
+    if !s.is_empty() {
+        s.fill(A::zero());
+    }
+}
+
+/// `dst ← src` (equal lengths) for the short rows of an im2col matrix: blocks of 8 entries of
+/// a fixed size, which the compiler turns into a few vector moves instead of a call to
+/// `memmove` per row, then the rest one by one.
+#[inline(always)]
+fn copy_short<A: Clone>(dst: &mut [A], src: &[A]) {
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (d, s) in d.by_ref().zip(s.by_ref()) {
+        let d: &mut [A; 8] = d.try_into().expect("a block of 8");
+        let s: &[A; 8] = s.try_into().expect("a block of 8");
+        *d = s.clone();
+    }
+    for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *d = s.clone();
+    }
+}
+
+/// Into `dst[..B]`: the sums over samples and positions of the `B` channels `o0..o0 + B` of `δ`
+/// (`o_n` channels of `l` positions per sample), each from 0 in row-major order, the `B` chains
+/// of additions run side by side.
+#[inline(always)]
+fn channel_sums<A: Element, const B: usize>(
+    seed: &[A],
+    o0: usize,
+    o_n: usize,
+    l: usize,
+    dst: &mut [A],
+) {
+    let mut acc: [A; B] = core::array::from_fn(|_| A::zero());
+    for sample in seed.chunks_exact(o_n * l) {
+        let rows: [&[A]; B] = core::array::from_fn(|k| &sample[(o0 + k) * l..][..l]);
+        for p in 0..l {
+            for (a, row) in acc.iter_mut().zip(&rows) {
+                *a = a.clone() + row[p].clone();
+            }
+        }
+    }
+    for (d, a) in dst.iter_mut().zip(acc) {
+        *d = a;
     }
 }
 
