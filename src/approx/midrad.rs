@@ -477,6 +477,11 @@ fn holder_product(
     if n == 0 || m == 0 {
         return Some(Vec::new());
     }
+    let tolerance = NARROW.with(Cell::get);
+    if (a_rad || b_rad) && tolerance == 0.0 {
+        // Outside a pass of the enclosure mode: the radius products.
+        return None;
+    }
     line_stats(&mut s.a_lines, &s.a.abs_mid, m, k, ta);
     // The columns of op(B) are the rows of op(B)ᵀ, stored with the opposite flag.
     line_stats(&mut s.b_lines, &s.b.abs_mid, n, k, !tb);
@@ -497,17 +502,12 @@ fn holder_product(
     let radii = a_rad || b_rad;
     if radii {
         // The decision, from the largest statistics (which bound every entry's radius terms)
-        // and the largest midpoint magnitude (by its bits: a NaN compares above every number
-        // there and then fails the comparison, leaving the entries to the radius products).
+        // and the largest midpoint magnitude (NaN midpoints are skipped: their entries are the
+        // whole line whatever the radius).
         let ((ma, sa), (mra, sra)) = (s.a_lines.largest(), s.ra_lines.largest());
         let ((mb, sb), (mrb, srb)) = (s.b_lines.largest(), s.rb_lines.largest());
         let worst = (min(ma * srb, sa * mrb) + min(mra * (sb + srb), sra * (mb + mrb))) * f;
-        let top = f64::from_bits(
-            s.mid
-                .iter()
-                .fold(0u64, |a, &c| a.max(c.to_bits() & !(1u64 << 63))),
-        );
-        let negligible = worst <= NARROW.with(Cell::get) * top;
+        let negligible = worst <= tolerance * max_abs(&s.mid);
         if !negligible {
             return None;
         }
@@ -568,6 +568,23 @@ fn holder_row<const RADII: bool>(
         };
         o[j] = around(mid[j], r, floor);
     }
+}
+
+/// `maxᵢ |xᵢ|` over the entries that are not NaN (0 when empty), in eight interleaved maxima
+/// (which vectorise).
+fn max_abs(x: &[f64]) -> f64 {
+    const L: usize = 8;
+    let mut m = [0.0f64; L];
+    let mut chunks = x.chunks_exact(L);
+    for c in &mut chunks {
+        for (m, &v) in m.iter_mut().zip(c) {
+            *m = if v.abs() > *m { v.abs() } else { *m };
+        }
+    }
+    for &v in chunks.remainder() {
+        m[0] = if v.abs() > m[0] { v.abs() } else { m[0] };
+    }
+    m.iter().fold(0.0, |a, &b| if b > a { b } else { a })
 }
 
 /// The smaller of two numbers (a select, which vectorises).
