@@ -6,10 +6,15 @@
 //! - shapetape, `GraphData::backprop_prefix::<Params>` (the outputs and the gradients of the
 //!   four parameters `w1, b1, w2, b2`; the data `x` is the last input and gets no cotangent),
 //!   inputs moved in and taken back from the returned context, the seed cloned each step;
-//! - the same forward and backward written here by hand: im2col, one `Element::gemm` per layer
-//!   and direction (the same matrix kernel as the library), bias added while scattering the
-//!   product into NCHW, col2im for the input gradient. It does not call the library's
-//!   convolution code. Target: shapetape ≤ 1.2 × hand.
+//! - the same forward and backward written here by hand, the straightforward way with the same
+//!   matrix kernel as the library (matrixmultiply's SGEMM, through ndarray's `general_mat_mul`):
+//!   for each sample, im2col into a `(C·5·5) × (OH·OW)` buffer allocated once per layer and pass,
+//!   then one gemm per product, written straight into the output (forward: `y_n = W · cols_n`
+//!   onto the bias-prefilled NCHW block; backward: `dW += δ_n · cols_nᵀ` accumulated by the
+//!   gemm, `db += δ_n · 𝟙` as row sums, and, for the input gradient, `Wᵀ · δ_n` into a reused
+//!   buffer and col2im onto `dx_n`). The backward pass rebuilds each sample's im2col matrix
+//!   instead of keeping the batch's. It does not call the library's convolution code.
+//!   Target: shapetape ≤ 1.2 × hand.
 //!
 //! `backprop_ctx` (which also returns the cotangent of `x`) is shown beside the hand code that
 //! computes it too. The PyTorch eager comparison is `peers/torch_conv.py` (pass it the
@@ -21,6 +26,8 @@
 mod common;
 
 use common::{Case, info_row, measure, print_times, ratio_row, sink};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView1, ArrayView2, ArrayViewMut2};
 use shapetape::autograd::{Cotangent, GraphData};
 use shapetape::ops::{self, Conv2dParams, Nchw};
 use shapetape::prelude::*;
@@ -71,7 +78,32 @@ fn inputs() -> (TList<f32, Inputs>, Tensor<f32, Y2>) {
     (tlist![w1, b1, w2, b2, x], seed)
 }
 
-/// One stride-1, unpadded, one-group convolution layer, written by hand.
+/// `c ← op(a) · op(b) + beta · c`, all row-major: `op(a)` is `m × k` (stored `k × m` and
+/// transposed when `ta`), `op(b)` is `k × n` (likewise with `tb`), `c` is `m × n`. ndarray's
+/// `general_mat_mul`, i.e. matrixmultiply's SGEMM, the kernel behind the library's f32 gemm.
+fn gemm_into(
+    a: &[f32],
+    ta: bool,
+    b: &[f32],
+    tb: bool,
+    beta: f32,
+    c: &mut [f32],
+    (m, k, n): (usize, usize, usize),
+) {
+    let view = |d, r: usize, s: usize, t: bool| {
+        let v = if t {
+            ArrayView2::from_shape((s, r), d).map(|v| v.reversed_axes())
+        } else {
+            ArrayView2::from_shape((r, s), d)
+        };
+        v.expect("operand length")
+    };
+    let mut c = ArrayViewMut2::from_shape((m, n), c).expect("product length");
+    general_mat_mul(1.0, &view(a, m, k, ta), &view(b, k, n, tb), beta, &mut c);
+}
+
+/// One stride-1, unpadded, one-group convolution layer, written by hand: im2col of one sample
+/// at a time into a buffer reused across the batch, one gemm per sample and product.
 #[derive(Clone, Copy)]
 struct Layer {
     c: usize,
@@ -89,102 +121,109 @@ impl Layer {
             oh: h - K + 1,
         }
     }
+    /// Rows of a sample's im2col matrix, `C·K·K`.
     fn patch(self) -> usize {
         self.c * K * K
     }
+    /// Columns of a sample's im2col matrix, `OH·OW`.
     fn positions(self) -> usize {
         self.oh * self.oh
     }
-    fn columns(self) -> usize {
-        N * self.positions()
+    fn in_sample(self) -> usize {
+        self.c * self.h * self.h
+    }
+    fn out_sample(self) -> usize {
+        self.o * self.positions()
     }
 
-    /// The `(c·K·K) × (N·OH·OW)` matrix of windows: row `(c, a, b)`, column `(n, i, j)`,
-    /// entry `x[n, c, i + a, j + b]`.
-    fn im2col(self, x: &[f32]) -> Vec<f32> {
+    /// Writes sample `xn`'s `(C·K·K) × (OH·OW)` matrix of windows into `cols`: row `(c, a, b)`,
+    /// column `(i, j)`, entry `xn[c, i + a, j + b]`.
+    fn im2col(self, xn: &[f32], cols: &mut [f32]) {
         let (h, oh) = (self.h, self.oh);
-        let mut cols = Vec::with_capacity(self.patch() * self.columns());
-        for c in 0..self.c {
+        let mut rows = cols.chunks_exact_mut(self.positions());
+        for plane in xn.chunks_exact(h * h) {
             for a in 0..K {
                 for b in 0..K {
-                    for n in 0..N {
-                        let plane = &x[(n * self.c + c) * h * h..][..h * h];
-                        for i in 0..oh {
-                            cols.extend_from_slice(&plane[(i + a) * h + b..][..oh]);
+                    let row = rows.next().expect("a row per (c, a, b)");
+                    for (i, dst) in row.chunks_exact_mut(oh).enumerate() {
+                        dst.copy_from_slice(&plane[(i + a) * h + b..][..oh]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of [`Layer::im2col`]: every entry of `dcols` added onto its input pixel
+    /// of the sample's input gradient `dxn`.
+    fn col2im_add(self, dcols: &[f32], dxn: &mut [f32]) {
+        let (h, oh) = (self.h, self.oh);
+        let mut rows = dcols.chunks_exact(self.positions());
+        for plane in dxn.chunks_exact_mut(h * h) {
+            for a in 0..K {
+                for b in 0..K {
+                    let row = rows.next().expect("a row per (c, a, b)");
+                    for (i, src) in row.chunks_exact(oh).enumerate() {
+                        let dst = &mut plane[(i + a) * h + b..][..oh];
+                        for (d, &s) in dst.iter_mut().zip(src) {
+                            *d += s;
                         }
                     }
                 }
             }
         }
-        cols
     }
 
-    /// The forward pass from the im2col matrix: `W · cols`, bias added while laying the
-    /// product `O × (N·P)` out as NCHW.
-    fn forward(self, w: &[f32], bias: &[f32], cols: &[f32]) -> Vec<f32> {
-        let (p, cols_n) = (self.positions(), self.columns());
-        let prod = f32::gemm(w, false, cols, false, self.o, self.patch(), cols_n);
-        let mut y = vec![0.0f32; N * self.o * p];
-        for n in 0..N {
-            for o in 0..self.o {
-                let src = &prod[o * cols_n + n * p..][..p];
-                let dst = &mut y[(n * self.o + o) * p..][..p];
-                for (d, &s) in dst.iter_mut().zip(src) {
-                    *d = s + bias[o];
-                }
+    /// The forward pass `y_n = W · cols_n + b` for every sample, straight into the sample's
+    /// block of the NCHW output (prefilled with the bias, then accumulated onto).
+    fn forward(self, x: &[f32], w: &[f32], bias: &[f32]) -> Vec<f32> {
+        let (p, k) = (self.positions(), self.patch());
+        let mut y = vec![0.0f32; N * self.out_sample()];
+        let mut cols = vec![0.0f32; k * p];
+        for (xn, yn) in x
+            .chunks_exact(self.in_sample())
+            .zip(y.chunks_exact_mut(self.out_sample()))
+        {
+            self.im2col(xn, &mut cols);
+            for (row, &b) in yn.chunks_exact_mut(p).zip(bias) {
+                row.fill(b);
             }
+            gemm_into(w, false, &cols, false, 1.0, yn, (self.o, k, p));
         }
         y
     }
 
     /// The backward pass for the output cotangent `dy` (NCHW): `(dW, db, dx)`, `dx` only when
-    /// `want_dx`.
+    /// `want_dx`. Per sample: im2col again, `dW += δ_n · cols_nᵀ`, `db += δ_n · 𝟙`, and
+    /// `dx_n = col2im(Wᵀ · δ_n)`.
     fn backward(
         self,
+        x: &[f32],
         w: &[f32],
-        cols: &[f32],
         dy: &[f32],
         want_dx: bool,
     ) -> (Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
-        let (p, cols_n) = (self.positions(), self.columns());
-        // `dy` as the `O × (N·P)` matrix of the product.
-        let mut d = vec![0.0f32; self.o * cols_n];
-        for n in 0..N {
-            for o in 0..self.o {
-                d[o * cols_n + n * p..][..p].copy_from_slice(&dy[(n * self.o + o) * p..][..p]);
+        let (p, k) = (self.positions(), self.patch());
+        let mut dw = vec![0.0f32; self.o * k];
+        let mut db = vec![0.0f32; self.o];
+        let mut dx = want_dx.then(|| vec![0.0f32; N * self.in_sample()]);
+        let mut cols = vec![0.0f32; k * p];
+        let mut dcols = vec![0.0f32; if want_dx { k * p } else { 0 }];
+        for (n, (xn, dyn_)) in x
+            .chunks_exact(self.in_sample())
+            .zip(dy.chunks_exact(self.out_sample()))
+            .enumerate()
+        {
+            self.im2col(xn, &mut cols);
+            gemm_into(dyn_, false, &cols, true, 1.0, &mut dw, (self.o, p, k));
+            for (s, row) in db.iter_mut().zip(dyn_.chunks_exact(p)) {
+                *s += ArrayView1::from(row).sum();
+            }
+            if let Some(dx) = dx.as_mut() {
+                gemm_into(w, true, dyn_, false, 0.0, &mut dcols, (k, self.o, p));
+                self.col2im_add(&dcols, &mut dx[n * self.in_sample()..][..self.in_sample()]);
             }
         }
-        let db: Vec<f32> = d.chunks_exact(cols_n).map(|r| r.iter().sum()).collect();
-        let dw = f32::gemm(&d, false, cols, true, self.o, cols_n, self.patch());
-        let dx = want_dx.then(|| {
-            let dcols = f32::gemm(w, true, &d, false, self.patch(), self.o, cols_n);
-            self.col2im(&dcols)
-        });
         (dw, db, dx)
-    }
-
-    /// The adjoint of [`Layer::im2col`]: every column entry added back onto its input pixel.
-    fn col2im(self, dcols: &[f32]) -> Vec<f32> {
-        let (h, oh) = (self.h, self.oh);
-        let mut dx = vec![0.0f32; N * self.c * h * h];
-        let mut rows = dcols.chunks_exact(oh);
-        for c in 0..self.c {
-            for a in 0..K {
-                for b in 0..K {
-                    for n in 0..N {
-                        let plane = &mut dx[(n * self.c + c) * h * h..][..h * h];
-                        for i in 0..oh {
-                            let src = rows.next().expect("the column matrix has every row");
-                            let dst = &mut plane[(i + a) * h + b..][..oh];
-                            for (d, &s) in dst.iter_mut().zip(src) {
-                                *d += s;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        dx
     }
 }
 
@@ -225,13 +264,11 @@ impl Hand {
 
     /// Forward, then backward for the seed; `dx` too with `want_dx`.
     fn step(&self, want_dx: bool) -> HandOut {
-        let cols1 = L1.im2col(&self.x);
-        let y1 = L1.forward(&self.w1, &self.b1, &cols1);
-        let cols2 = L2.im2col(&y1);
-        let y2 = L2.forward(&self.w2, &self.b2, &cols2);
-        let (dw2, db2, dy1) = L2.backward(&self.w2, &cols2, &self.seed, true);
+        let y1 = L1.forward(&self.x, &self.w1, &self.b1);
+        let y2 = L2.forward(&y1, &self.w2, &self.b2);
+        let (dw2, db2, dy1) = L2.backward(&y1, &self.w2, &self.seed, true);
         let dy1 = dy1.expect("asked for");
-        let (dw1, db1, dx) = L1.backward(&self.w1, &cols1, &dy1, want_dx);
+        let (dw1, db1, dx) = L1.backward(&self.x, &self.w1, &dy1, want_dx);
         HandOut {
             y2,
             grads: [dw1, db1, dw2, db2],
@@ -240,12 +277,13 @@ impl Hand {
     }
 }
 
-/// The five matrix products of [`Hand::step`] without `dx` (two forward, the weight gradients
-/// and the column gradient of the second layer), on operands prepared in advance: the part of
-/// a step spent in the kernel.
+/// The matrix products of [`Hand::step`] without `dx` (per sample: the two forward products,
+/// the two weight gradients and the column gradient of the second layer, with the same betas),
+/// on every sample's im2col matrix prepared in advance: the part of a step spent in the kernel.
 struct GemmsOnly {
     w1: Vec<f32>,
     w2: Vec<f32>,
+    /// Every sample's im2col matrix of each layer, one after the other.
     cols1: Vec<f32>,
     cols2: Vec<f32>,
     d1: Vec<f32>,
@@ -254,29 +292,50 @@ struct GemmsOnly {
 
 impl GemmsOnly {
     fn new(hand: &Hand) -> Self {
-        let cols1 = L1.im2col(&hand.x);
-        let y1 = L1.forward(&hand.w1, &hand.b1, &cols1);
-        let cols2 = L2.im2col(&y1);
+        let all_cols = |l: Layer, x: &[f32]| {
+            let mut cols = vec![0.0f32; N * l.patch() * l.positions()];
+            for (xn, c) in x
+                .chunks_exact(l.in_sample())
+                .zip(cols.chunks_exact_mut(l.patch() * l.positions()))
+            {
+                l.im2col(xn, c);
+            }
+            cols
+        };
+        let y1 = L1.forward(&hand.x, &hand.w1, &hand.b1);
         // Any operands of the right sizes do: the time does not depend on the values.
         GemmsOnly {
             w1: hand.w1.clone(),
             w2: hand.w2.clone(),
-            d1: y1[..C1 * L1.columns()].to_vec(),
+            cols1: all_cols(L1, &hand.x),
+            cols2: all_cols(L2, &y1),
+            d1: y1,
             d2: hand.seed.clone(),
-            cols1,
-            cols2,
         }
     }
 
-    fn run(&self) -> [Vec<f32>; 5] {
-        let (p1, p2, n1, n2) = (L1.patch(), L2.patch(), L1.columns(), L2.columns());
-        [
-            f32::gemm(&self.w1, false, &self.cols1, false, C1, p1, n1),
-            f32::gemm(&self.w2, false, &self.cols2, false, C2, p2, n2),
-            f32::gemm(&self.d2, false, &self.cols2, true, C2, n2, p2),
-            f32::gemm(&self.w2, true, &self.d2, false, p2, C2, n2),
-            f32::gemm(&self.d1, false, &self.cols1, true, C1, n1, p1),
-        ]
+    /// `y1, y2, dw1, dw2` (the column gradient of the last sample is dropped).
+    fn run(&self) -> [Vec<f32>; 4] {
+        let (k1, k2, p1, p2) = (L1.patch(), L2.patch(), L1.positions(), L2.positions());
+        let mut y1 = vec![0.0f32; N * L1.out_sample()];
+        let mut y2 = vec![0.0f32; N * L2.out_sample()];
+        let mut dw1 = vec![0.0f32; C1 * k1];
+        let mut dw2 = vec![0.0f32; C2 * k2];
+        let mut dcols = vec![0.0f32; k2 * p2];
+        for n in 0..N {
+            let c1 = &self.cols1[n * k1 * p1..][..k1 * p1];
+            let c2 = &self.cols2[n * k2 * p2..][..k2 * p2];
+            let y1n = &mut y1[n * L1.out_sample()..][..L1.out_sample()];
+            gemm_into(&self.w1, false, c1, false, 1.0, y1n, (C1, k1, p1));
+            let y2n = &mut y2[n * L2.out_sample()..][..L2.out_sample()];
+            gemm_into(&self.w2, false, c2, false, 1.0, y2n, (C2, k2, p2));
+            let d2 = &self.d2[n * L2.out_sample()..][..L2.out_sample()];
+            gemm_into(d2, false, c2, true, 1.0, &mut dw2, (C2, p2, k2));
+            gemm_into(&self.w2, true, d2, false, 0.0, &mut dcols, (k2, C2, p2));
+            let d1 = &self.d1[n * L1.out_sample()..][..L1.out_sample()];
+            gemm_into(d1, false, c1, true, 1.0, &mut dw1, (C1, p1, k1));
+        }
+        [y1, y2, dw1, dw2]
     }
 }
 
@@ -337,9 +396,10 @@ fn report() {
     let gemms = GemmsOnly::new(&hand);
     let mut state = Some(x.clone());
     let mut cases = vec![
-        Case::new("hand: im2col + gemm, forward + parameter grads", || {
-            sink(hand.step(false))
-        }),
+        Case::new(
+            "hand: per-sample im2col + gemm, forward + parameter grads",
+            || sink(hand.step(false)),
+        ),
         Case::new("hand: forward + parameter grads + dx", || {
             sink(hand.step(true))
         }),
@@ -364,9 +424,10 @@ fn report() {
             sink(g.eval(x.clone(), &()))
         }),
         Case::new("clone of the seed only", || sink(sparse.clone())),
-        Case::new("hand: its five gemms alone (no im2col, no layout)", || {
-            sink(gemms.run())
-        }),
+        Case::new(
+            "hand: its per-sample gemms alone (no im2col, bias, col2im)",
+            || sink(gemms.run()),
+        ),
     ];
     let t = measure(&mut cases);
     print_times(
