@@ -76,6 +76,7 @@ use crate::approx::round::add_up;
 use crate::autograd::op::{
     Eval, Op, OpNode, Operands, Pullback, Slot, SlotBounds, VjpBounds, op_node,
 };
+use crate::ops::kernels::lane_sum;
 use crate::scalar::Element;
 use crate::shape::{Dim, Matrix, Shape, Vector};
 use crate::shape_arith::{Conv, ConvDim, ConvOutput, EqT, LeT, PositiveT, Truth};
@@ -736,35 +737,26 @@ impl ConvGeometry {
         out
     }
 
-    /// The bias gradient `b̄[o] = Σ_{n, i, j} δ[n, o, i, j]`, each sum from 0 in row-major
-    /// order. The channels' sums are independent chains of additions, run side by side (one
-    /// position of every channel, then the next), so they overlap instead of waiting each for
-    /// its previous addition; each sum still adds its terms in the same order.
+    /// The bias gradient `b̄[o] = Σ_{n, i, j} δ[n, o, i, j]`: each plane `δ[n, o]` summed in
+    /// eight interleaved partial sums ([`lane_sum`], which vectorises: chains of `OH·OW / 8`
+    /// additions instead of one chain of `N·OH·OW`, faster and more accurate), the planes added
+    /// from 0 in sample order.
     fn bias_grad<A: Element>(&self, seed: &[A]) -> Vec<A> {
         let (o_n, l) = (self.out_channels, self.positions());
         let mut out = vec![A::zero(); o_n];
-        if l == 0 {
+        if l == 0 || o_n == 0 {
             return out;
         }
-        // Blocks of 8, 4, 2 or 1 channels (the largest that fits), their sums in a local array
-        // of accumulators of that fixed size: registers for a float, and the loop over them
-        // unrolls (a block of 8 is one vector addition).
-        let mut o0 = 0;
-        while o0 < o_n {
-            let dst = &mut out[o0..];
-            match dst.len() {
-                8.. => channel_sums::<A, 8>(seed, o0, o_n, l, dst),
-                4..=7 => channel_sums::<A, 4>(seed, o0, o_n, l, dst),
-                2..=3 => channel_sums::<A, 2>(seed, o0, o_n, l, dst),
-                _ => channel_sums::<A, 1>(seed, o0, o_n, l, dst),
-            }
-            o0 += match dst.len() {
-                8.. => 8,
-                4..=7 => 4,
-                2..=3 => 2,
-                _ => 1,
-            };
-        }
+        A::vectorized(
+            #[inline(always)]
+            || {
+                for sample in seed.chunks_exact(o_n * l) {
+                    for (acc, plane) in out.iter_mut().zip(sample.chunks_exact(l)) {
+                        *acc = acc.clone() + lane_sum(l, |i| plane[i].clone());
+                    }
+                }
+            },
+        );
         out
     }
 
@@ -835,31 +827,6 @@ fn copy_short<A: Clone>(dst: &mut [A], src: &[A]) {
     }
     for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
         *d = s.clone();
-    }
-}
-
-/// Into `dst[..B]`: the sums over samples and positions of the `B` channels `o0..o0 + B` of `δ`
-/// (`o_n` channels of `l` positions per sample), each from 0 in row-major order, the `B` chains
-/// of additions run side by side.
-#[inline(always)]
-fn channel_sums<A: Element, const B: usize>(
-    seed: &[A],
-    o0: usize,
-    o_n: usize,
-    l: usize,
-    dst: &mut [A],
-) {
-    let mut acc: [A; B] = core::array::from_fn(|_| A::zero());
-    for sample in seed.chunks_exact(o_n * l) {
-        let rows: [&[A]; B] = core::array::from_fn(|k| &sample[(o0 + k) * l..][..l]);
-        for p in 0..l {
-            for (a, row) in acc.iter_mut().zip(&rows) {
-                *a = a.clone() + row[p].clone();
-            }
-        }
-    }
-    for (d, a) in dst.iter_mut().zip(acc) {
-        *d = a;
     }
 }
 
