@@ -201,6 +201,88 @@ fn conv1d_stride_2_padding_1() {
     assert_eq!(g[2], [6.0]);
 }
 
+/// `len` small integers in `−m/2 … m/2` from a multiplicative hash of the index (no short
+/// period, so that no sum cancels by the structure of the data).
+fn hashed_ints(len: usize, m: u64) -> Vec<f64> {
+    (0..len)
+        .map(|i| ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % m as f64)
+        .map(|v| v - (m / 2) as f64)
+        .collect()
+}
+
+/// The sizes of a convolution for [`direct_conv2d`]: input `[n, c, h, w]`, `o` output
+/// channels in `groups` groups, kernel `k`, and stride, padding and dilation (height, width).
+struct Direct {
+    n: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    o: usize,
+    groups: usize,
+    k: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    dilation: [usize; 2],
+}
+
+/// The convolution as a direct six-fold loop written here (no im2col, no gemm): the output,
+/// the JVP at `(dx, dw, db)` and the VJP `(x̄, w̄, b̄)` of `seed`, in this order.
+fn direct_conv2d(
+    d: &Direct,
+    (x, w, b): (&[f64], &[f64], &[f64]),
+    (dx, dw, db): (&[f64], &[f64], &[f64]),
+    seed: &[f64],
+) -> [Vec<f64>; 5] {
+    let out_len = |i: usize| {
+        ([d.h, d.w][i] + 2 * d.padding[i] - d.dilation[i] * (d.k[i] - 1) - 1) / d.stride[i] + 1
+    };
+    let (oh, ow, cg) = (out_len(0), out_len(1), d.c / d.groups);
+    let mut r = [
+        vec![0.0; d.n * d.o * oh * ow],
+        vec![0.0; d.n * d.o * oh * ow],
+        vec![0.0; x.len()],
+        vec![0.0; w.len()],
+        vec![0.0; d.o],
+    ];
+    for n in 0..d.n {
+        for o in 0..d.o {
+            let grp = o / (d.o / d.groups);
+            for i in 0..oh {
+                for j in 0..ow {
+                    let out = ((n * d.o + o) * oh + i) * ow + j;
+                    let (mut s, mut ds) = (b[o], db[o]);
+                    for c in 0..cg {
+                        for a in 0..d.k[0] {
+                            for bb in 0..d.k[1] {
+                                let iy = (i * d.stride[0] + a * d.dilation[0]) as isize
+                                    - d.padding[0] as isize;
+                                let ix = (j * d.stride[1] + bb * d.dilation[1]) as isize
+                                    - d.padding[1] as isize;
+                                if !((0..d.h as isize).contains(&iy)
+                                    && (0..d.w as isize).contains(&ix))
+                                {
+                                    continue;
+                                }
+                                let p = ((n * d.c + grp * cg + c) * d.h + iy as usize) * d.w
+                                    + ix as usize;
+                                let wi = ((o * cg + c) * d.k[0] + a) * d.k[1] + bb;
+                                s += w[wi] * x[p];
+                                ds += w[wi] * dx[p] + dw[wi] * x[p];
+                                r[2][p] += w[wi] * seed[out];
+                                r[3][wi] += x[p] * seed[out];
+                            }
+                        }
+                    }
+                    r[0][out] = s;
+                    r[1][out] = ds;
+                    r[4][o] += seed[out];
+                }
+            }
+        }
+    }
+    r
+}
+
 /// The im2col implementation against a direct six-fold loop written here, with stride,
 /// padding, dilation and groups at once, on integer data (every sum exact in f64).
 #[test]
@@ -232,52 +314,26 @@ fn conv2d_matches_a_direct_loop() {
     let op = ops::conv2d(x, w, b, params);
     let (oh, ow) = (3, 9);
     assert_eq!(out_dims(&op), [N, O, oh, ow]);
-    let int = |i: usize, m: usize| ((i * 7 + 3) % m) as f64 - (m / 2) as f64;
-    let xs: Vec<f64> = (0..N * C * H * W).map(|i| int(i, 9)).collect();
-    let ws: Vec<f64> = (0..O * CG * KH * KW).map(|i| int(i, 5)).collect();
+    let xs = hashed_ints(N * C * H * W, 9);
+    let ws = hashed_ints(O * CG * KH * KW, 5);
     let bs: Vec<f64> = (0..O).map(|i| i as f64).collect();
-    let seed: Vec<f64> = (0..N * O * oh * ow).map(|i| int(i, 7)).collect();
-    let (y, _, g) = run(
-        op,
-        &[&xs, &ws, &bs],
-        &[&vec![0.0; xs.len()], &vec![0.0; ws.len()], &[0.0; O]],
-        &seed,
-    );
-    let xi = |n: usize, c: usize, i: isize, j: isize| -> Option<usize> {
-        ((0..H as isize).contains(&i) && (0..W as isize).contains(&j))
-            .then(|| ((n * C + c) * H + i as usize) * W + j as usize)
+    let seed = hashed_ints(N * O * oh * ow, 7);
+    let zeros = (vec![0.0; xs.len()], vec![0.0; ws.len()], [0.0; O]);
+    let (y, _, g) = run(op, &[&xs, &ws, &bs], &[&zeros.0, &zeros.1, &zeros.2], &seed);
+    let d = Direct {
+        n: N,
+        c: C,
+        h: H,
+        w: W,
+        o: O,
+        groups: GR,
+        k: [KH, KW],
+        stride: [2, 1],
+        padding: [1, 2],
+        dilation: [1, 2],
     };
-    let mut y_ref = vec![0.0; N * O * oh * ow];
-    let mut xbar = vec![0.0; xs.len()];
-    let mut wbar = vec![0.0; ws.len()];
-    let mut bbar = vec![0.0; O];
-    for n in 0..N {
-        for o in 0..O {
-            let grp = o / (O / GR);
-            for i in 0..oh {
-                for j in 0..ow {
-                    let out = ((n * O + o) * oh + i) * ow + j;
-                    let mut s = bs[o];
-                    for c in 0..CG {
-                        for a in 0..KH {
-                            for bb in 0..KW {
-                                let iy = (2 * i + a) as isize - 1;
-                                let ix = (j + 2 * bb) as isize - 2;
-                                let wi = ((o * CG + c) * KH + a) * KW + bb;
-                                if let Some(p) = xi(n, grp * CG + c, iy, ix) {
-                                    s += ws[wi] * xs[p];
-                                    xbar[p] += ws[wi] * seed[out];
-                                    wbar[wi] += xs[p] * seed[out];
-                                }
-                            }
-                        }
-                    }
-                    y_ref[out] = s;
-                    bbar[o] += seed[out];
-                }
-            }
-        }
-    }
+    let [y_ref, _, xbar, wbar, bbar] =
+        direct_conv2d(&d, (&xs, &ws, &bs), (&zeros.0, &zeros.1, &zeros.2), &seed);
     assert_eq!(y, y_ref);
     assert_eq!(g[0], xbar);
     assert_eq!(g[1], wbar);
@@ -309,57 +365,28 @@ fn conv2d_blocked_kernel_matches_a_direct_loop() {
     let op = ops::conv2d(x, w, b, Conv2dParams::new().padding::<1>().groups::<GR>());
     let oh = H; // (12 + 2 − 3)/1 + 1
     assert_eq!(out_dims(&op), [N, O, oh, oh]);
-    // Small integers from a multiplicative hash of the index (no short period, so that no
-    // sum cancels by the structure of the data).
-    let int = |i: usize, m: u64| {
-        ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % m as f64
-            - (m / 2) as f64
-    };
-    let xs: Vec<f64> = (0..N * C * H * H).map(|i| int(i, 9)).collect();
-    let ws: Vec<f64> = (0..O * CG * KS * KS).map(|i| int(i, 5)).collect();
+    let xs = hashed_ints(N * C * H * H, 9);
+    let ws = hashed_ints(O * CG * KS * KS, 5);
     let bs: Vec<f64> = (0..O).map(|i| i as f64 - 3.0).collect();
-    let dxs: Vec<f64> = (0..xs.len()).map(|i| int(i, 4)).collect();
-    let dws: Vec<f64> = (0..ws.len()).map(|i| int(i, 3)).collect();
-    let dbs: Vec<f64> = (0..O).map(|i| int(i, 6)).collect();
-    let seed: Vec<f64> = (0..N * O * oh * oh).map(|i| int(i, 7)).collect();
+    let dxs = hashed_ints(xs.len(), 4);
+    let dws = hashed_ints(ws.len(), 3);
+    let dbs = hashed_ints(O, 6);
+    let seed = hashed_ints(N * O * oh * oh, 7);
     let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
-    let xi = |n: usize, c: usize, i: isize, j: isize| -> Option<usize> {
-        ((0..H as isize).contains(&i) && (0..H as isize).contains(&j))
-            .then(|| ((n * C + c) * H + i as usize) * H + j as usize)
+    let d = Direct {
+        n: N,
+        c: C,
+        h: H,
+        w: H,
+        o: O,
+        groups: GR,
+        k: [KS, KS],
+        stride: [1, 1],
+        padding: [1, 1],
+        dilation: [1, 1],
     };
-    let mut y_ref = vec![0.0; N * O * oh * oh];
-    let mut dy_ref = vec![0.0; N * O * oh * oh];
-    let mut xbar = vec![0.0; xs.len()];
-    let mut wbar = vec![0.0; ws.len()];
-    let mut bbar = vec![0.0; O];
-    for n in 0..N {
-        for o in 0..O {
-            let grp = o / (O / GR);
-            for i in 0..oh {
-                for j in 0..oh {
-                    let out = ((n * O + o) * oh + i) * oh + j;
-                    let (mut s, mut ds) = (bs[o], dbs[o]);
-                    for c in 0..CG {
-                        for a in 0..KS {
-                            for bb in 0..KS {
-                                let (iy, ix) = ((i + a) as isize - 1, (j + bb) as isize - 1);
-                                let wi = ((o * CG + c) * KS + a) * KS + bb;
-                                if let Some(p) = xi(n, grp * CG + c, iy, ix) {
-                                    s += ws[wi] * xs[p];
-                                    ds += ws[wi] * dxs[p] + dws[wi] * xs[p];
-                                    xbar[p] += ws[wi] * seed[out];
-                                    wbar[wi] += xs[p] * seed[out];
-                                }
-                            }
-                        }
-                    }
-                    y_ref[out] = s;
-                    dy_ref[out] = ds;
-                    bbar[o] += seed[out];
-                }
-            }
-        }
-    }
+    let [y_ref, dy_ref, xbar, wbar, bbar] =
+        direct_conv2d(&d, (&xs, &ws, &bs), (&dxs, &dws, &dbs), &seed);
     assert_eq!(y, y_ref);
     assert_eq!(dy, dy_ref);
     assert_eq!(g[0], xbar);
@@ -368,9 +395,9 @@ fn conv2d_blocked_kernel_matches_a_direct_loop() {
 }
 
 /// The unpadded path (no padding, stride 1 along the width: the windows are copied row by
-/// row, col2im adds rows back, the bias gradient sums channels in blocks of 8, 4, 2 and 1)
-/// against a direct loop written here: stride (2, 1), dilation (1, 2), three groups and 15
-/// output channels (blocks 8 + 4 + 2 + 1), on integer data (every sum exact in f64). Gemms
+/// row and col2im adds rows back) against a direct loop written here: stride (2, 1),
+/// dilation (1, 2), three groups and 15 output channels, on integer data (every sum exact in
+/// f64, so any summation order of the bias gradient gives the same value). Gemms
 /// below and above the blocked kernel's threshold both occur (`Og·Cg·kH·kW·OH·OW = 5·6·4·16`).
 #[test]
 fn conv2d_unpadded_matches_a_direct_loop() {
@@ -399,50 +426,28 @@ fn conv2d_unpadded_matches_a_direct_loop() {
     let op = ops::conv2d(x, w, b, params);
     let (oh, ow) = (4, 3);
     assert_eq!(out_dims(&op), [N, O, oh, ow]);
-    let int = |i: usize, m: u64| {
-        ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as f64 % m as f64
-            - (m / 2) as f64
-    };
-    let xs: Vec<f64> = (0..N * C * H * W).map(|i| int(i, 9)).collect();
-    let ws: Vec<f64> = (0..O * CG * KH * KW).map(|i| int(i, 5)).collect();
+    let xs = hashed_ints(N * C * H * W, 9);
+    let ws = hashed_ints(O * CG * KH * KW, 5);
     let bs: Vec<f64> = (0..O).map(|i| i as f64 - 7.0).collect();
-    let dxs: Vec<f64> = (0..xs.len()).map(|i| int(i, 4)).collect();
-    let dws: Vec<f64> = (0..ws.len()).map(|i| int(i, 3)).collect();
-    let dbs: Vec<f64> = (0..O).map(|i| int(i, 6)).collect();
-    let seed: Vec<f64> = (0..N * O * oh * ow).map(|i| int(i, 7)).collect();
+    let dxs = hashed_ints(xs.len(), 4);
+    let dws = hashed_ints(ws.len(), 3);
+    let dbs = hashed_ints(O, 6);
+    let seed = hashed_ints(N * O * oh * ow, 7);
     let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
-    let mut y_ref = vec![0.0; N * O * oh * ow];
-    let mut dy_ref = vec![0.0; N * O * oh * ow];
-    let mut xbar = vec![0.0; xs.len()];
-    let mut wbar = vec![0.0; ws.len()];
-    let mut bbar = vec![0.0; O];
-    for n in 0..N {
-        for o in 0..O {
-            let grp = o / (O / GR);
-            for i in 0..oh {
-                for j in 0..ow {
-                    let out = ((n * O + o) * oh + i) * ow + j;
-                    let (mut s, mut ds) = (bs[o], dbs[o]);
-                    for c in 0..CG {
-                        for a in 0..KH {
-                            for bb in 0..KW {
-                                let (iy, ix) = (2 * i + a, j + 2 * bb);
-                                let p = ((n * C + grp * CG + c) * H + iy) * W + ix;
-                                let wi = ((o * CG + c) * KH + a) * KW + bb;
-                                s += ws[wi] * xs[p];
-                                ds += ws[wi] * dxs[p] + dws[wi] * xs[p];
-                                xbar[p] += ws[wi] * seed[out];
-                                wbar[wi] += xs[p] * seed[out];
-                            }
-                        }
-                    }
-                    y_ref[out] = s;
-                    dy_ref[out] = ds;
-                    bbar[o] += seed[out];
-                }
-            }
-        }
-    }
+    let d = Direct {
+        n: N,
+        c: C,
+        h: H,
+        w: W,
+        o: O,
+        groups: GR,
+        k: [KH, KW],
+        stride: [2, 1],
+        padding: [0, 0],
+        dilation: [1, 2],
+    };
+    let [y_ref, dy_ref, xbar, wbar, bbar] =
+        direct_conv2d(&d, (&xs, &ws, &bs), (&dxs, &dws, &dbs), &seed);
     assert_eq!(y, y_ref);
     assert_eq!(dy, dy_ref);
     assert_eq!(g[0], xbar);

@@ -509,7 +509,7 @@ impl ConvGeometry {
         taps: &TapRanges,
         cols: &mut Vec<A>,
     ) {
-        let (cg, l) = (self.cg(), self.positions());
+        let l = self.positions();
         cols.resize(self.patch() * l, A::zero());
         if self.padding == [0, 0] && self.stride[1] == 1 {
             A::vectorized(
@@ -518,16 +518,18 @@ impl ConvGeometry {
             );
             return;
         }
-        let mut rows = cols.chunks_exact_mut(l.max(1));
-        for c in 0..cg {
-            let plane = self.plane_at(n, g, c, cg);
-            for a in 0..self.kernel[0] {
-                for b in 0..self.kernel[1] {
-                    let row = rows.next().expect("one row per (c, a, β)");
-                    self.write_window_row(x, plane, (a, b), taps, row);
-                }
-            }
+        let rows = cols.chunks_exact_mut(l.max(1));
+        for (row, (plane, tap)) in rows.zip(self.window_rows(n, g)) {
+            self.write_window_row(x, plane, tap, taps, row);
         }
+    }
+
+    /// The rows `(c, a, β)` of the column matrix of sample `n` and group `g`, in order: the
+    /// offset of the input plane of channel `c` and the tap `(a, β)`.
+    fn window_rows(&self, n: usize, g: usize) -> impl Iterator<Item = (usize, (usize, usize))> {
+        let (cg, [kh, kw]) = (self.cg(), self.kernel);
+        let planes = (0..cg).map(move |c| self.plane_at(n, g, c, cg));
+        planes.flat_map(move |p| (0..kh).flat_map(move |a| (0..kw).map(move |b| (p, (a, b)))))
     }
 
     /// [`ConvGeometry::im2col_sample`] without padding and with stride 1 along the width: every
@@ -535,20 +537,14 @@ impl ConvGeometry {
     /// a contiguous piece of an input line (copied in blocks, not by a call per piece).
     #[inline(always)]
     fn im2col_sample_unpadded<A: Element>(&self, x: &[A], (n, g): (usize, usize), cols: &mut [A]) {
-        let (cg, w, ow) = (self.cg(), self.in_size[1], self.out_size[1]);
+        let (w, ow) = (self.in_size[1], self.out_size[1]);
         let step = self.stride[0] * w;
-        let mut rows = cols.chunks_exact_mut(self.positions().max(1));
-        for c in 0..cg {
-            let plane = self.plane_at(n, g, c, cg);
-            for a in 0..self.kernel[0] {
-                for b in 0..self.kernel[1] {
-                    let row = rows.next().expect("one row per (c, a, β)");
-                    let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
-                    let lines = x[start..].chunks(step.max(1));
-                    for (dst, line) in row.chunks_exact_mut(ow.max(1)).zip(lines) {
-                        copy_short(dst, &line[..ow]);
-                    }
-                }
+        let rows = cols.chunks_exact_mut(self.positions().max(1));
+        for (row, (plane, (a, b))) in rows.zip(self.window_rows(n, g)) {
+            let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
+            let lines = x[start..].chunks(step.max(1));
+            for (dst, line) in row.chunks_exact_mut(ow.max(1)).zip(lines) {
+                copy_short(dst, &line[..ow]);
             }
         }
     }
@@ -562,7 +558,7 @@ impl ConvGeometry {
         taps: &TapRanges,
         out: &mut [A],
     ) {
-        let (l, cg) = (self.positions(), self.cg());
+        let l = self.positions();
         if self.padding == [0, 0] && self.stride[1] == 1 {
             A::vectorized(
                 #[inline(always)]
@@ -570,15 +566,9 @@ impl ConvGeometry {
             );
             return;
         }
-        let mut rows = cols.chunks_exact(l.max(1));
-        for c in 0..cg {
-            let plane = self.plane_at(n, g, c, cg);
-            for a in 0..self.kernel[0] {
-                for b in 0..self.kernel[1] {
-                    let src = rows.next().expect("one row per (c, a, β)");
-                    self.add_window_row(src, plane, (a, b), taps, out);
-                }
-            }
+        let rows = cols.chunks_exact(l.max(1));
+        for (src, (plane, tap)) in rows.zip(self.window_rows(n, g)) {
+            self.add_window_row(src, plane, tap, taps, out);
         }
     }
 
@@ -593,26 +583,15 @@ impl ConvGeometry {
         (n, g): (usize, usize),
         out: &mut [A],
     ) {
-        let (cg, w, ow, l) = (
-            self.cg(),
-            self.in_size[1],
-            self.out_size[1],
-            self.positions(),
-        );
+        let (w, ow, l) = (self.in_size[1], self.out_size[1], self.positions());
         let step = self.stride[0] * w;
-        let mut rows = cols.chunks_exact(l.max(1));
-        for c in 0..cg {
-            let plane = self.plane_at(n, g, c, cg);
-            for a in 0..self.kernel[0] {
-                for b in 0..self.kernel[1] {
-                    let row = rows.next().expect("one row per (c, a, β)");
-                    let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
-                    let lines = out[start..].chunks_mut(step.max(1));
-                    for (src, line) in row.chunks_exact(ow.max(1)).zip(lines) {
-                        for (d, s) in line[..ow].iter_mut().zip(src) {
-                            *d = d.clone() + s.clone();
-                        }
-                    }
+        let rows = cols.chunks_exact(l.max(1));
+        for (row, (plane, (a, b))) in rows.zip(self.window_rows(n, g)) {
+            let start = plane + a * self.dilation[0] * w + b * self.dilation[1];
+            let lines = out[start..].chunks_mut(step.max(1));
+            for (src, line) in row.chunks_exact(ow.max(1)).zip(lines) {
+                for (d, s) in line[..ow].iter_mut().zip(src) {
+                    *d = d.clone() + s.clone();
                 }
             }
         }
