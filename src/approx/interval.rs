@@ -290,10 +290,18 @@ impl Add for Interval {
     type Output = Interval;
     /// Both endpoints rounded outward (TwoSum, one ulp step). For valid operands the endpoints
     /// stay ordered, and a NaN endpoint sum (`∞ − ∞`) gives the infinite endpoint on its side.
-    /// Branch-free, so that loops of sums vectorise (adding the point 0 is exact: TwoSum finds
-    /// no error).
     #[inline]
     fn add(self, r: Interval) -> Interval {
+        // Adding the point 0 (a zero seed, a zero contribution, the start of a sum) is exact;
+        // returning the other operand skips TwoSum where the engine adds a whole slot to zero
+        // (measured: about 8 % of the enclosure mode on the bench MLP, more than the
+        // vectorisation a branch-free sum would allow).
+        if r.lo == 0.0 && r.hi == 0.0 {
+            return self;
+        }
+        if self.lo == 0.0 && self.hi == 0.0 {
+            return r;
+        }
         Interval {
             lo: -add_up_fast(-self.lo, -r.lo),
             hi: add_up_fast(self.hi, r.hi),
