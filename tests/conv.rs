@@ -283,6 +283,28 @@ fn direct_conv2d(
     r
 }
 
+/// Runs `op` (a conv2d of the sizes `d`) on hashed integer data, with biases `b` and a JVP
+/// tangent and a seed of hashed integers, and asserts that its output, JVP and VJP equal
+/// [`direct_conv2d`]'s exactly (every sum is exact in `f64`, in any order).
+fn assert_matches_direct<G: ShapeList, K: Eval<f64>>(op: OpNode<G, K>, d: &Direct, b: &[f64]) {
+    let cg = d.c / d.groups;
+    let x = hashed_ints(d.n * d.c * d.h * d.w, 9);
+    let w = hashed_ints(d.o * cg * d.k[0] * d.k[1], 5);
+    let (dx, dw, db) = (
+        hashed_ints(x.len(), 4),
+        hashed_ints(w.len(), 3),
+        hashed_ints(d.o, 6),
+    );
+    let seed = hashed_ints(out_dims(&op).iter().product(), 7);
+    let (y, dy, g) = run(op, &[&x, &w, b], &[&dx, &dw, &db], &seed);
+    let [y_ref, dy_ref, xbar, wbar, bbar] = direct_conv2d(d, (&x, &w, b), (&dx, &dw, &db), &seed);
+    assert_eq!(y, y_ref);
+    assert_eq!(dy, dy_ref);
+    assert_eq!(g[0], xbar);
+    assert_eq!(g[1], wbar);
+    assert_eq!(g[2], bbar);
+}
+
 /// The im2col implementation against a direct six-fold loop written here, with stride,
 /// padding, dilation and groups at once, on integer data (every sum exact in f64).
 #[test]
@@ -365,14 +387,7 @@ fn conv2d_blocked_kernel_matches_a_direct_loop() {
     let op = ops::conv2d(x, w, b, Conv2dParams::new().padding::<1>().groups::<GR>());
     let oh = H; // (12 + 2 − 3)/1 + 1
     assert_eq!(out_dims(&op), [N, O, oh, oh]);
-    let xs = hashed_ints(N * C * H * H, 9);
-    let ws = hashed_ints(O * CG * KS * KS, 5);
     let bs: Vec<f64> = (0..O).map(|i| i as f64 - 3.0).collect();
-    let dxs = hashed_ints(xs.len(), 4);
-    let dws = hashed_ints(ws.len(), 3);
-    let dbs = hashed_ints(O, 6);
-    let seed = hashed_ints(N * O * oh * oh, 7);
-    let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
     let d = Direct {
         n: N,
         c: C,
@@ -385,13 +400,7 @@ fn conv2d_blocked_kernel_matches_a_direct_loop() {
         padding: [1, 1],
         dilation: [1, 1],
     };
-    let [y_ref, dy_ref, xbar, wbar, bbar] =
-        direct_conv2d(&d, (&xs, &ws, &bs), (&dxs, &dws, &dbs), &seed);
-    assert_eq!(y, y_ref);
-    assert_eq!(dy, dy_ref);
-    assert_eq!(g[0], xbar);
-    assert_eq!(g[1], wbar);
-    assert_eq!(g[2], bbar);
+    assert_matches_direct(op, &d, &bs);
 }
 
 /// The unpadded path (no padding, stride 1 along the width: the windows are copied row by
@@ -426,14 +435,7 @@ fn conv2d_unpadded_matches_a_direct_loop() {
     let op = ops::conv2d(x, w, b, params);
     let (oh, ow) = (4, 3);
     assert_eq!(out_dims(&op), [N, O, oh, ow]);
-    let xs = hashed_ints(N * C * H * W, 9);
-    let ws = hashed_ints(O * CG * KH * KW, 5);
     let bs: Vec<f64> = (0..O).map(|i| i as f64 - 7.0).collect();
-    let dxs = hashed_ints(xs.len(), 4);
-    let dws = hashed_ints(ws.len(), 3);
-    let dbs = hashed_ints(O, 6);
-    let seed = hashed_ints(N * O * oh * ow, 7);
-    let (y, dy, g) = run(op, &[&xs, &ws, &bs], &[&dxs, &dws, &dbs], &seed);
     let d = Direct {
         n: N,
         c: C,
@@ -446,13 +448,7 @@ fn conv2d_unpadded_matches_a_direct_loop() {
         padding: [0, 0],
         dilation: [1, 2],
     };
-    let [y_ref, dy_ref, xbar, wbar, bbar] =
-        direct_conv2d(&d, (&xs, &ws, &bs), (&dxs, &dws, &dbs), &seed);
-    assert_eq!(y, y_ref);
-    assert_eq!(dy, dy_ref);
-    assert_eq!(g[0], xbar);
-    assert_eq!(g[1], wbar);
-    assert_eq!(g[2], bbar);
+    assert_matches_direct(op, &d, &bs);
 }
 
 /// A tie in a window routes the gradient to its first maximal entry (row-major).
